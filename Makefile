@@ -1,0 +1,55 @@
+# PMHub — the two commands: `make run` and `make test`.
+# Needs Python 3.12+ (pinned in .python-version); everything else is installed here.
+
+SHELL := /bin/bash
+PORT ?= 8000
+UV_VERSION := 0.13.8
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export PYTHONDONTWRITEBYTECODE :=
+
+.PHONY: run test lint fmt bench check-python clean serve-prod
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "PMHub needs Python 3.12+ (found " + sys.version.split()[0] + "). With pyenv: pyenv install 3.12")'
+
+$(UV): | check-python
+	@echo "==> installing uv $(UV_VERSION) into $(TOOLS)/"
+	@$(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# Re-sync only when the lock file or pyproject changed: a second `make run` installs nothing.
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	@echo "==> installing dependencies from uv.lock"
+	@$(UV) sync --frozen --compile-bytecode --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
+	@touch $@
+
+run: $(VENV)/.synced
+	@DEBUG=true $(PY) manage.py migrate --no-input -v0
+	@DEBUG=true $(PY) manage.py seed_demo
+	@echo ""
+	@echo "  PMHub is running on http://127.0.0.1:$(PORT)/"
+	@echo "  Demo login: user demo, password demo   (viewer: viewer / viewer)"
+	@echo "  API docs:   http://127.0.0.1:$(PORT)/api/docs/"
+	@echo ""
+	@DEBUG=true exec $(PY) manage.py runserver --skip-checks 127.0.0.1:$(PORT)
+
+test: $(VENV)/.synced
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.synced
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+fmt: $(VENV)/.synced
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(TOOLS) staticfiles

@@ -1,0 +1,9 @@
+from .models import Workspace
+
+
+def workspace_nav(request):
+    """The signed-in user's workspaces, for the switcher in the header."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"nav_workspaces": Workspace.objects.visible_to(user).only("name", "slug")}

@@ -1,0 +1,306 @@
+"""Writes for products and their strategy: vision, objectives, key results,
+competitors and personas. HTML views, the API and management commands all
+call these functions; none of them writes these models directly."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Max
+
+from pmhub.accounts.models import Membership, Workspace
+from pmhub.accounts.services import require_editor
+from pmhub.errors import VersionConflict
+from pmhub.versioning import save_versioned
+
+from .models import (
+    VISION_FIELDS,
+    Competitor,
+    KeyResult,
+    Objective,
+    Persona,
+    Product,
+    Vision,
+    VisionVersion,
+)
+
+PRODUCT_FIELDS = ("name", "description", "stage")
+OBJECTIVE_FIELDS = ("title", "why", "period", "status", "owner")
+KEY_RESULT_FIELDS = ("name", "unit", "start_value", "target_value", "current_value", "direction")
+COMPETITOR_FIELDS = (
+    "name",
+    "website",
+    "positioning",
+    "strengths",
+    "weaknesses",
+    "notes",
+    "threat_level",
+)
+PERSONA_FIELDS = ("name", "role", "goals", "pains")
+
+
+def _only(fields: dict, allowed: tuple[str, ...]) -> dict:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
+    return fields
+
+
+def _workspace_of(obj) -> Workspace:
+    if isinstance(obj, Product):
+        return obj.workspace
+    if isinstance(obj, KeyResult):
+        return obj.objective.product.workspace
+    return obj.product.workspace
+
+
+def _check_owner(product: Product, owner) -> None:
+    if (
+        owner is not None
+        and not Membership.objects.filter(workspace_id=product.workspace_id, user=owner).exists()
+    ):
+        raise ValidationError({"owner": "The owner must be a member of this workspace."})
+
+
+def _create(model: type[models.Model], **values):
+    obj = model(**values)
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+@transaction.atomic
+def update_versioned(actor, *, obj, expected_version: int | None, fields: dict, allowed: tuple):
+    """Validate and save ``fields`` on any strategy object if it is still at
+    ``expected_version``; VersionConflict otherwise. One row, one UPDATE."""
+    require_editor(actor, _workspace_of(obj))
+    return save_versioned(obj, expected_version=expected_version, fields=_only(fields, allowed))
+
+
+@transaction.atomic
+def delete_versioned(actor, *, obj, expected_version: int | None = None) -> None:
+    """Delete a strategy object, refusing if it changed since ``expected_version``."""
+    require_editor(actor, _workspace_of(obj))
+    qs = type(obj)._base_manager.filter(pk=obj.pk)
+    if expected_version is not None:
+        qs = qs.filter(version=expected_version)
+    # Delete through the collector so cascades (key results, history) follow.
+    victims = list(qs.select_for_update())
+    if not victims:
+        raise VersionConflict(current=type(obj)._base_manager.filter(pk=obj.pk).first())
+    victims[0].delete()
+
+
+# --- products -------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_product(
+    actor,
+    *,
+    workspace: Workspace,
+    name: str,
+    key: str,
+    description: str = "",
+    stage: str = "planning",
+) -> Product:
+    """Create a product (and its empty vision) in a workspace."""
+    require_editor(actor, workspace)
+    key = (key or "").strip().upper()
+    if Product.objects.filter(workspace=workspace, key=key).exists():
+        raise ValidationError(
+            {"key": f"{key} is already used by another product in this workspace."}
+        )
+    try:
+        with transaction.atomic():
+            product = _create(
+                Product,
+                workspace=workspace,
+                name=(name or "").strip(),
+                key=key,
+                description=description,
+                stage=stage,
+            )
+    except IntegrityError as exc:  # a concurrent create took the key
+        raise ValidationError({"key": f"{key} is already used in this workspace."}) from exc
+    Vision.objects.create(product=product, updated_by=actor)
+    return product
+
+
+def update_product(
+    actor, *, product: Product, expected_version: int | None, fields: dict
+) -> Product:
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+    return update_versioned(
+        actor, obj=product, expected_version=expected_version, fields=fields, allowed=PRODUCT_FIELDS
+    )
+
+
+def delete_product(actor, *, product: Product, expected_version: int | None = None) -> None:
+    delete_versioned(actor, obj=product, expected_version=expected_version)
+
+
+# --- vision ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def update_vision(actor, *, vision: Vision, expected_version: int | None, fields: dict) -> Vision:
+    """Save a new vision; the version it replaces goes to the history."""
+    require_editor(actor, vision.product.workspace)
+    _only(fields, VISION_FIELDS)
+    before = (
+        Vision.objects.filter(pk=vision.pk)
+        .values(*VISION_FIELDS, "version", "updated_by_id", "updated_at")
+        .first()
+    )
+    base = vision.version if expected_version is None else expected_version
+    if before is None or before["version"] != base:
+        raise VersionConflict(current=Vision.objects.filter(pk=vision.pk).first())
+    if all(before[f] == fields.get(f, before[f]) for f in VISION_FIELDS):
+        return vision  # nothing changed: no new version, no history row
+    saved = save_versioned(vision, expected_version=base, fields={**fields, "updated_by": actor})
+    if not any(before[f] for f in VISION_FIELDS):
+        return saved  # the blank starting point is not worth keeping
+    # Written after the conditional UPDATE won, so a losing writer leaves no trace.
+    VisionVersion.objects.create(
+        vision=vision,
+        version=before["version"],
+        edited_by_id=before["updated_by_id"],
+        edited_at=before["updated_at"],
+        **{f: before[f] for f in VISION_FIELDS},
+    )
+    return saved
+
+
+def vision_of(product: Product) -> Vision:
+    """The product's vision, created empty on first use."""
+    vision, _ = Vision.objects.get_or_create(product=product)
+    return vision
+
+
+# --- objectives and key results ---------------------------------------------------------
+
+
+@transaction.atomic
+def create_objective(
+    actor,
+    *,
+    product: Product,
+    title: str,
+    why: str = "",
+    period: str = "",
+    status: str = "not_started",
+    owner=None,
+) -> Objective:
+    require_editor(actor, product.workspace)
+    _check_owner(product, owner)
+    position = (
+        Objective.objects.filter(product=product).aggregate(m=Max("position"))["m"] or 0
+    ) + 1
+    return _create(
+        Objective,
+        product=product,
+        title=(title or "").strip(),
+        why=why,
+        period=period,
+        status=status,
+        owner=owner,
+        position=position,
+    )
+
+
+def update_objective(actor, *, objective: Objective, expected_version: int | None, fields: dict):
+    if "owner" in fields:
+        _check_owner(objective.product, fields["owner"])
+    return update_versioned(
+        actor,
+        obj=objective,
+        expected_version=expected_version,
+        fields=fields,
+        allowed=OBJECTIVE_FIELDS,
+    )
+
+
+def delete_objective(actor, *, objective: Objective, expected_version: int | None = None) -> None:
+    delete_versioned(actor, obj=objective, expected_version=expected_version)
+
+
+@transaction.atomic
+def create_key_result(
+    actor,
+    *,
+    objective: Objective,
+    name: str,
+    target_value,
+    start_value=0,
+    current_value=None,
+    unit: str = "",
+    direction: str | None = None,
+) -> KeyResult:
+    require_editor(actor, objective.product.workspace)
+    if direction is None and target_value is not None and start_value is not None:
+        direction = "decrease" if target_value < start_value else "increase"
+    return _create(
+        KeyResult,
+        objective=objective,
+        name=(name or "").strip(),
+        unit=unit,
+        start_value=start_value,
+        target_value=target_value,
+        current_value=current_value,
+        direction=direction or "increase",
+    )
+
+
+def update_key_result(actor, *, key_result: KeyResult, expected_version: int | None, fields: dict):
+    return update_versioned(
+        actor,
+        obj=key_result,
+        expected_version=expected_version,
+        fields=fields,
+        allowed=KEY_RESULT_FIELDS,
+    )
+
+
+def delete_key_result(actor, *, key_result: KeyResult, expected_version: int | None = None) -> None:
+    delete_versioned(actor, obj=key_result, expected_version=expected_version)
+
+
+# --- market notes ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_competitor(actor, *, product: Product, **fields) -> Competitor:
+    require_editor(actor, product.workspace)
+    return _create(Competitor, product=product, **_only(fields, COMPETITOR_FIELDS))
+
+
+def update_competitor(actor, *, competitor: Competitor, expected_version: int | None, fields: dict):
+    return update_versioned(
+        actor,
+        obj=competitor,
+        expected_version=expected_version,
+        fields=fields,
+        allowed=COMPETITOR_FIELDS,
+    )
+
+
+def delete_competitor(
+    actor, *, competitor: Competitor, expected_version: int | None = None
+) -> None:
+    delete_versioned(actor, obj=competitor, expected_version=expected_version)
+
+
+@transaction.atomic
+def create_persona(actor, *, product: Product, **fields) -> Persona:
+    require_editor(actor, product.workspace)
+    return _create(Persona, product=product, **_only(fields, PERSONA_FIELDS))
+
+
+def update_persona(actor, *, persona: Persona, expected_version: int | None, fields: dict):
+    return update_versioned(
+        actor, obj=persona, expected_version=expected_version, fields=fields, allowed=PERSONA_FIELDS
+    )
+
+
+def delete_persona(actor, *, persona: Persona, expected_version: int | None = None) -> None:
+    delete_versioned(actor, obj=persona, expected_version=expected_version)

@@ -1,0 +1,445 @@
+"""HTML views for products and the strategy page.
+
+Every region of the strategy page (product header, vision, each objective,
+key result, competitor and persona) is a template partial. Editing in place:
+GET …/edit/ swaps the region for its form; POST saves through the service
+and swaps the display back, or re-renders the form with errors or with a
+conflict panel. Without JavaScript the same URLs render full pages.
+"""
+
+import contextlib
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from pmhub.accounts.decorators import workspace_view
+from pmhub.accounts.views import apply_errors
+from pmhub.errors import VersionConflict
+
+from . import forms, services
+from .models import VISION_FIELDS, Competitor, KeyResult, Objective, Persona, Product, Stage
+
+STRATEGY = "products/strategy.html"
+
+
+@dataclass(frozen=True)
+class Region:
+    """How one kind of strategy object is shown, edited, created and deleted."""
+
+    model: type
+    form: type
+    partial: str
+    update: object
+    delete: object = None
+    create: object = None
+    label: str = ""
+
+    def objects(self, product):
+        if self.model is Product:
+            return Product.objects.filter(pk=product.pk)
+        if self.model is KeyResult:
+            return KeyResult.objects.filter(objective__product=product)
+        return self.model.objects.filter(product=product)
+
+
+REGIONS = {
+    "product": Region(
+        Product,
+        forms.ProductForm,
+        "product-header",
+        lambda a, o, v, f: services.update_product(a, product=o, expected_version=v, fields=f),
+        label="product",
+    ),
+    "vision": Region(
+        services.Vision,
+        forms.VisionForm,
+        "vision",
+        lambda a, o, v, f: services.update_vision(a, vision=o, expected_version=v, fields=f),
+        label="vision",
+    ),
+    "objective": Region(
+        Objective,
+        forms.ObjectiveForm,
+        "objective",
+        lambda a, o, v, f: services.update_objective(a, objective=o, expected_version=v, fields=f),
+        lambda a, o, v: services.delete_objective(a, objective=o, expected_version=v),
+        lambda a, p, f: services.create_objective(a, product=p, **f),
+        label="objective",
+    ),
+    "keyresult": Region(
+        KeyResult,
+        forms.KeyResultForm,
+        "key-result",
+        lambda a, o, v, f: services.update_key_result(
+            a, key_result=o, expected_version=v, fields=f
+        ),
+        lambda a, o, v: services.delete_key_result(a, key_result=o, expected_version=v),
+        label="key result",
+    ),
+    "competitor": Region(
+        Competitor,
+        forms.CompetitorForm,
+        "competitor",
+        lambda a, o, v, f: services.update_competitor(
+            a, competitor=o, expected_version=v, fields=f
+        ),
+        lambda a, o, v: services.delete_competitor(a, competitor=o, expected_version=v),
+        lambda a, p, f: services.create_competitor(a, product=p, **f),
+        label="competitor",
+    ),
+    "persona": Region(
+        Persona,
+        forms.PersonaForm,
+        "persona",
+        lambda a, o, v, f: services.update_persona(a, persona=o, expected_version=v, fields=f),
+        lambda a, o, v: services.delete_persona(a, persona=o, expected_version=v),
+        lambda a, p, f: services.create_persona(a, product=p, **f),
+        label="persona",
+    ),
+}
+
+
+def _product(request, key) -> Product:
+    return get_object_or_404(Product, workspace=request.workspace, key=key)
+
+
+def _region(kind) -> Region:
+    try:
+        return REGIONS[kind]
+    except KeyError:
+        raise Http404("Unknown section.") from None
+
+
+def _make_form(region: Region, request, *, data=None, instance=None, initial=None):
+    kwargs = {"data": data, "instance": instance, "initial": initial}
+    if region.form is forms.ObjectiveForm:
+        kwargs["workspace"] = request.workspace
+    return region.form(**kwargs)
+
+
+def _obj_context(kind, obj) -> dict:
+    """The context a region's display partial expects."""
+    name = {"keyresult": "kr"}.get(kind, kind)
+    ctx = {name: obj}
+    if kind == "keyresult":
+        ctx["objective"] = obj.objective
+    return ctx
+
+
+def _base_context(request, product) -> dict:
+    return {
+        "workspace": request.workspace,
+        "product": product,
+        "can_edit": request.can_edit,
+        "section": "strategy",
+        "stages": Stage.choices,
+    }
+
+
+def _strategy_context(request, product) -> dict:
+    return {
+        **_base_context(request, product),
+        "vision": services.vision_of(product),
+        "objectives": Objective.objects.filter(product=product).for_strategy(),
+        "competitors": Competitor.objects.filter(product=product),
+        "personas": Persona.objects.filter(product=product),
+    }
+
+
+# --- pages ------------------------------------------------------------------------
+
+
+@workspace_view()
+def workspace_home(request):
+    workspace = request.workspace
+    form = forms.ProductCreateForm()
+    products = Product.objects.filter(workspace=workspace).for_home()
+    return render(
+        request,
+        "products/workspace_home.html",
+        {
+            "workspace": workspace,
+            "products": products,
+            "form": form,
+            "can_edit": request.can_edit,
+        },
+    )
+
+
+@require_POST
+@workspace_view(edit=True)
+def product_create(request):
+    form = forms.ProductCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            product = services.create_product(
+                request.user, workspace=request.workspace, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"{product.name} created. Start with its vision.")
+            return redirect("strategy", slug=request.workspace.slug, key=product.key)
+    products = Product.objects.filter(workspace=request.workspace).for_home()
+    return render(
+        request,
+        "products/workspace_home.html",
+        {
+            "workspace": request.workspace,
+            "products": products,
+            "form": form,
+            "can_edit": request.can_edit,
+            "show_form": True,
+        },
+    )
+
+
+@workspace_view()
+def strategy(request, key):
+    product = _product(request, key)
+    return render(request, STRATEGY, _strategy_context(request, product))
+
+
+@workspace_view()
+def vision_history(request, key):
+    product = _product(request, key)
+    vision = services.vision_of(product)
+    return render(
+        request,
+        "products/vision_history.html",
+        {
+            **_base_context(request, product),
+            "vision": vision,
+            "history": vision.history.select_related("edited_by"),
+            "fields": VISION_FIELDS,
+        },
+    )
+
+
+@require_POST
+@workspace_view(edit=True)
+def product_delete(request, key):
+    product = _product(request, key)
+    services.delete_product(request.user, product=product)
+    messages.success(request, f"{product.name} deleted.")
+    url = reverse("workspace", args=[request.workspace.slug])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# --- regions: display, edit, create, delete ----------------------------------------
+
+
+def _get_obj(request, product, kind, pk):
+    region = _region(kind)
+    if kind == "vision":
+        return region, services.vision_of(product)
+    if kind == "product":
+        return region, product
+    return region, get_object_or_404(region.objects(product), pk=pk)
+
+
+@vary_on_headers("HX-Request")
+@workspace_view()
+def region_show(request, key, kind, pk=None):
+    product = _product(request, key)
+    region, obj = _get_obj(request, product, kind, pk)
+    if not request.htmx:
+        return redirect("strategy", slug=request.workspace.slug, key=product.key)
+    ctx = {**_base_context(request, product), **_obj_context(kind, obj)}
+    return render(request, f"{STRATEGY}#{region.partial}", ctx)
+
+
+def _dom_id(kind, obj) -> str:
+    if kind in ("product", "vision"):
+        return {"product": "product-header", "vision": "vision"}[kind]
+    return f"{ {'keyresult': 'kr'}.get(kind, kind) }-{obj.pk}"
+
+
+def _refresh_target(kind, obj=None, parent=None) -> str:
+    """The DOM id of the region to re-render after a create or delete."""
+    if kind == "keyresult":
+        objective_id = parent.pk if parent is not None else obj.objective_id
+        return f"objective-{objective_id}"
+    return {"objective": "objectives", "competitor": "competitors", "persona": "personas"}[kind]
+
+
+def _render_form(request, product, kind, form, *, obj=None, parent=None, conflict=None, status=200):
+    region = _region(kind)
+    slug, key = request.workspace.slug, product.key
+    pk_args = [slug, key, kind] + (
+        [obj.pk] if obj is not None and kind not in ("product", "vision") else []
+    )
+    if obj is not None:
+        action = reverse("region-edit", args=pk_args)
+        form_id = _dom_id(kind, obj)
+        cancel_hx = reverse("region", args=pk_args)
+    elif parent is not None:
+        action = reverse("keyresult-new", args=[slug, key, parent.pk])
+        form_id, cancel_hx = f"objective-{parent.pk}-kr-form", None
+    else:
+        action = reverse("region-new", args=[slug, key, kind])
+        form_id, cancel_hx = f"{kind}-form", None
+    conflict_html = None
+    if conflict is not None:
+        conflict_html = render_to_string(
+            f"{STRATEGY}#{region.partial}",
+            {**_base_context(request, product), "can_edit": False, **_obj_context(kind, conflict)},
+            request=request,
+        )
+    ctx = {
+        **_base_context(request, product),
+        "form": form,
+        "obj": obj,
+        "region": region,
+        "action": action,
+        "form_id": form_id,
+        "cancel_url": reverse("strategy", args=[slug, key]),
+        "cancel_hx": cancel_hx,
+        "delete_url": reverse("region-delete", args=pk_args)
+        if obj is not None and region.delete
+        else None,
+        "refresh_target": _refresh_target(kind, obj) if obj is not None and region.delete else "",
+        "conflict": conflict,
+        "conflict_html": conflict_html,
+    }
+    template = "products/edit.html#inline-form" if request.htmx else "products/edit.html"
+    return render(request, template, ctx, status=status)
+
+
+def _render_region(request, product, kind, obj):
+    """The display partial of one region, fresh from the database."""
+    if kind == "product":
+        obj = Product.objects.get(pk=obj.pk)
+    elif kind == "objective":
+        obj = Objective.objects.for_strategy().get(pk=obj.pk)
+    ctx = {**_base_context(request, product), **_obj_context(kind, obj)}
+    return render(request, f"{STRATEGY}#{_region(kind).partial}", ctx)
+
+
+def _render_section(request, product, target: str):
+    """Re-render a section (or, for key results, their objective) after a
+    create or delete; htmx swaps it in place of ``#target``."""
+    if target.startswith("objective-"):
+        objective = get_object_or_404(
+            Objective.objects.for_strategy(),
+            product=product,
+            pk=int(target.removeprefix("objective-")),
+        )
+        response = render(
+            request,
+            f"{STRATEGY}#objective",
+            {**_base_context(request, product), "objective": objective},
+        )
+    else:
+        response = render(request, f"{STRATEGY}#{target}", _strategy_context(request, product))
+    response["HX-Retarget"] = f"#{target}"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+@vary_on_headers("HX-Request")
+@workspace_view(edit=True)
+def region_edit(request, key, kind, pk=None):
+    product = _product(request, key)
+    region, obj = _get_obj(request, product, kind, pk)
+    if request.method != "POST":
+        form = _make_form(region, request, instance=obj, initial={"version": obj.version})
+        return _render_form(request, product, kind, form, obj=obj)
+
+    form = _make_form(region, request, data=request.POST, instance=obj)
+    if not form.is_valid():
+        return _render_form(request, product, kind, form, obj=obj)
+    expected = form.cleaned_data.get("version") or obj.version
+    try:
+        saved = region.update(request.user, obj, expected, form.field_values())
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return _render_form(request, product, kind, form, obj=obj)
+    except VersionConflict as exc:
+        current = exc.current
+        if current is None:  # deleted meanwhile
+            messages.error(request, f"This {region.label} was deleted by someone else.")
+            return _after_change(request, product)
+        data = request.POST.copy()
+        data["version"] = current.version  # saving again now overwrites, knowingly
+        form = _make_form(
+            region, request, data=data, instance=type(current)._base_manager.get(pk=current.pk)
+        )
+        form.is_valid()
+        # htmx swaps only 2xx responses; a plain form post gets an honest 409.
+        return _render_form(
+            request,
+            product,
+            kind,
+            form,
+            obj=obj,
+            conflict=current,
+            status=200 if request.htmx else 409,
+        )
+    if not request.htmx:
+        messages.success(request, "Saved.")
+        return redirect("strategy", slug=request.workspace.slug, key=product.key)
+    if kind == "keyresult":
+        return _render_section(request, product, _refresh_target(kind, saved))
+    return _render_region(request, product, kind, saved)
+
+
+def _after_change(request, product):
+    url = reverse("strategy", args=[request.workspace.slug, product.key])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@vary_on_headers("HX-Request")
+@workspace_view(edit=True)
+def region_new(request, key, kind, parent_pk=None):
+    """Create an objective, competitor or persona — or a key result under
+    objective ``parent_pk``."""
+    product = _product(request, key)
+    region = _region(kind)
+    parent = None
+    if kind == "keyresult":
+        parent = get_object_or_404(Objective, product=product, pk=parent_pk)
+    elif region.create is None:
+        raise Http404("Cannot create this.")
+    if request.method != "POST":
+        return _render_form(request, product, kind, _make_form(region, request), parent=parent)
+    form = _make_form(region, request, data=request.POST)
+    if form.is_valid():
+        fields = form.field_values()
+        try:
+            if parent is not None:
+                services.create_key_result(request.user, objective=parent, **fields)
+            else:
+                region.create(request.user, product, fields)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if not request.htmx:
+                messages.success(request, f"Added {region.label}.")
+                return redirect("strategy", slug=request.workspace.slug, key=product.key)
+            return _render_section(request, product, _refresh_target(kind, parent=parent))
+    return _render_form(request, product, kind, form, parent=parent)
+
+
+@require_POST
+@workspace_view(edit=True)
+def region_delete(request, key, kind, pk):
+    product = _product(request, key)
+    region, obj = _get_obj(request, product, kind, pk)
+    if region.delete is None:
+        raise PermissionDenied("This cannot be deleted here.")
+    target = _refresh_target(kind, obj)
+    with contextlib.suppress(VersionConflict):  # already gone is fine
+        region.delete(request.user, obj, None)
+    if request.htmx:
+        return _render_section(request, product, target)
+    messages.success(request, f"Deleted {region.label} “{obj}”.")
+    return _after_change(request, product)
