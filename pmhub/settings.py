@@ -181,6 +181,9 @@ STORAGES = {
     },
 }
 
+# Development and tests serve static files from their sources, no collectstatic needed.
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+
 # --- security -------------------------------------------------------------
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -286,7 +289,32 @@ CELERY_BEAT_SCHEDULE: dict = {}
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must be below CELERY_VISIBILITY_TIMEOUT")
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Django 6.1's MAILERS. In development the console backend prints mail to the log;
+# production defaults to SMTP, configured by EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ...
+EMAIL_BACKEND_PATH = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG or TESTING
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+MAILERS = {
+    "default": {
+        "BACKEND": EMAIL_BACKEND_PATH,
+        "OPTIONS": {
+            key.lower(): value
+            for key, value in {
+                "host": env_str("EMAIL_HOST"),
+                "port": env_int("EMAIL_PORT", 0) or None,
+                "username": env_str("EMAIL_HOST_USER"),
+                "password": env_str("EMAIL_HOST_PASSWORD"),
+                "use_tls": env_bool("EMAIL_USE_TLS", False) or None,
+            }.items()
+            if value
+        }
+        if "smtp" in EMAIL_BACKEND_PATH
+        else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "pmhub@localhost")
 
 LOGGING = {

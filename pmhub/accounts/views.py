@@ -68,6 +68,7 @@ def workspace_new(request):
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            request.session["workspace"] = workspace.slug
             messages.success(request, f"Workspace “{workspace.name}” created.")
             return redirect("workspace", slug=workspace.slug)
     return render(request, "accounts/workspace_new.html", {"form": form})

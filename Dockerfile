@@ -1,0 +1,19 @@
+# PMHub production image: the same lock file and commands as `make run` / CI.
+FROM python:3.12-slim
+
+ENV PYTHONUNBUFFERED=1 \
+    UV_PROJECT_ENVIRONMENT=/app/.venv \
+    UV_COMPILE_BYTECODE=1 \
+    UV_PYTHON_DOWNLOADS=never \
+    PATH="/app/.venv/bin:$PATH"
+
+WORKDIR /app
+RUN pip install --no-cache-dir "uv==0.13.8"
+COPY pyproject.toml uv.lock .python-version ./
+RUN uv sync --frozen --no-dev --compile-bytecode
+COPY . .
+# collectstatic needs no secrets beyond a throwaway key.
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input -v0
+
+EXPOSE 8000
+CMD ["gunicorn", "pmhub.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
