@@ -45,7 +45,10 @@ class ProductSerializer(VersionedSerializer):
             "updated_at",
         ]
         create_only = ["workspace", "key"]
-        extra_kwargs = {"key": {"validators": []}}  # uniqueness is checked by the service
+        # Uniqueness (case-insensitive, with a `key` message) is checked by the service;
+        # DRF's own UniqueTogetherValidator would answer with a non-field error instead.
+        extra_kwargs = {"key": {"validators": []}}
+        validators = []
 
 
 class VisionSerializer(VersionedSerializer):

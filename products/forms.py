@@ -80,6 +80,14 @@ class ObjectiveForm(VersionedForm):
 
 
 class KeyResultForm(VersionedForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("start_value", "target_value", "current_value"):
+            self.fields[name].widget.attrs["step"] = "any"
+            value = getattr(self.instance, name, None)
+            if isinstance(value, float) and value.is_integer():
+                self.initial[name] = int(value)  # show 72, not 72.0
+
     class Meta:
         model = KeyResult
         fields = ["name", "unit", "start_value", "target_value", "current_value", "direction"]

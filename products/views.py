@@ -16,6 +16,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -294,6 +295,8 @@ def _render_form(request, product, kind, form, *, obj=None, parent=None, conflic
             {**_base_context(request, product), "can_edit": False, **_obj_context(kind, conflict)},
             request=request,
         )
+        # A read-only copy inside the form: its ids must not clash with the live regions.
+        conflict_html = mark_safe(conflict_html.replace(' id="', ' data-copy-of="'))
     ctx = {
         **_base_context(request, product),
         "form": form,

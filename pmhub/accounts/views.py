@@ -85,6 +85,7 @@ def members(request):
         else [],
         "invite_form": InviteForm(),
         "roles": Role.choices,
+        "my_membership": Membership.objects.filter(workspace=workspace, user=request.user).first(),
         "new_invite_url": request.session.pop("new_invite_url", None),
     }
     return render(request, "accounts/members.html", context)

@@ -7,7 +7,12 @@
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     var form = event.target.closest && event.target.closest("form[data-inline]");
-    if (!form) return;
+    if (!form) {
+      // Focus is outside any form: cancel the edit only when exactly one is open.
+      var open = document.querySelectorAll("form[data-inline]");
+      if (open.length !== 1) return;
+      form = open[0];
+    }
     var cancel = form.querySelector("[data-cancel]");
     if (cancel) {
       event.preventDefault();
@@ -26,10 +31,12 @@
     }
   });
 
-  // After htmx swaps in a form, put the cursor in its first field.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.target;
-    var form = target && (target.matches("form[data-inline]") ? target : target.querySelector("form[data-inline]"));
+  // When htmx brings in a form, put the cursor in its first field (or the
+  // first field with an error). htmx:load fires on every new element.
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.matches) return;
+    var form = elt.matches("form[data-inline]") ? elt : elt.querySelector("form[data-inline]");
     if (!form) return;
     var field = form.querySelector(".has-error input, .has-error textarea, .has-error select")
       || form.querySelector("input:not([type=hidden]), textarea, select");

@@ -15,10 +15,15 @@ def test_login_and_land_in_the_workspace(client, pm, workspace):
 
 
 def test_signup_creates_an_account(client, db):
-    response = client.post("/accounts/signup/", {
-        "username": "newbie", "email": "n@example.com",
-        "password1": "a-long-passphrase-9", "password2": "a-long-passphrase-9",
-    })
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "newbie",
+            "email": "n@example.com",
+            "password1": "a-long-passphrase-9",
+            "password2": "a-long-passphrase-9",
+        },
+    )
     assert response.status_code == 302
     assert User.objects.filter(username="newbie").exists()
     assert client.get("/").url == "/workspaces/new/"
@@ -27,8 +32,10 @@ def test_signup_creates_an_account(client, db):
 @override_settings(SIGNUP_ENABLED=False)
 def test_signup_can_be_turned_off(client, db):
     assert client.get("/accounts/signup/").status_code == 404
-    client.post("/accounts/signup/", {"username": "x", "password1": "a-long-passphrase-9",
-                                      "password2": "a-long-passphrase-9"})
+    client.post(
+        "/accounts/signup/",
+        {"username": "x", "password1": "a-long-passphrase-9", "password2": "a-long-passphrase-9"},
+    )
     assert not User.objects.filter(username="x").exists()
 
 
@@ -39,10 +46,14 @@ def test_logout_needs_post(as_user, pm):
 
 
 def test_password_change(as_user, pm):
-    response = as_user(pm).post("/accounts/password/", {
-        "old_password": "secret-pass-123", "new_password1": "another-long-pass-7",
-        "new_password2": "another-long-pass-7",
-    })
+    response = as_user(pm).post(
+        "/accounts/password/",
+        {
+            "old_password": "secret-pass-123",
+            "new_password1": "another-long-pass-7",
+            "new_password2": "another-long-pass-7",
+        },
+    )
     assert response.status_code == 302
     pm.refresh_from_db()
     assert pm.check_password("another-long-pass-7")
@@ -182,7 +193,10 @@ def test_seed_demo_is_idempotent(db):
 def test_seed_demo_refuses_without_debug():
     env = {"DEBUG": "false", "SECRET_KEY": "x" * 60, "PATH": "/usr/bin:/bin", "ALLOWED_HOSTS": "x"}
     result = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo"], env=env, capture_output=True, text=True,
+        [sys.executable, "manage.py", "seed_demo"],
+        env=env,
+        capture_output=True,
+        text=True,
         check=False,
     )
     assert result.returncode != 0

@@ -86,7 +86,9 @@ def test_vision_edit_keeps_the_previous_version(pm, product):
 
 def test_unchanged_vision_save_records_nothing(pm, product):
     vision = product.vision
-    services.update_vision(pm, vision=vision, expected_version=1, fields={"statement": "Be the best."})
+    services.update_vision(
+        pm, vision=vision, expected_version=1, fields={"statement": "Be the best."}
+    )
     assert Vision.objects.get(pk=vision.pk).version == 1
     assert not VisionVersion.objects.exists()
 
@@ -95,8 +97,12 @@ def test_stale_vision_edit_leaves_no_history(pm, teammate, product):
     vision = product.vision
     services.update_vision(pm, vision=vision, expected_version=1, fields={"statement": "Mine"})
     with pytest.raises(VersionConflict):
-        services.update_vision(teammate, vision=Vision.objects.get(pk=vision.pk),
-                               expected_version=1, fields={"statement": "Theirs"})
+        services.update_vision(
+            teammate,
+            vision=Vision.objects.get(pk=vision.pk),
+            expected_version=1,
+            fields={"statement": "Theirs"},
+        )
     assert VisionVersion.objects.count() == 1
     assert Vision.objects.get(pk=vision.pk).statement == "Mine"
 
@@ -114,24 +120,34 @@ def test_objectives_are_appended_in_order(pm, product):
 
 
 def test_key_result_direction_is_inferred_and_checked(pm, objective):
-    down = services.create_key_result(pm, objective=objective, name="Latency", start_value=900,
-                                      target_value=200, unit="ms")
+    down = services.create_key_result(
+        pm, objective=objective, name="Latency", start_value=900, target_value=200, unit="ms"
+    )
     assert down.direction == "decrease"
     with pytest.raises(ValidationError) as exc:
-        services.update_key_result(pm, key_result=down, expected_version=1,
-                                   fields={"direction": "increase"})
+        services.update_key_result(
+            pm, key_result=down, expected_version=1, fields={"direction": "increase"}
+        )
     assert "direction" in exc.value.message_dict
 
 
 def test_key_result_target_must_differ_from_start(pm, objective):
     with pytest.raises(ValidationError):
-        services.create_key_result(pm, objective=objective, name="Flat", start_value=5, target_value=5)
+        services.create_key_result(
+            pm, objective=objective, name="Flat", start_value=5, target_value=5
+        )
     assert not KeyResult.objects.filter(name="Flat").exists()
 
 
 @pytest.mark.parametrize(
     ("start", "target", "current", "expected"),
-    [(0, 100, 25, 0.25), (100, 0, 25, 0.75), (0, 10, 15, 1.0), (0, 10, -5, 0.0), (0, 10, None, None)],
+    [
+        (0, 100, 25, 0.25),
+        (100, 0, 25, 0.75),
+        (0, 10, 15, 1.0),
+        (0, 10, -5, 0.0),
+        (0, 10, None, None),
+    ],
 )
 def test_key_result_progress(start, target, current, expected):
     kr = KeyResult(start_value=start, target_value=target, current_value=current)

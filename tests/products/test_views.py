@@ -1,6 +1,6 @@
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from products.models import Competitor, KeyResult, Objective, Product, Vision
 from tests.factories import CompetitorFactory, KeyResultFactory, ObjectiveFactory, PersonaFactory
@@ -13,7 +13,9 @@ def strategy_url(product):
 
 
 def edit_url(product, kind, pk=None):
-    return f"/w/{product.workspace.slug}/p/{product.key}/{kind}/" + (f"{pk}/" if pk else "") + "edit/"
+    return (
+        f"/w/{product.workspace.slug}/p/{product.key}/{kind}/" + (f"{pk}/" if pk else "") + "edit/"
+    )
 
 
 # --- role matrix -------------------------------------------------------------------
@@ -120,7 +122,9 @@ def test_saving_without_htmx_redirects_to_the_page(as_user, pm, strategy):
 
 
 def test_stale_save_shows_a_conflict_and_overwrites_nothing(as_user, pm, teammate, strategy):
-    as_user(teammate).post(edit_url(strategy, "vision"), {"statement": "Theirs", "version": 1}, **HX)
+    as_user(teammate).post(
+        edit_url(strategy, "vision"), {"statement": "Theirs", "version": 1}, **HX
+    )
     response = as_user(pm).post(
         edit_url(strategy, "vision"), {"statement": "Mine", "version": 1}, **HX
     )
@@ -135,7 +139,9 @@ def test_stale_save_shows_a_conflict_and_overwrites_nothing(as_user, pm, teammat
 def test_stale_save_without_htmx_is_a_409_page(as_user, pm, teammate, objective):
     product = objective.product
     data = {"title": "Mine", "status": "on_track", "version": 1}
-    as_user(teammate).post(edit_url(product, "objective", objective.pk), {**data, "title": "Theirs"})
+    as_user(teammate).post(
+        edit_url(product, "objective", objective.pk), {**data, "title": "Theirs"}
+    )
     response = as_user(pm).post(edit_url(product, "objective", objective.pk), data)
     assert response.status_code == 409
     assert Objective.objects.get(pk=objective.pk).title == "Theirs"
@@ -157,8 +163,10 @@ def test_invalid_input_shows_inline_errors_and_saves_nothing(as_user, pm, key_re
 def test_markdown_is_sanitized(as_user, pm, strategy):
     as_user(pm).post(
         edit_url(strategy, "vision"),
-        {"statement": "<script>alert(1)</script> [x](javascript:alert(2)) <b onclick=z>hi</b>",
-         "version": 1},
+        {
+            "statement": "<script>alert(1)</script> [x](javascript:alert(2)) <b onclick=z>hi</b>",
+            "version": 1,
+        },
         **HX,
     )
     html = as_user(pm).get(strategy_url(strategy)).content.decode()
@@ -171,8 +179,13 @@ def test_creating_a_key_result_rerenders_its_objective(as_user, pm, objective):
     product = objective.product
     response = as_user(pm).post(
         f"/w/acme/p/PAY/objective/{objective.pk}/keyresult/new/",
-        {"name": "NPS", "start_value": 10, "target_value": 50, "current_value": 30,
-         "direction": "increase"},
+        {
+            "name": "NPS",
+            "start_value": 10,
+            "target_value": 50,
+            "current_value": 30,
+            "direction": "increase",
+        },
         **HX,
     )
     assert response.status_code == 200
@@ -214,7 +227,9 @@ def test_create_product_from_the_home_page(as_user, pm, workspace):
 
 
 def test_duplicate_product_key_is_a_form_error(as_user, pm, product):
-    response = as_user(pm).post("/w/acme/products/new/", {"name": "X", "key": "PAY", "stage": "research"})
+    response = as_user(pm).post(
+        "/w/acme/products/new/", {"name": "X", "key": "PAY", "stage": "research"}
+    )
     assert response.status_code == 200
     assert "already used" in response.content.decode()
     assert Product.objects.filter(key="PAY").count() == 1
