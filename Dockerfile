@@ -1,4 +1,9 @@
-# PMHub production image: the same lock file and commands as `make run` / CI.
+# PMHub production image: the same lock files and commands as `make run` / CI.
+FROM node:20-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.12-slim
 
 ENV PYTHONUNBUFFERED=1 \
@@ -12,6 +17,7 @@ RUN pip install --no-cache-dir "uv==0.13.8"
 COPY pyproject.toml uv.lock .python-version ./
 RUN uv sync --frozen --no-dev --compile-bytecode
 COPY . .
+COPY --from=assets /app/node_modules ./node_modules
 # collectstatic needs no secrets beyond a throwaway key.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input -v0
 

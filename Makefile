@@ -1,5 +1,5 @@
 # PMHub — the two commands: `make run` and `make test`.
-# Needs Python 3.12+ (pinned in .python-version); everything else is installed here.
+# Needs Python 3.12+ (pinned in .python-version) and Node.js with npm; the rest is installed here.
 
 SHELL := /bin/bash
 PORT ?= 8000
@@ -29,7 +29,13 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	@$(UV) sync --frozen --compile-bytecode --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
 	@touch $@
 
-run: $(VENV)/.synced
+# Front-end libraries (SortableJS, ...) come from npm; Django serves them from node_modules.
+node_modules/.installed: package.json package-lock.json
+	@echo "==> installing front-end packages from package-lock.json"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+run: $(VENV)/.synced node_modules/.installed
 	@DEBUG=true $(PY) manage.py migrate --no-input -v0
 	@DEBUG=true $(PY) manage.py seed_demo
 	@echo ""
@@ -39,7 +45,7 @@ run: $(VENV)/.synced
 	@echo ""
 	@DEBUG=true exec $(PY) manage.py runserver --skip-checks 127.0.0.1:$(PORT)
 
-test: $(VENV)/.synced
+test: $(VENV)/.synced node_modules/.installed
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.synced

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "simple_history",
     "pmhub.accounts",
     "products",
     "backlog",
@@ -169,7 +170,11 @@ USE_TZ = True
 # --- static files ---------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Third-party front-end code comes from npm (package-lock.json), never committed.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/sortablejs", BASE_DIR / "node_modules" / "sortablejs"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -285,7 +290,12 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-score-recomputes": {
+        "task": "backlog.tasks.sweep_score_recomputes",
+        "schedule": env_int("SCORE_SWEEP_SECONDS", 60),
+    },
+}
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must be below CELERY_VISIBILITY_TIMEOUT")
 

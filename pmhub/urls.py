@@ -8,6 +8,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
+from backlog import api as backlog_api
 from pmhub.accounts import api as accounts_api
 from pmhub.accounts import views as accounts_views
 from products import api as products_api
@@ -19,6 +20,8 @@ router.register("objectives", products_api.ObjectiveViewSet, basename="objective
 router.register("key-results", products_api.KeyResultViewSet, basename="key-result")
 router.register("competitors", products_api.CompetitorViewSet, basename="competitor")
 router.register("personas", products_api.PersonaViewSet, basename="persona")
+router.register("items", backlog_api.ItemViewSet, basename="item")
+router.register("scoring-models", backlog_api.ScoringModelViewSet, basename="scoring-model")
 
 account_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -38,6 +41,7 @@ workspace_patterns = [
     path("members/<int:pk>/remove/", accounts_views.member_remove, name="member-remove"),
     path("invites/", accounts_views.invite_create, name="invite-create"),
     path("invites/<int:pk>/revoke/", accounts_views.invite_revoke, name="invite-revoke"),
+    path("p/<str:key>/backlog/", include("backlog.urls")),
     path("", include("products.urls")),
 ]
 

@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from pmhub.accounts.models import Workspace
 from pmhub.api.serializers import VersionedSerializer
 from pmhub.api.views import IF_MATCH, UpdatedSinceFilterSet, VersionedViewSet
-from pmhub.versioning import parse_etag
 
 from . import services
 from .models import Competitor, KeyResult, Objective, Persona, Product, Vision
@@ -208,7 +207,7 @@ class ProductViewSet(VersionedViewSet):
             services.update_vision(
                 request.user,
                 vision=vision,
-                expected_version=parse_etag(request.headers.get("If-Match")),
+                expected_version=self.expected_version(vision),
                 fields=dict(serializer.validated_data),
             )
             vision = get_object_or_404(Vision, pk=vision.pk)

@@ -22,7 +22,6 @@ from .factories import (
     ObjectiveFactory,
     PersonaFactory,
     ProductFactory,
-    UserFactory,
     WorkspaceFactory,
 )
 

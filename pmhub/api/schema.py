@@ -5,10 +5,16 @@ _DETAIL = {
     "properties": {"detail": {"type": "string"}},
     "required": ["detail"],
 }
+_MESSAGES = {"type": "array", "items": {"type": "string"}}
 _FIELD_ERRORS = {
     "type": "object",
-    "description": "Field name → list of messages (`non_field_errors` for the whole object).",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "description": (
+        "Field name → list of messages (`non_field_errors` for the whole object); "
+        "a nested field (an object or a list) gives its errors nested the same way."
+    ),
+    "additionalProperties": {
+        "anyOf": [_MESSAGES, {"type": "object"}, {"type": "array", "items": {"type": "object"}}]
+    },
 }
 
 
@@ -29,6 +35,9 @@ class PMHubAutoSchema(AutoSchema):
         }
         if self.method in ("POST", "PUT", "PATCH"):
             errors["400"] = _json("Validation error", _FIELD_ERRORS)
+        if self.method == "GET" and self._is_list_view():
+            errors["400"] = _json("Invalid filter, e.g. a malformed updated_since", _FIELD_ERRORS)
+            errors["404"] = _json("Invalid pagination cursor", _DETAIL)
         if self.path_regex and "{" in self.path:
             errors["404"] = _json("Not found (or in a workspace you are not a member of)", _DETAIL)
         if self.method in ("PUT", "PATCH", "DELETE"):

@@ -1,7 +1,12 @@
 """Shared DRF building blocks: versioned resources with ETag / If-Match."""
 
+from datetime import UTC
+
 import django_filters
+from django import forms
+from django.db import models
 from django.utils.http import quote_etag
+from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -17,8 +22,43 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+class IdFilter(django_filters.NumberFilter):
+    """Filter on a foreign key by id. An id that matches nothing you can see
+    gives an empty page: ModelChoiceFilter's 400 "not a valid choice" told ids
+    of other workspaces apart from ids that do not exist, and answered a
+    schema-valid integer with an undocumented 400."""
+
+    field_class = forms.IntegerField
+
+    def filter(self, qs, value):
+        if value is not None and not -(2**63) <= value < 2**63:
+            return qs.none()  # no row has it; SQLite would raise OverflowError
+        return super().filter(qs, value)
+
+
+class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
+    """``updated_at >= value``, compared in UTC. ISO 8601 allows offsets that
+    PostgreSQL refuses (beyond ±15:59: a 500), and near year 1 or 9999 the
+    conversion to UTC overflows (a 500 on SQLite)."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:
+                # Before year 1 in UTC: everything changed since; after 9999: nothing.
+                return qs if value.year == 1 else qs.none()
+        return super().filter(qs, value)
+
+
 class UpdatedSinceFilterSet(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(
+    FILTER_DEFAULTS = {
+        **FILTER_FOR_DBFIELD_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+    }
+
+    updated_since = UpdatedSinceFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label="Only objects changed at or after this ISO 8601 time (incremental sync)",
@@ -36,7 +76,12 @@ class VersionedViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "put", "delete", "head", "options"]
 
     def expected_version(self, instance) -> int | None:
-        return parse_etag(self.request.headers.get("If-Match"))
+        """The version If-Match names; None (the version just read) without the
+        header or for ``*``, which matches any current version (RFC 9110)."""
+        header = self.request.headers.get("If-Match")
+        if header is not None and header.strip() == "*":
+            return None
+        return parse_etag(header)
 
     def with_etag(self, response: Response, instance) -> Response:
         response["ETag"] = quote_etag(str(instance.version))

@@ -8,17 +8,13 @@ files itself (pytest-django uses ``StaticFilesHandler`` when
 """
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
 from tests.conftest import require
-
-# Playwright's sync API keeps an event loop running in the main thread for the
-# rest of the session; Django's ORM calls from fixtures and assertions are
-# still synchronous and safe here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -34,6 +30,40 @@ PASSWORD = "secret-pass-123"  # tests/factories.py
 DEFAULT_TIMEOUT_MS = 10_000
 
 
+BROWSER_DIR = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Run the browser tests last (after pytest-django's own reordering).
+
+    Once Playwright's sync API starts, its event loop counts as running in the
+    main thread until the session ends, and Django's ORM then needs
+    ``DJANGO_ALLOW_ASYNC_UNSAFE``. Running these tests last keeps that
+    variable out of every other test, and out of the environment of the
+    subprocesses those tests start (``check --deploy`` rejects it).
+    """
+    items.sort(key=lambda item: item.path.resolve().is_relative_to(BROWSER_DIR))
+
+
+@pytest.fixture(scope="session")
+def _orm_beside_playwright():
+    """Allow synchronous ORM calls (fixtures, assertions) while Playwright's
+    event loop is running; set before Playwright starts, removed after it stops."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def playwright(_orm_beside_playwright, playwright):
+    return playwright
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing (apt-get install chromium)")
@@ -42,6 +72,17 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": CHROMIUM,
         "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
     }
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    """Relative ``page.goto("/…")`` goes to the live server.
+
+    Defining it here also keeps pytest-playwright's fallback ``base_url``
+    (a fixture method on a plugin object, which pytest 9.2 deprecates with a
+    warning that this suite turns into an error) out of the picture.
+    """
+    return live_server.url
 
 
 @pytest.fixture

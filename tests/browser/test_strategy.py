@@ -73,7 +73,9 @@ def test_pm_edits_the_vision_in_place_and_it_persists(live_server, page, pm, str
     assert saved.version == 2
 
 
-def test_escape_closes_the_editor_and_keeps_the_saved_vision(live_server, page, login, pm, strategy):
+def test_escape_closes_the_editor_and_keeps_the_saved_vision(
+    live_server, page, login, pm, strategy
+):
     login(pm)
     page.goto(live_server.url + STRATEGY_PATH)
     display = page.locator("section#vision")
@@ -106,6 +108,7 @@ def test_invalid_key_result_shows_inline_error_without_reload(
     page.locator(f"#objective-{objective.pk}").get_by_role("link", name="+ Key result").click()
     form = page.locator(f"form#objective-{objective.pk}-kr-form")
     expect(form).to_be_visible()
+    expect(form.locator("#id_name")).to_be_focused()
     form.locator("#id_name").fill("Refund time")
     form.locator("#id_start_value").fill("10")
     form.locator("#id_target_value").fill("10")
@@ -114,6 +117,7 @@ def test_invalid_key_result_shows_inline_error_without_reload(
     error = form.locator(".has-error")
     expect(error).to_contain_text("The target must differ from the start value.")
     expect(error.locator("#id_target_value")).to_have_value("10")
+    expect(error.locator("#id_target_value")).to_be_focused()
     expect(form.locator("#id_name")).to_have_value("Refund time")
     assert page.url == strategy_url
     assert document_kept(page), "an invalid form reloaded the page"

@@ -81,3 +81,24 @@ def fmt_number(value):
     if isinstance(value, float):
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     return value
+
+
+@register.filter
+def get_item(mapping, key):
+    """``{{ mapping|get_item:key }}`` for dicts in templates."""
+    if not mapping:
+        return ""
+    return mapping.get(key, "")
+
+
+@register.filter
+def ago(value):
+    """ "just now" under a minute, else "5 minutes ago"."""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    if not value:
+        return ""
+    if (timezone.now() - value).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(value)} ago"

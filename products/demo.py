@@ -1,19 +1,8 @@
-"""Create the demo workspace "Acme" (idempotent: running it again changes nothing)."""
+"""Demo data of products/: two products with vision and strategy.
+Called by ``manage.py seed_demo`` (idempotent)."""
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-
-from pmhub.accounts.models import Membership, Role, User, Workspace
-from products import services
-from products.models import Product
-
-DEMO_USERS = [
-    # username, password, role, first name, last name
-    ("demo", "demo", Role.OWNER, "Dana", "Demo"),
-    ("alex", "alex", Role.EDITOR, "Alex", "Rivera"),
-    ("viewer", "viewer", Role.VIEWER, "Vic", "Viewer"),
-]
+from . import services
+from .models import Product
 
 PRODUCTS = [
     {
@@ -177,87 +166,59 @@ PRODUCTS = [
 ]
 
 
-class Command(BaseCommand):
-    help = "Seed the demo workspace 'Acme' with users demo/demo, alex/alex and viewer/viewer."
-
-    def handle(self, *args, **options):
-        if not settings.DEBUG and not settings.TESTING:
-            raise CommandError(
-                "seed_demo creates users with known passwords; it refuses to run with DEBUG off."
-            )
-        with transaction.atomic():
-            created = self.seed()
-        self.stdout.write("Demo workspace " + ("created." if created else "already present."))
-
-    def seed(self) -> bool:
-        users = {}
-        for username, password, _role, first, last in DEMO_USERS:
-            user, made = User.objects.get_or_create(
-                username=username,
-                defaults={
-                    "first_name": first,
-                    "last_name": last,
-                    "email": f"{username}@acme.example",
-                },
-            )
-            if made:
-                user.set_password(password)
-                user.save(update_fields=["password"])
-            users[username] = user
-        workspace, created = Workspace.objects.get_or_create(slug="acme", defaults={"name": "Acme"})
-        for username, _password, role, _first, _last in DEMO_USERS:
-            Membership.objects.get_or_create(
-                workspace=workspace, user=users[username], defaults={"role": role}
-            )
-        owner = users["demo"]
-        for spec in PRODUCTS:
-            if Product.objects.filter(workspace=workspace, key=spec["key"]).exists():
-                continue
-            created = True
-            product = services.create_product(
+def seed(*, workspace, users) -> bool:
+    """Create the demo products with vision, objectives, competitors and
+    personas. Returns True when something was created."""
+    owner = users["demo"]
+    created = False
+    for spec in PRODUCTS:
+        if Product.objects.filter(workspace=workspace, key=spec["key"]).exists():
+            continue
+        created = True
+        product = services.create_product(
+            owner,
+            workspace=workspace,
+            name=spec["name"],
+            key=spec["key"],
+            description=spec["description"],
+            stage=spec["stage"],
+        )
+        services.update_vision(
+            owner, vision=product.vision, expected_version=None, fields=spec["vision"]
+        )
+        for title, period, status, why, krs in spec["objectives"]:
+            objective = services.create_objective(
                 owner,
-                workspace=workspace,
-                name=spec["name"],
-                key=spec["key"],
-                description=spec["description"],
-                stage=spec["stage"],
+                product=product,
+                title=title,
+                period=period,
+                status=status,
+                why=why,
+                owner=users["alex"] if status == "at_risk" else owner,
             )
-            services.update_vision(
-                owner, vision=product.vision, expected_version=None, fields=spec["vision"]
-            )
-            for title, period, status, why, krs in spec["objectives"]:
-                objective = services.create_objective(
+            for name, unit, start, target, current in krs:
+                services.create_key_result(
                     owner,
-                    product=product,
-                    title=title,
-                    period=period,
-                    status=status,
-                    why=why,
-                    owner=users["alex"] if status == "at_risk" else owner,
-                )
-                for name, unit, start, target, current in krs:
-                    services.create_key_result(
-                        owner,
-                        objective=objective,
-                        name=name,
-                        unit=unit,
-                        start_value=start,
-                        target_value=target,
-                        current_value=current,
-                    )
-            for name, website, threat, positioning, strengths, weaknesses in spec["competitors"]:
-                services.create_competitor(
-                    owner,
-                    product=product,
+                    objective=objective,
                     name=name,
-                    website=website,
-                    threat_level=threat,
-                    positioning=positioning,
-                    strengths=strengths,
-                    weaknesses=weaknesses,
+                    unit=unit,
+                    start_value=start,
+                    target_value=target,
+                    current_value=current,
                 )
-            for name, role, goals, pains in spec["personas"]:
-                services.create_persona(
-                    owner, product=product, name=name, role=role, goals=goals, pains=pains
-                )
-        return created
+        for name, website, threat, positioning, strengths, weaknesses in spec["competitors"]:
+            services.create_competitor(
+                owner,
+                product=product,
+                name=name,
+                website=website,
+                threat_level=threat,
+                positioning=positioning,
+                strengths=strengths,
+                weaknesses=weaknesses,
+            )
+        for name, role, goals, pains in spec["personas"]:
+            services.create_persona(
+                owner, product=product, name=name, role=role, goals=goals, pains=pains
+            )
+    return created

@@ -1,0 +1,160 @@
+"""REST API for the backlog. Thin: reads through QuerySet scopes, writes
+through backlog.services."""
+
+import django_filters
+from django.db.models import BooleanField, Case, F, Q, Value, When
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from pmhub.api.views import IdFilter, UpdatedSinceFilterSet, VersionedViewSet
+from pmhub.errors import VersionConflict
+
+from .. import services
+from ..models import Item, ItemType, ScoringModel, Status
+from .pagination import ItemKeysetPagination
+from .serializers import ItemMoveSerializer, ItemSerializer, ScoringModelSerializer
+
+
+class StatusInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    pass
+
+
+class ItemFilterSet(UpdatedSinceFilterSet):
+    status = StatusInFilter(
+        choices=Status.choices, help_text="One status, or several separated by commas"
+    )
+    type = django_filters.ChoiceFilter(choices=ItemType.choices)
+    tag = django_filters.CharFilter(method="filter_tag", help_text="A tag name")
+    objective = IdFilter(field_name="objectives", help_text="Items serving this objective (id)")
+    q = django_filters.CharFilter(
+        method="filter_text", help_text="Text in the title, key or description"
+    )
+
+    class Meta:
+        model = Item
+        fields = ["product", "status", "type", "tag", "objective", "owner", "parent", "q"]
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(tags__name=value.strip().lower())  # tags are stored lowercase
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(
+            Q(title__icontains=value) | Q(key__icontains=value) | Q(description__icontains=value)
+        )
+
+
+class ItemViewSet(VersionedViewSet):
+    """Backlog items of your products. Create with `product` and `title`;
+    a new item goes to the bottom of its backlog. Lists are keyset-paginated:
+    follow `next` until it is null."""
+
+    serializer_class = ItemSerializer
+    filterset_class = ItemFilterSet
+    filter_backends = [DjangoFilterBackend]  # ordering belongs to the keyset pagination
+    pagination_class = ItemKeysetPagination
+
+    def get_queryset(self):
+        items = Item.objects.visible_to(self.request.user)
+        if self.action == "list":
+            # Rows only: the serializer loads tags, objectives and scoring
+            # models for the whole page in three queries (serializers.PageData).
+            return items
+        # Writes check the role in the item's workspace.
+        return items.select_related("product__workspace")
+
+    def create_object(self, serializer):
+        return services.create_item(self.request.user, **serializer.validated_data)
+
+    def update_object(self, obj, expected_version, fields):
+        return services.update_item(
+            self.request.user, item=obj, expected_version=expected_version, fields=fields
+        )
+
+    def delete_object(self, obj, expected_version):
+        services.delete_item(self.request.user, item=obj, expected_version=expected_version)
+
+    @extend_schema(
+        request=ItemMoveSerializer,
+        responses={
+            200: ItemSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Bad neighbours: field messages for ids you cannot see, or "
+                "`detail` for items of another product or not next to each other",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], serializer_class=ItemMoveSerializer)
+    def move(self, request, pk=None):
+        """Put the item between two neighbours in the backlog's manual order.
+        Writes one row, whatever the size of the backlog."""
+        item = self.get_object()
+        body = ItemMoveSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        services.move_item(
+            request.user,
+            item=item,
+            before=body.validated_data.get("before"),
+            after=body.validated_data.get("after"),
+        )
+        item = self.get_queryset().get(pk=item.pk)
+        data = ItemSerializer(item, context=self.get_serializer_context()).data
+        return self.with_etag(Response(data), item)
+
+
+def _scoring_model_filterset():
+    meta = type("Meta", (), {"model": ScoringModel, "fields": ["product", "kind"]})
+    return type("ScoringModelFilterSet", (UpdatedSinceFilterSet,), {"Meta": meta})
+
+
+class ScoringModelViewSet(VersionedViewSet):
+    """Saved ways of scoring a product's backlog; one per product is active.
+    Changing the active model's framework or weights, or activating another
+    model, rescores the backlog in the background."""
+
+    serializer_class = ScoringModelSerializer
+    filterset_class = _scoring_model_filterset()
+    ordering_fields = [*VersionedViewSet.ordering_fields, "name"]
+
+    def get_queryset(self):
+        user = self.request.user
+        if not user.is_authenticated:
+            return ScoringModel.objects.none()
+        # One LEFT JOIN to the product's backlog settings, no subquery per row.
+        active = Case(
+            When(product__backlog__active_model=F("pk"), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+        return (
+            ScoringModel.objects.filter(product__workspace__memberships__user=user)
+            .select_related("product__workspace")
+            .annotate(is_active=active)
+        )
+
+    def create_object(self, serializer):
+        return services.create_scoring_model(self.request.user, **serializer.validated_data)
+
+    def update_object(self, obj, expected_version, fields):
+        return services.update_scoring_model(
+            self.request.user, model=obj, expected_version=expected_version, fields=fields
+        )
+
+    def delete_object(self, obj, expected_version):
+        # delete_scoring_model takes no version: check the precondition here.
+        if expected_version is not None and expected_version != obj.version:
+            raise VersionConflict(current=obj)
+        services.delete_scoring_model(self.request.user, model=obj)
+
+    @extend_schema(request=None, responses={200: ScoringModelSerializer})
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        """Make this the product's scoring model; the backlog is rescored in
+        the background."""
+        model = self.get_object()
+        services.activate_scoring_model(request.user, product=model.product, model=model)
+        model = self.get_queryset().get(pk=model.pk)
+        return self.with_etag(Response(self.get_serializer(model).data), model)

@@ -1,0 +1,468 @@
+"""CSV import and CSV / JSON export of backlog items.
+
+Import: upload → map columns → every row is validated with the same rules as
+``services.create_item`` and reported row by row → only a file without errors
+is imported, all rows in one transaction (nothing half-applied). Items are
+written with bulk inserts and scored by one SQL recompute of the new range.
+Big files run in a Celery task; the page shows a progress bar."""
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from fractional_indexing import generate_n_keys_between
+
+from pmhub.accounts.models import User
+from pmhub.accounts.services import require_editor
+
+from . import scoring, services
+from .models import BacklogSettings, CustomField, ImportJob, Item, ItemType, ScoreChange, Status
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 50_000
+BACKGROUND_ROWS = 500  # bigger files are validated and imported by a Celery task
+PROGRESS_EVERY = 250
+
+BASE_TARGETS = {
+    "title": "Title",
+    "type": "Type",
+    "status": "Status",
+    "status_reason": "Status reason",
+    "description": "Description",
+    "owner": "Owner (username or email)",
+    "tags": "Tags (comma or semicolon separated)",
+    "external_url": "External URL",
+    "external_key": "External key",
+    **{name: spec.label for name, spec in scoring.INPUTS.items() if name != "demand"},
+}
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def targets(product) -> dict[str, str]:
+    """Item fields a CSV column can map to, custom fields included."""
+    result = dict(BASE_TARGETS)
+    for f in CustomField.objects.filter(product=product):
+        result[f"cf:{f.pk}"] = f"{f.name} (custom)"
+    return result
+
+
+def _normalize(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def guess_mapping(headers: list[str], product) -> dict[str, str]:
+    """Map columns whose names match a field (Title, title, TITLE, "Job size"…)."""
+    by_name = {_normalize(label.split(" (")[0]): key for key, label in targets(product).items()}
+    by_name.update({_normalize(key): key for key in targets(product)})
+    by_name.update(
+        {
+            "summary": "title",
+            "name": "title",
+            "labels": "tags",
+            "assignee": "owner",
+            "url": "external_url",
+            "issuekey": "external_key",
+            "issuetype": "type",
+            "key": "external_key",
+            "estimate": "effort",
+        }
+    )
+    mapping, used = {}, set()
+    for header in headers:
+        target = by_name.get(_normalize(header))
+        if target and target not in used:
+            mapping[header] = target
+            used.add(target)
+    return mapping
+
+
+def read_csv(raw: bytes) -> tuple[list[str], str]:
+    """Decode an upload; ValidationError for files that are not CSV text."""
+    if len(raw) > MAX_BYTES:
+        raise ValidationError({"file": f"The file is larger than {MAX_BYTES // 1024 // 1024} MB."})
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValidationError({"file": "The file is not text (UTF-8 or Windows-1252)."})
+    if "\x00" in text:
+        raise ValidationError({"file": "The file is not text: it contains binary data."})
+    try:
+        headers = next(csv.reader(io.StringIO(text)))
+    except (StopIteration, csv.Error) as exc:
+        raise ValidationError({"file": "The file has no header row."}) from exc
+    headers = [h.strip() for h in headers]
+    if not any(headers) or len(set(headers)) != len(headers):
+        raise ValidationError({"file": "The header row needs distinct, non-empty column names."})
+    return headers, text
+
+
+@transaction.atomic
+def start_import(actor, *, product, filename: str, raw: bytes) -> ImportJob:
+    require_editor(actor, product.workspace)
+    headers, text = read_csv(raw)
+    return ImportJob.objects.create(
+        product=product,
+        created_by=actor,
+        filename=filename[:200],
+        text=text,
+        headers=headers,
+        mapping=guess_mapping(headers, product),
+    )
+
+
+@transaction.atomic
+def set_mapping(actor, *, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
+    """Save the column mapping and validate every row (in the background for
+    big files). ValidationError when the mapping itself is unusable."""
+    require_editor(actor, job.product.workspace)
+    allowed = targets(job.product)
+    clean = {col: target for col, target in mapping.items() if target and col in job.headers}
+    bad = [t for t in clean.values() if t not in allowed]
+    if bad:
+        raise ValidationError({"mapping": f"Unknown fields: {', '.join(bad)}."})
+    if "title" not in clean.values():
+        raise ValidationError({"mapping": "Map one column to Title: every item needs one."})
+    if len(set(clean.values())) != len(clean):
+        raise ValidationError({"mapping": "Two columns are mapped to the same field."})
+    rows = _rows(job)
+    if len(rows) > MAX_ROWS:
+        raise ValidationError({"file": f"At most {MAX_ROWS:,} rows per import."})
+    if not rows:
+        raise ValidationError({"file": "The file has a header row but no items."})
+    ImportJob.objects.filter(pk=job.pk).update(
+        mapping=clean,
+        state=ImportJob.State.VALIDATING,
+        total_rows=len(rows),
+        processed_rows=0,
+        errors=[],
+    )
+    job.refresh_from_db()
+    _run(job, "validate")
+    return job
+
+
+def _run(job: ImportJob, step: str) -> None:
+    """Small files are handled right away, in the request; big ones by a
+    Celery task after commit (the page polls the progress)."""
+    from .tasks import run_import_step
+
+    if job.total_rows <= BACKGROUND_ROWS:
+        validate_job(job.pk) if step == "validate" else import_job(job.pk)
+    else:
+        transaction.on_commit(lambda: run_import_step.delay(job.pk, step))
+
+
+def _rows(job: ImportJob) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(job.text))
+    return [
+        row for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))
+    ]
+
+
+class _Checker:
+    """Validates rows into ready-to-insert values with the services' rules."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.product = job.product
+        self.fields = {str(f.pk): f for f in CustomField.objects.filter(product=self.product)}
+        members = User.objects.filter(memberships__workspace=self.product.workspace)
+        self.owners = {u.username.lower(): u for u in members}
+        self.owners.update({u.email.lower(): u for u in members if u.email})
+        self.url = URLValidator()
+        self.types = {v: v for v in ItemType.values} | {
+            label.lower(): v for v, label in ItemType.choices
+        }
+        self.statuses = {v: v for v in Status.values} | {
+            label.lower(): v for v, label in Status.choices
+        }
+
+    def check(self, number: int, row: dict) -> tuple[dict | None, list[dict]]:
+        errors, values, custom, tags = [], {}, {}, []
+
+        def err(column, message):
+            errors.append({"row": number, "column": column, "message": message})
+
+        for column, target in self.job.mapping.items():
+            raw = (row.get(column) or "").strip()
+            if target == "title":
+                if not raw:
+                    err(column, "Title is required.")
+                elif len(raw) > 255:
+                    err(column, "Title is longer than 255 characters.")
+                values["title"] = raw
+            elif target == "type":
+                values["type"] = self.types.get(raw.lower(), None) if raw else "feature"
+                if values["type"] is None:
+                    err(column, f"Unknown type {raw!r} (use {', '.join(ItemType.values)}).")
+            elif target == "status":
+                values["status"] = self.statuses.get(raw.lower(), None) if raw else "idea"
+                if values["status"] is None:
+                    err(column, f"Unknown status {raw!r}.")
+            elif target == "owner":
+                if raw:
+                    values["owner"] = self.owners.get(raw.lower())
+                    if values["owner"] is None:
+                        err(column, f"{raw!r} is not a member of this workspace.")
+            elif target == "tags":
+                tags = [t.strip() for t in raw.replace(";", ",").split(",") if t.strip()]
+            elif target == "external_url":
+                if raw:
+                    try:
+                        self.url(raw)
+                    except ValidationError:
+                        err(column, "Not a valid URL.")
+                values["external_url"] = raw
+            elif target in ("description", "status_reason", "external_key"):
+                values[target] = raw[
+                    : 500
+                    if target == "status_reason"
+                    else 60
+                    if target == "external_key"
+                    else 100_000
+                ]
+            elif target.startswith("cf:"):
+                if raw:
+                    custom[target[3:]] = raw
+            elif target in scoring.INPUTS and raw:
+                try:
+                    number_value = float(raw.replace(",", "."))
+                    scoring.validate_input(target, number_value)
+                    values[target] = number_value
+                except ValueError:
+                    err(column, f"{scoring.INPUTS[target].label} must be a number.")
+                except ValidationError as exc:
+                    err(column, " ".join(exc.message_dict[target]))
+        if custom:
+            try:
+                values["custom"] = services.clean_custom_values(
+                    self.product, custom, fields=self.fields
+                )
+            except ValidationError as exc:
+                for key, messages in exc.message_dict.items():
+                    err(key.removeprefix("custom."), " ".join(messages))
+        status = values.get("status", "idea")
+        if status in ("declined", "archived") and not values.get("status_reason"):
+            err(
+                "status_reason",
+                "Declined or archived items need a reason (map a Status reason column).",
+            )
+        values["_tags"] = tags
+        return (None if errors else values), errors
+
+
+def validate_job(job_id: int) -> ImportJob:
+    """Validate every row; the job ends READY (no errors) or INVALID."""
+    job = ImportJob.objects.select_related("product__workspace").get(pk=job_id)
+    checker = _Checker(job)
+    errors = []
+    for n, row in enumerate(_rows(job), start=2):  # row 1 is the header
+        _values, row_errors = checker.check(n, row)
+        errors.extend(row_errors)
+        if n % PROGRESS_EVERY == 0:
+            ImportJob.objects.filter(pk=job.pk).update(processed_rows=n - 1)
+    state = ImportJob.State.INVALID if errors else ImportJob.State.READY
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=state, errors=errors[:1000], processed_rows=job.total_rows
+    )
+    job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def confirm_import(actor, *, job: ImportJob) -> ImportJob:
+    require_editor(actor, job.product.workspace)
+    claimed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.READY).update(
+        state=ImportJob.State.IMPORTING, processed_rows=0
+    )
+    if not claimed:
+        raise ValidationError({"job": "This import is not ready (or was already imported)."})
+    job.refresh_from_db()
+    _run(job, "import")
+    return job
+
+
+def import_job(job_id: int) -> ImportJob:
+    """Create all items of a validated job in one transaction: bulk inserts,
+    keys and ranks after the current last item, one SQL rescore, one history
+    row per item. Re-validates first (the product may have changed); a job
+    whose state is not IMPORTING is left alone, so a rerun does nothing."""
+    job = ImportJob.objects.select_related("product__workspace", "created_by").get(pk=job_id)
+    if job.state != ImportJob.State.IMPORTING:
+        return job
+    checker = _Checker(job)
+    try:
+        with transaction.atomic():
+            rows = []
+            for n, row in enumerate(_rows(job), start=2):
+                values, errors = checker.check(n, row)
+                if errors:
+                    raise ValidationError(errors[0]["message"])
+                rows.append(values)
+            created = _bulk_create(job, rows)
+            ImportJob.objects.filter(pk=job.pk).update(
+                state=ImportJob.State.DONE,
+                created_count=len(created),
+                processed_rows=len(rows),
+                first_number=created[0].number if created else None,
+                finished_at=timezone.now(),
+            )
+    except ValidationError as exc:
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=ImportJob.State.INVALID,
+            errors=[
+                {"row": 0, "column": "", "message": f"Nothing was imported: {exc.messages[0]}"}
+            ],
+        )
+    job.refresh_from_db()
+    return job
+
+
+def _bulk_create(job: ImportJob, rows: list[dict]) -> list[Item]:
+    product = job.product
+    actor = job.created_by
+    settings_row = BacklogSettings.objects.select_for_update().get(
+        pk=services.backlog_of(product).pk
+    )
+    first = settings_row.last_item_number + 1
+    last_rank = Item.objects.filter(product=product).aggregate(m=Max("rank"))["m"]
+    ranks = generate_n_keys_between(last_rank, None, len(rows))
+    items, tag_rows = [], []
+    for i, (values, rank) in enumerate(zip(rows, ranks, strict=True)):
+        tags = values.pop("_tags", [])
+        number = first + i
+        item = Item(
+            product=product, number=number, key=f"{product.key}-{number}", rank=rank, **values
+        )
+        if item.status == Status.SHIPPED:
+            item.shipped_at = timezone.now()
+        items.append(item)
+        tag_rows.append(tags)
+        if i % PROGRESS_EVERY == 0:
+            ImportJob.objects.filter(pk=job.pk).update(processed_rows=i)
+    created = Item.objects.bulk_create(items, batch_size=2000)
+    BacklogSettings.objects.filter(pk=settings_row.pk).update(
+        last_item_number=first + len(rows) - 1
+    )
+    all_tags = {t for tags in tag_rows for t in tags}
+    if all_tags:
+        tag_objs = {t.name: t for t in services._tags_for(product, all_tags)}
+        through = Item.tags.through
+        through.objects.bulk_create(
+            [
+                through(item_id=item.pk, tag_id=tag_objs[t.strip().lower()[:40]].pk)
+                for item, tags in zip(created, tag_rows, strict=True)
+                for t in set(tags)
+            ],
+            batch_size=5000,
+            ignore_conflicts=True,
+        )
+    model = settings_row.active_model
+    if model is not None and created:
+        services._rescore_range(
+            product.pk,
+            model,
+            created[0].pk,
+            created[-1].pk + 1,
+            cause=ScoreChange.Cause.CREATED,
+            detail=f"Imported from {job.filename}",
+            actor_id=actor.pk if actor else None,
+        )
+    Item.history.bulk_history_create(
+        created,
+        default_user=actor,
+        default_change_reason=f"Imported from {job.filename}",
+        batch_size=2000,
+    )
+    return created
+
+
+# --- export ----------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = [
+    "key",
+    "title",
+    "type",
+    "status",
+    "status_reason",
+    "score",
+    "effort",
+    "value",
+    "reach",
+    "impact",
+    "confidence",
+    "ease",
+    "business_value",
+    "time_criticality",
+    "risk_reduction",
+    "job_size",
+    "demand",
+    "owner",
+    "tags",
+    "objectives",
+    "parent",
+    "external_url",
+    "external_key",
+    "description",
+    "created_at",
+    "updated_at",
+]
+
+
+def neutralize(value):
+    """Defuse spreadsheet formulas: a text cell starting with = + - @ or a
+    tab/CR is prefixed with a quote, so Excel and Sheets show it as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def export_rows(qs, custom_fields: Iterable[CustomField]) -> Iterator[dict]:
+    custom_fields = list(custom_fields)
+    qs = qs.select_related("owner", "parent").prefetch_related("tags", "objectives")
+    for item in qs.iterator(chunk_size=2000):
+        row = {c: getattr(item, c, None) for c in EXPORT_COLUMNS}
+        row["owner"] = item.owner.username if item.owner else ""
+        row["tags"] = ", ".join(t.name for t in item.tags.all())
+        row["objectives"] = "; ".join(o.title for o in item.objectives.all())
+        row["parent"] = item.parent.key if item.parent else ""
+        row["created_at"] = item.created_at.isoformat()
+        row["updated_at"] = item.updated_at.isoformat()
+        for f in custom_fields:
+            row[f.name] = (item.custom or {}).get(str(f.pk))
+        yield row
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def export_csv(qs, custom_fields) -> Iterator[str]:
+    """CSV lines, streamed; formula cells neutralized."""
+    custom_fields = list(custom_fields)
+    header = EXPORT_COLUMNS + [f.name for f in custom_fields]
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow([neutralize(h) for h in header])
+    for row in export_rows(qs, custom_fields):
+        yield writer.writerow(
+            [neutralize("" if row.get(h) is None else row.get(h)) for h in header]
+        )
+
+
+def export_json(qs, custom_fields) -> Iterator[str]:
+    """A JSON array, streamed."""
+    yield "["
+    for n, row in enumerate(export_rows(qs, custom_fields)):
+        yield ("," if n else "") + json.dumps(row, default=str, ensure_ascii=False)
+    yield "]"

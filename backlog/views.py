@@ -1,0 +1,864 @@
+"""HTML views of the backlog: the table, the item page, scoring models,
+custom fields. Thin: they parse input, call backlog.services and render."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from pmhub.accounts.decorators import workspace_view
+from pmhub.accounts.models import User
+from pmhub.accounts.views import apply_errors
+from pmhub.errors import DomainError, VersionConflict
+from products.models import Objective, Product
+
+from . import scoring, services
+from .filters import KEYSET_SORTS, SORTS, BacklogQuery
+from .forms import (
+    CELL_FIELDS,
+    SCORING_KIND_HELP,
+    BulkForm,
+    CustomFieldForm,
+    ItemForm,
+    QuickAddForm,
+    ScoringModelForm,
+)
+from .models import (
+    CustomField,
+    FieldKind,
+    Item,
+    ItemType,
+    SavedView,
+    ScoringKind,
+    ScoringModel,
+    Status,
+    Tag,
+)
+
+PAGE_SIZE = 50
+LIST = "backlog/list.html"
+
+
+def _product(request, key) -> Product:
+    return get_object_or_404(Product, workspace=request.workspace, key=key)
+
+
+def _base(request, product, section="backlog") -> dict:
+    return {
+        "workspace": request.workspace,
+        "product": product,
+        "can_edit": request.can_edit,
+        "section": section,
+    }
+
+
+class ScoreExplainer:
+    """Explains scores of many items with one scoring model loaded once."""
+
+    def __init__(self, product):
+        self.settings = services.backlog_of(product)
+        self.model = self.settings.active_model
+        self.criteria = services.model_criteria(self.model) if self.model else []
+
+    def values(self, item) -> dict:
+        values = {name: getattr(item, name) for name in scoring.INPUTS}
+        values.update({f"cf:{k}": v for k, v in (item.custom or {}).items()})
+        return values
+
+    def explain(self, item) -> scoring.Explanation | None:
+        if self.model is None:
+            return None
+        return scoring.explain(self.model.kind, self.criteria, self.values(item))
+
+
+def _rows_context(request, product, query: BacklogQuery, *, cursor=None, page=1) -> dict:
+    qs = query.order(query.apply(Item.objects.filter(product=product)).for_board())
+    if query.sort in KEYSET_SORTS:
+        rows = list(query.after(qs, cursor)[: PAGE_SIZE + 1])
+    else:
+        start = (page - 1) * PAGE_SIZE
+        rows = list(qs[start : start + PAGE_SIZE + 1])
+    has_more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    more_url = None
+    if has_more:
+        if query.sort in KEYSET_SORTS:
+            more_qs = query.querystring(after=query.cursor_for(rows[-1]))
+        else:
+            more_qs = query.querystring(page=str(page + 1))
+        more_url = f"{request.path}?{more_qs}"
+    explainer = ScoreExplainer(product)
+    for item in rows:
+        item.explanation = explainer.explain(item)
+        item.custom_values = [
+            (cf, (item.custom or {}).get(str(cf.pk))) for cf in query.custom_fields
+        ]
+    return {"rows": rows, "more_url": more_url, "query": query, "explainer": explainer}
+
+
+@vary_on_headers("HX-Request")
+@workspace_view()
+def backlog_list(request, key):
+    product = _product(request, key)
+    custom_fields = CustomField.objects.filter(product=product)
+    query = BacklogQuery.from_params(request.GET, custom_fields)
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    ctx = {
+        **_base(request, product),
+        **_rows_context(request, product, query, cursor=request.GET.get("after"), page=page),
+    }
+    if request.htmx and (request.GET.get("after") or page > 1):
+        return render(request, f"{LIST}#rows", ctx)
+    settings_row = services.backlog_of(product)
+    ctx.update(
+        {
+            "settings": settings_row,
+            "quick_form": QuickAddForm(),
+            "bulk_form": BulkForm(product=product, workspace=request.workspace),
+            "statuses": Status.choices,
+            "types": ItemType.choices,
+            "sorts": list(SORTS.items())
+            + [
+                (f"-cf{f.pk}", f"{f.name}, high to low")
+                for f in custom_fields
+                if f.kind == FieldKind.NUMBER
+            ],
+            "tags": Tag.objects.filter(product=product),
+            "objectives": Objective.objects.filter(product=product),
+            "members": User.objects.filter(memberships__workspace=request.workspace).order_by(
+                "username"
+            ),
+            "saved_views": SavedView.objects.filter(product=product),
+            "custom_fields": custom_fields,
+            "select_fields": [f for f in custom_fields if f.kind != FieldKind.DATE],
+            "chart": _chart(query.apply(Item.objects.filter(product=product)))
+            if request.GET.get("view") == "chart"
+            else None,
+            "view": "chart" if request.GET.get("view") == "chart" else "table",
+        }
+    )
+    if request.htmx and request.headers.get("HX-Target") == "backlog-results":
+        return render(request, f"{LIST}#results", ctx)
+    return render(request, LIST, ctx)
+
+
+# --- the 2x2 chart -------------------------------------------------------------------------
+
+
+def _chart(qs, limit: int = 400) -> dict:
+    """Value versus effort: a server-rendered SVG scatter with four quadrants."""
+    points = list(
+        qs.filter(value__isnull=False, effort__isnull=False)
+        .order_by("rank")
+        .values("pk", "number", "key", "title", "value", "effort", "status")[:limit]
+    )
+    unplotted = (
+        qs.filter(value__isnull=True).count()
+        + qs.filter(value__isnull=False, effort__isnull=True).count()
+    )
+    max_effort = max([p["effort"] for p in points] + [1.0])
+    width, height, pad = 640, 420, 40
+    mid_effort = max_effort / 2
+    for p in points:
+        # A small deterministic jitter keeps items with equal numbers visible.
+        jx, jy = ((p["pk"] * 7919) % 11) - 5, ((p["pk"] * 104729) % 11) - 5
+        p["x"] = round(pad + (p["effort"] / max_effort) * (width - 2 * pad) + jx, 1)
+        p["y"] = round(height - pad - (p["value"] / 10) * (height - 2 * pad) + jy, 1)
+        high_value = p["value"] >= 5
+        low_effort = p["effort"] <= mid_effort
+        p["quadrant"] = {
+            (True, True): "Quick win",
+            (True, False): "Big bet",
+            (False, True): "Fill-in",
+            (False, False): "Money pit",
+        }[(high_value, low_effort)]
+    counts = {
+        q: sum(1 for p in points if p["quadrant"] == q)
+        for q in ("Quick win", "Big bet", "Fill-in", "Money pit")
+    }
+    mid_x, mid_y = width / 2, height / 2
+    w, h = mid_x - pad, mid_y - pad
+    quads = [
+        {"css": "q-quick", "x": pad, "y": pad, "label": f"Quick wins ({counts['Quick win']})"},
+        {"css": "q-bet", "x": mid_x, "y": pad, "label": f"Big bets ({counts['Big bet']})"},
+        {"css": "q-fill", "x": pad, "y": mid_y, "label": f"Fill-ins ({counts['Fill-in']})"},
+        {"css": "q-pit", "x": mid_x, "y": mid_y, "label": f"Money pits ({counts['Money pit']})"},
+    ]
+    for q in quads:
+        q.update(w=w, h=h, tx=q["x"] + 8, ty=q["y"] + 18)
+    return {
+        "points": points,
+        "unplotted": unplotted,
+        "width": width,
+        "height": height,
+        "mid_x": mid_x,
+        "mid_y": mid_y,
+        "axis_y": height - 10,
+        "max_effort": max_effort,
+        "quads": quads,
+    }
+
+
+# --- create, edit, move ------------------------------------------------------------------------
+
+
+@require_POST
+@workspace_view(edit=True)
+def item_create(request, key):
+    product = _product(request, key)
+    form = QuickAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the item a title.")
+        return redirect("backlog", slug=request.workspace.slug, key=product.key)
+    item = services.create_item(request.user, product=product, **form.cleaned_data)
+    messages.success(request, f"Added {item.key}.")
+    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    if request.htmx:
+        query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
+        ctx = {**_base(request, product), "query": query}
+        item = Item.objects.for_board().get(pk=item.pk)
+        item.explanation = ScoreExplainer(product).explain(item)
+        item.custom_values = [(cf, None) for cf in query.custom_fields]
+        ctx["item"] = item
+        response = render(request, f"{LIST}#row", ctx)
+        response["HX-Trigger"] = "item-added"
+        return response
+    return redirect(url)
+
+
+def _item(request, product, number) -> Item:
+    return get_object_or_404(
+        Item.objects.select_related("product", "owner", "parent"), product=product, number=number
+    )
+
+
+@vary_on_headers("HX-Request")
+@workspace_view()
+def item_detail(request, key, number):
+    product = _product(request, key)
+    item = _item(request, product, number)
+    form = None
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        if not request.can_edit:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = ItemForm(request.POST, instance=item, product=product, workspace=request.workspace)
+        if form.is_valid():
+            try:
+                services.update_item(
+                    request.user,
+                    item=item,
+                    expected_version=form.cleaned_data.get("version") or item.version,
+                    fields=form.item_fields(),
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            except VersionConflict as exc:
+                conflict = exc.current
+                data = request.POST.copy()
+                data["version"] = conflict.version if conflict else item.version
+                form = ItemForm(
+                    data, instance=conflict or item, product=product, workspace=request.workspace
+                )
+                form.is_valid()
+                status = 409
+            else:
+                messages.success(request, f"{item.key} saved.")
+                return redirect("item", slug=request.workspace.slug, key=product.key, number=number)
+    item = _item(request, product, number)
+    if form is None:
+        form = ItemForm(
+            instance=item,
+            product=product,
+            workspace=request.workspace,
+            initial={"version": item.version},
+        )
+    explainer = ScoreExplainer(product)
+    history = list(
+        item.history_records.select_related("history_user").order_by(
+            "-history_date", "-history_id"
+        )[:50]
+    )
+    changes = []
+    for newer, older in zip(history, [*history[1:], None], strict=False):
+        diff = []
+        if older is not None:
+            delta = newer.diff_against(older)
+            diff = [(c.field, c.old, c.new) for c in delta.changes]
+        changes.append({"record": newer, "diff": diff})
+    ctx = {
+        **_base(request, product),
+        "item": item,
+        "form": form,
+        "conflict": conflict,
+        "explanation": explainer.explain(item),
+        "model": explainer.model,
+        "settings": explainer.settings,
+        "score_changes": item.score_changes.select_related("actor")[:30],
+        "changes": changes,
+        "children": item.children.all().order_by("rank") if item.type == ItemType.EPIC else [],
+        "inputs": scoring.INPUTS,
+    }
+    return render(request, "backlog/item.html", ctx, status=status)
+
+
+@vary_on_headers("HX-Request")
+@workspace_view(edit=True)
+def cell_edit(request, key, number, field):
+    """Inline edit of one table cell: GET shows the editor, POST saves and
+    returns the row (or the editor with an error, or a conflict)."""
+    if field not in CELL_FIELDS:
+        raise Http404("Not editable inline.")
+    product = _product(request, key)
+    item = _item(request, product, number)
+    query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
+    ctx = {
+        **_base(request, product),
+        "item": item,
+        "field": field,
+        "query": query,
+        "members": User.objects.filter(memberships__workspace=request.workspace).order_by(
+            "username"
+        ),
+        "statuses": Status.choices,
+        "types": ItemType.choices,
+    }
+    if request.method == "POST":
+        raw = request.POST.get("value", "")
+        try:
+            version = int(request.POST.get("version", ""))
+        except ValueError:
+            version = item.version
+        try:
+            value = _parse_cell(request, field, raw)
+            extra = {}
+            if field == "status" and value in ("declined", "archived"):
+                extra["status_reason"] = request.POST.get("status_reason", "")
+            services.update_item(
+                request.user, item=item, expected_version=version, fields={field: value, **extra}
+            )
+        except ValidationError as exc:
+            ctx["error"] = (
+                "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
+                if hasattr(exc, "error_dict")
+                else "; ".join(exc.messages)
+            )
+            ctx["value"] = raw
+            return render(request, f"{LIST}#cell-editor", ctx)
+        except VersionConflict as exc:
+            ctx["conflict"] = exc.current
+        return _render_row(request, product, query, item.pk, ctx)
+    if request.GET.get("row"):
+        return _render_row(request, product, query, item.pk)
+    return render(request, f"{LIST}#cell-editor", ctx)
+
+
+def _parse_cell(request, field, raw):
+    raw = raw.strip()
+    if field in ("effort", "value"):
+        if raw == "":
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValidationError({field: "Enter a number."}) from None
+    if field == "owner":
+        if not raw:
+            return None
+        user = User.objects.filter(
+            pk=raw if raw.isdigit() else 0, memberships__workspace=request.workspace
+        ).first()
+        if user is None:
+            raise ValidationError({"owner": "Choose a member of this workspace."})
+        return user
+    return raw
+
+
+def _render_row(request, product, query, pk, ctx=None):
+    item = Item.objects.for_board().get(pk=pk)
+    item.explanation = ScoreExplainer(product).explain(item)
+    item.custom_values = [(cf, (item.custom or {}).get(str(cf.pk))) for cf in query.custom_fields]
+    ctx = {**(ctx or {}), **_base(request, product), "item": item, "query": query}
+    return render(request, f"{LIST}#row", ctx)
+
+
+@require_POST
+@workspace_view(edit=True)
+def item_move(request, key, number):
+    """Drag and drop (before/after ids) or keyboard moves (to=top|up|down)."""
+    product = _product(request, key)
+    item = _item(request, product, number)
+    to = request.POST.get("to")
+    try:
+        if to == "top":
+            services.move_item_to_top(request.user, item=item)
+        elif to in ("up", "down"):
+            services.move_item_by(request.user, item=item, steps=-1 if to == "up" else 1)
+        else:
+            before = _neighbour(product, request.POST.get("before"))
+            after = _neighbour(product, request.POST.get("after"))
+            services.move_item(request.user, item=item, before=before, after=after)
+    except DomainError as exc:
+        if request.htmx:
+            response = HttpResponse(status=409)
+            response["HX-Trigger"] = "backlog-reload"
+            messages.error(request, exc.message)
+            return response
+        messages.error(request, exc.message)
+    if request.htmx and not to:
+        return HttpResponse(status=204)
+    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    query = request.POST.get("query", "")
+    return redirect(f"{url}?{query}#row-{item.pk}" if query else f"{url}#row-{item.pk}")
+
+
+def _neighbour(product, raw) -> Item | None:
+    if not raw:
+        return None
+    if not str(raw).isdigit():
+        raise services.BadMove("Bad neighbour.")
+    item = Item.objects.filter(product=product, pk=int(raw)).first()
+    if item is None:
+        raise services.BadMove("That neighbour is not in this backlog.")
+    return item
+
+
+@require_POST
+@workspace_view(edit=True)
+def bulk_edit(request, key):
+    product = _product(request, key)
+    form = BulkForm(request.POST, product=product, workspace=request.workspace)
+    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    back = f"{url}?{request.POST.get('query', '')}"
+    if not form.is_valid():
+        messages.error(request, "Select items and a change to apply.")
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        n = services.bulk_update_items(
+            request.user,
+            product=product,
+            item_ids=[i.pk for i in data["items"]],
+            status=data["status"] or None,
+            status_reason=data["status_reason"],
+            owner=data["owner"],
+            add_tags=[data["add_tag"]] if data["add_tag"] else [],
+            remove_tags=[data["remove_tag"]] if data["remove_tag"] else [],
+            add_objective=data["objective"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for msgs in exc.message_dict.values() for m in msgs))
+    else:
+        messages.success(request, f"Updated {n} item{'s' if n != 1 else ''}.")
+    return redirect(back)
+
+
+@require_POST
+@workspace_view(edit=True)
+def item_delete(request, key, number):
+    product = _product(request, key)
+    item = _item(request, product, number)
+    services.delete_item(request.user, item=item)
+    messages.success(request, f"Deleted {item.key}. Its key will not be reused.")
+    return redirect("backlog", slug=request.workspace.slug, key=product.key)
+
+
+# --- saved views ---------------------------------------------------------------------------
+
+
+@require_POST
+@workspace_view()
+def view_save(request, key):
+    product = _product(request, key)
+    try:
+        view = services.save_view(
+            request.user,
+            product=product,
+            name=request.POST.get("name", ""),
+            query=request.POST.get("query", ""),
+        )
+    except ValidationError:
+        messages.error(request, "Name the view to save it.")
+        return redirect("backlog", slug=request.workspace.slug, key=product.key)
+    messages.success(request, f"Saved view “{view.name}”.")
+    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    return redirect(f"{url}?{view.query}")
+
+
+@require_POST
+@workspace_view()
+def view_delete(request, key, pk):
+    product = _product(request, key)
+    view = get_object_or_404(SavedView, product=product, pk=pk)
+    services.delete_view(request.user, view=view)
+    messages.success(request, f"Deleted view “{view.name}”.")
+    return redirect("backlog", slug=request.workspace.slug, key=product.key)
+
+
+# --- scoring models ------------------------------------------------------------------------
+
+
+def _sources(product) -> list[tuple[str, str]]:
+    sources = [(name, spec.label) for name, spec in scoring.INPUTS.items()]
+    sources += [
+        (f"cf:{f.pk}", f"{f.name} (custom field)")
+        for f in CustomField.objects.filter(product=product, kind=FieldKind.NUMBER)
+    ]
+    return sources
+
+
+@workspace_view()
+def scoring_page(request, key):
+    product = _product(request, key)
+    settings_row = services.backlog_of(product)
+    models_ = list(ScoringModel.objects.filter(product=product))
+    compare = _compare(request, product, models_)
+    return render(
+        request,
+        "backlog/scoring.html",
+        {
+            **_base(request, product, "scoring"),
+            "settings": settings_row,
+            "models": models_,
+            "form": ScoringModelForm(),
+            "kind_help": SCORING_KIND_HELP,
+            "sources": _sources(product),
+            "formulas": scoring.FORMULAS,
+            "compare": compare,
+            "inputs": scoring.INPUTS,
+        },
+    )
+
+
+def _compare(request, product, models_, limit=30):
+    """Rank the same backlog with two models side by side; who moves up or down."""
+    ids = [request.GET.get("a"), request.GET.get("b")]
+    by_id = {str(m.pk): m for m in models_}
+    if not all(i in by_id for i in ids) or ids[0] == ids[1]:
+        return None
+    a, b = by_id[ids[0]], by_id[ids[1]]
+    qs = (
+        Item.objects.filter(product=product)
+        .open()
+        .annotate(
+            score_a=scoring.score_expression(a.kind, services.model_criteria(a)),
+            score_b=scoring.score_expression(b.kind, services.model_criteria(b)),
+        )
+        .values("pk", "key", "title", "number", "score_a", "score_b")
+    )
+    rows = list(qs)
+
+    def ranked(field):
+        order = sorted(
+            (r for r in rows if r[field] is not None), key=lambda r: (-r[field], r["pk"])
+        )
+        return {r["pk"]: i + 1 for i, r in enumerate(order)}
+
+    rank_a, rank_b = ranked("score_a"), ranked("score_b")
+    for r in rows:
+        r["rank_a"], r["rank_b"] = rank_a.get(r["pk"]), rank_b.get(r["pk"])
+        r["delta"] = (r["rank_a"] - r["rank_b"]) if r["rank_a"] and r["rank_b"] else None
+    rows.sort(key=lambda r: (r["rank_b"] is None, r["rank_b"] or 0, r["pk"]))
+    return {
+        "a": a,
+        "b": b,
+        "rows": rows[:limit],
+        "total": len(rows),
+        "unscored_a": sum(1 for r in rows if r["score_a"] is None),
+        "unscored_b": sum(1 for r in rows if r["score_b"] is None),
+    }
+
+
+@require_POST
+@workspace_view(edit=True)
+def scoring_create(request, key):
+    product = _product(request, key)
+    form = ScoringModelForm(request.POST)
+    if form.is_valid():
+        criteria = (
+            _criteria_from_post(request)
+            if form.cleaned_data["kind"] == ScoringKind.WEIGHTED
+            else []
+        )
+        try:
+            model = services.create_scoring_model(
+                request.user,
+                product=product,
+                criteria=criteria,
+                name=form.cleaned_data["name"],
+                kind=form.cleaned_data["kind"],
+            )
+        except ValidationError as exc:
+            messages.error(request, _errors_text(exc))
+        else:
+            messages.success(request, f"Created scoring model “{model.name}”.")
+            return redirect(
+                f"{reverse('scoring', args=[request.workspace.slug, product.key])}#model-{model.pk}"
+            )
+    else:
+        messages.error(request, "Give the model a name and a framework.")
+    return redirect("scoring", slug=request.workspace.slug, key=product.key)
+
+
+def _criteria_from_post(request) -> list[dict]:
+    names = request.POST.getlist("c_name")
+    rows = zip(
+        names,
+        request.POST.getlist("c_source"),
+        request.POST.getlist("c_weight"),
+        request.POST.getlist("c_min"),
+        request.POST.getlist("c_max"),
+        request.POST.getlist("c_direction"),
+        strict=False,
+    )
+    return [
+        {
+            "name": n,
+            "source": s,
+            "weight": w,
+            "min": lo,
+            "max": hi,
+            "higher_is_better": d != "lower",
+        }
+        for n, s, w, lo, hi, d in rows
+        if n.strip()
+    ]
+
+
+def _errors_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return " ".join(exc.messages)
+
+
+@require_POST
+@workspace_view(edit=True)
+def scoring_update(request, key, pk):
+    product = _product(request, key)
+    model = get_object_or_404(ScoringModel, product=product, pk=pk)
+    fields = {"name": request.POST.get("name", model.name)}
+    if model.kind == ScoringKind.WEIGHTED:
+        fields["criteria"] = _criteria_from_post(request)
+    try:
+        version = int(request.POST.get("version", model.version))
+        services.update_scoring_model(
+            request.user, model=model, expected_version=version, fields=fields
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    except VersionConflict:
+        messages.error(
+            request,
+            "Someone else changed this model first; your change was not saved. "
+            "Review their version below and apply yours again.",
+        )
+    except ValueError:
+        messages.error(request, "Bad version.")
+    else:
+        messages.success(request, f"Saved “{model.name}”.")
+    return redirect(
+        f"{reverse('scoring', args=[request.workspace.slug, product.key])}#model-{model.pk}"
+    )
+
+
+@require_POST
+@workspace_view(edit=True)
+def scoring_activate(request, key, pk):
+    product = _product(request, key)
+    model = get_object_or_404(ScoringModel, product=product, pk=pk)
+    services.activate_scoring_model(request.user, product=product, model=model)
+    messages.success(request, f"Scoring with “{model.name}”. Scores are being recomputed.")
+    return redirect("scoring", slug=request.workspace.slug, key=product.key)
+
+
+@require_POST
+@workspace_view(edit=True)
+def scoring_delete(request, key, pk):
+    product = _product(request, key)
+    model = get_object_or_404(ScoringModel, product=product, pk=pk)
+    try:
+        services.delete_scoring_model(request.user, model=model)
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    else:
+        messages.success(request, f"Deleted “{model.name}”.")
+    return redirect("scoring", slug=request.workspace.slug, key=product.key)
+
+
+@workspace_view()
+def recompute_progress(request, key):
+    """The progress bar of a background recompute; htmx polls it while pending."""
+    product = _product(request, key)
+    settings_row = services.backlog_of(product)
+    response = render(
+        request, "backlog/_progress.html", {**_base(request, product), "settings": settings_row}
+    )
+    if not settings_row.recompute_pending and request.GET.get("was") == "pending":
+        response["HX-Trigger"] = "scores-updated"
+    return response
+
+
+# --- custom fields -------------------------------------------------------------------------
+
+
+@workspace_view()
+def fields_page(request, key):
+    product = _product(request, key)
+    form = CustomFieldForm()
+    if request.method == "POST":
+        if not request.can_edit:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = CustomFieldForm(request.POST)
+        if form.is_valid():
+            try:
+                field = services.create_custom_field(
+                    request.user, product=product, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"Added field “{field.name}”: it is now a backlog column."
+                )
+                return redirect("custom-fields", slug=request.workspace.slug, key=product.key)
+    return render(
+        request,
+        "backlog/fields.html",
+        {
+            **_base(request, product, "fields"),
+            "form": form,
+            "fields": CustomField.objects.filter(product=product),
+        },
+    )
+
+
+@require_POST
+@workspace_view(edit=True)
+def field_delete(request, key, pk):
+    product = _product(request, key)
+    field = get_object_or_404(CustomField, product=product, pk=pk)
+    try:
+        services.delete_custom_field(request.user, field=field)
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    else:
+        messages.success(request, f"Deleted field “{field.name}”.")
+    return redirect("custom-fields", slug=request.workspace.slug, key=product.key)
+
+
+# --- import and export ---------------------------------------------------------------------
+
+
+@workspace_view()
+def export_items(request, key):
+    """CSV or JSON of the items the current filters show."""
+    from django.http import StreamingHttpResponse
+
+    from . import importing
+
+    product = _product(request, key)
+    custom_fields = list(CustomField.objects.filter(product=product))
+    query = BacklogQuery.from_params(request.GET, custom_fields)
+    qs = query.order(query.apply(Item.objects.filter(product=product)))
+    fmt = request.GET.get("format", "csv")
+    stamp = f"{product.key}-backlog"
+    if fmt == "json":
+        response = StreamingHttpResponse(
+            importing.export_json(qs, custom_fields), content_type="application/json"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{stamp}.json"'
+    else:
+        response = StreamingHttpResponse(
+            importing.export_csv(qs, custom_fields), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{stamp}.csv"'
+    return response
+
+
+@workspace_view(edit=True)
+def import_start(request, key):
+    from . import importing
+
+    product = _product(request, key)
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = "Choose a CSV file."
+        else:
+            try:
+                job = importing.start_import(
+                    request.user,
+                    product=product,
+                    filename=upload.name,
+                    raw=upload.read(importing.MAX_BYTES + 1),
+                )
+            except ValidationError as exc:
+                error = _errors_text(exc)
+            else:
+                return redirect(
+                    "import-job", slug=request.workspace.slug, key=product.key, pk=job.pk
+                )
+    return render(
+        request,
+        "backlog/import.html",
+        {
+            **_base(request, product),
+            "error": error,
+            "jobs": product.import_jobs.select_related("created_by")[:10],
+            "targets": importing.targets(product),
+        },
+    )
+
+
+@vary_on_headers("HX-Request")
+@workspace_view(edit=True)
+def import_job(request, key, pk):
+    from . import importing
+    from .models import ImportJob
+
+    product = _product(request, key)
+    job = get_object_or_404(ImportJob, product=product, pk=pk)
+    error = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "import":
+                importing.confirm_import(request.user, job=job)
+            else:
+                mapping = {h: request.POST.get(f"map_{i}", "") for i, h in enumerate(job.headers)}
+                importing.set_mapping(request.user, job=job, mapping=mapping)
+        except ValidationError as exc:
+            error = _errors_text(exc)
+        else:
+            return redirect("import-job", slug=request.workspace.slug, key=product.key, pk=job.pk)
+        job.refresh_from_db()
+    preview = []
+    if job.state in (ImportJob.State.READY, ImportJob.State.INVALID) and job.mapping:
+        for row in importing._rows(job)[:10]:
+            preview.append([row.get(col, "") for col in job.mapping])
+    ctx = {
+        **_base(request, product),
+        "job": job,
+        "error": error,
+        "preview": preview,
+        "targets": importing.targets(product),
+        "columns": [(i, h, job.mapping.get(h, "")) for i, h in enumerate(job.headers)],
+        "sample": importing._rows(job)[:3] if job.state == ImportJob.State.MAPPING else [],
+    }
+    if request.htmx and request.GET.get("progress"):
+        response = render(request, "backlog/import.html#job-progress", ctx)
+        if not job.is_running:
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, "backlog/import_job.html", ctx)
