@@ -5,7 +5,7 @@ import base64
 import json
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, When
 from django.http import QueryDict
 
 from .models import CustomField, FieldKind, Item, ItemType, Status
@@ -19,6 +19,10 @@ SORTS = {
     "key": "Key",
     "title": "Title",
     "effort": "Effort, low to high",
+    "-value": "Value, high to low",
+    "status": "Status",
+    "type": "Type",
+    "owner": "Owner",
 }
 KEYSET_SORTS = {"rank", "-score", "score", "-updated"}
 
@@ -133,6 +137,18 @@ class BacklogQuery:
             return qs.order_by("title", "id")
         if s == "effort":
             return qs.order_by(F("effort").asc(nulls_last=True), "id")
+        if s == "-value":
+            return qs.order_by(F("value").desc(nulls_last=True), "id")
+        if s == "status":
+            order = Case(
+                *[When(status=v, then=i) for i, v in enumerate(Status.values)],
+                output_field=IntegerField(),
+            )
+            return qs.annotate(_status_order=order).order_by("_status_order", "rank")
+        if s == "type":
+            return qs.order_by("type", "rank")
+        if s == "owner":
+            return qs.order_by(F("owner__username").asc(nulls_last=True), "rank")
         desc = s.startswith("-")
         key = s.lstrip("-")[2:]
         field_ = next(f for f in self.custom_fields if str(f.pk) == key)

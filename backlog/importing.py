@@ -162,6 +162,11 @@ def _run(job: ImportJob, step: str) -> None:
         transaction.on_commit(lambda: run_import_step.delay(job.pk, step))
 
 
+def mapped_columns(job: ImportJob) -> list[tuple[str, str]]:
+    """(CSV column, target field) in the file's column order."""
+    return [(h, job.mapping[h]) for h in job.headers if job.mapping.get(h)]
+
+
 def _rows(job: ImportJob) -> list[dict]:
     reader = csv.DictReader(io.StringIO(job.text))
     return [
@@ -193,7 +198,8 @@ class _Checker:
         def err(column, message):
             errors.append({"row": number, "column": column, "message": message})
 
-        for column, target in self.job.mapping.items():
+        # Header order, not the mapping's: PostgreSQL's jsonb does not keep key order.
+        for column, target in mapped_columns(self.job):
             raw = (row.get(column) or "").strip()
             if target == "title":
                 if not raw:

@@ -156,6 +156,14 @@ class CustomField(models.Model):
     def json_key(self) -> str:
         return str(self.pk)
 
+    @property
+    def asc_sort(self) -> str:
+        return f"cf{self.pk}"
+
+    @property
+    def desc_sort(self) -> str:
+        return f"-cf{self.pk}"
+
 
 class ItemQuerySet(models.QuerySet):
     def visible_to(self, user):

@@ -162,11 +162,18 @@ def activate_scoring_model(actor, *, product: Product, model: ScoringModel) -> B
 
 
 @transaction.atomic
-def delete_scoring_model(actor, *, model: ScoringModel) -> None:
+def delete_scoring_model(
+    actor, *, model: ScoringModel, expected_version: int | None = None
+) -> None:
+    """Delete a model that is not active, if it is still at ``expected_version``."""
     require_editor(actor, model.product.workspace)
     if backlog_of(model.product).active_model_id == model.pk:
         raise ValidationError({"model": "This is the active model; activate another one first."})
-    model.delete()
+    qs = ScoringModel.objects.filter(pk=model.pk)
+    if expected_version is not None:
+        qs = qs.filter(version=expected_version)
+    if not qs.delete()[0]:
+        raise VersionConflict(current=ScoringModel.objects.filter(pk=model.pk).first())
 
 
 def _request_recompute(settings_row: BacklogSettings, *, cause: str, kind: str) -> None:
@@ -586,6 +593,10 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
     fields = dict(fields)
     tags = fields.pop("tags", None)
     objectives = fields.pop("objectives", None)
+    if not fields and tags is None and objectives is None:
+        if expected_version is not None and expected_version != item.version:
+            raise VersionConflict(current=Item.objects.filter(pk=item.pk).first())
+        return item  # nothing to change: no new version, no history row
     unknown = set(fields) - set(ITEM_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
@@ -718,7 +729,9 @@ def move_item(
         try:
             with transaction.atomic():
                 rank = _rank_between(item, before=before, after=after)
-                Item.objects.filter(pk=item.pk).update(rank=rank)
+                # updated_at moves too, so incremental sync sees reorders; the
+                # version does not: a move never conflicts with a field edit.
+                Item.objects.filter(pk=item.pk).update(rank=rank, updated_at=timezone.now())
                 item.rank = rank
                 return item
         except IntegrityError:
@@ -731,9 +744,13 @@ def _rank_between(item: Item, *, before: Item | None, after: Item | None) -> str
     siblings = Item.objects.filter(product_id=item.product_id).exclude(pk=item.pk)
     lower = upper = None
     if after is not None:
-        lower = Item.objects.filter(pk=after.pk).values_list("rank", flat=True).get()
+        lower = Item.objects.filter(pk=after.pk).values_list("rank", flat=True).first()
+        if lower is None:
+            raise BadMove("The item to place this one after was deleted; reload and try again.")
     if before is not None:
-        upper = Item.objects.filter(pk=before.pk).values_list("rank", flat=True).get()
+        upper = Item.objects.filter(pk=before.pk).values_list("rank", flat=True).first()
+        if upper is None:
+            raise BadMove("The item to place this one before was deleted; reload and try again.")
     if after is not None and before is None:
         upper = siblings.filter(rank__gt=lower).aggregate(m=Min("rank"))["m"]
     elif before is not None and after is None:

@@ -846,7 +846,7 @@ def import_job(request, key, pk):
     preview = []
     if job.state in (ImportJob.State.READY, ImportJob.State.INVALID) and job.mapping:
         for row in importing._rows(job)[:10]:
-            preview.append([row.get(col, "") for col in job.mapping])
+            preview.append([row.get(col, "") for col, _target in importing.mapped_columns(job)])
     ctx = {
         **_base(request, product),
         "job": job,

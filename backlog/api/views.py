@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from pmhub.api.views import IdFilter, UpdatedSinceFilterSet, VersionedViewSet
-from pmhub.errors import VersionConflict
 
 from .. import services
 from ..models import Item, ItemType, ScoringModel, Status
@@ -144,10 +143,9 @@ class ScoringModelViewSet(VersionedViewSet):
         )
 
     def delete_object(self, obj, expected_version):
-        # delete_scoring_model takes no version: check the precondition here.
-        if expected_version is not None and expected_version != obj.version:
-            raise VersionConflict(current=obj)
-        services.delete_scoring_model(self.request.user, model=obj)
+        services.delete_scoring_model(
+            self.request.user, model=obj, expected_version=expected_version
+        )
 
     @extend_schema(request=None, responses={200: ScoringModelSerializer})
     @action(detail=True, methods=["post"])

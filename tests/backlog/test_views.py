@@ -103,7 +103,7 @@ def test_custom_field_is_a_filterable_sortable_column(as_user, pm, product, item
         fields={"custom": {str(field.pk): "Enterprise"}},
     )
     html = as_user(pm).get(BACKLOG + f"?cf{field.pk}=Enterprise").content.decode()
-    assert '<th scope="col">Segment</th>' in html
+    assert f'sort=cf{field.pk}">Segment</a></th>' in html
     assert "SEPA" in html and "Checkout v2" not in html
 
 

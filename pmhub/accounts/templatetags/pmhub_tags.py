@@ -102,3 +102,9 @@ def ago(value):
     if (timezone.now() - value).total_seconds() < 60:
         return "just now"
     return f"{timesince(value)} ago"
+
+
+@register.filter
+def sort_qs(query, sort):
+    """The backlog's query string with another sort order (column headers)."""
+    return query.querystring(sort=sort)
