@@ -48,6 +48,11 @@ run: $(VENV)/.synced node_modules/.installed
 test: $(VENV)/.synced node_modules/.installed
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+# Seeds 100 000 items in PostgreSQL (database pmhub_bench; BENCH_DATABASE_URL to change it)
+# and prints ratios against raw-SQL baselines; writes bench/results.json. See bench/README.md.
+bench: $(VENV)/.synced
+	@$(PY) -m bench.run $(BENCH_ARGS)
+
 lint: $(VENV)/.synced
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .

@@ -283,13 +283,27 @@ class ScoreChange(models.Model):
         DEMAND = "demand", "Customer demand changed"
         CREATED = "created", "Item created"
 
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="score_changes")
+    # Written in bulk by recomputes (one row per changed score): no separate
+    # index (score_change_item_at covers item) and, as django-simple-history
+    # does for its tables, no database FK check; the ORM still cascades deletes.
+    item = models.ForeignKey(
+        Item,
+        on_delete=models.CASCADE,
+        related_name="score_changes",
+        db_index=False,
+        db_constraint=False,
+    )
     old_score = models.FloatField(null=True)
     new_score = models.FloatField(null=True)
     cause = models.CharField(max_length=10, choices=Cause.choices)
     detail = models.CharField(max_length=300, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     at = models.DateTimeField(default=timezone.now)
 

@@ -294,18 +294,22 @@ def _rescore_range(product_id, model, start, end, *, cause, detail, actor_id=Non
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"""
-                WITH calc(id, old_score, new_score) AS ({select_sql}),
+                WITH calc AS (
+                    SELECT * FROM ({select_sql}) AS s(id, old_score, new_score)
+                    WHERE old_score IS DISTINCT FROM new_score
+                ),
                 changed AS (
                     UPDATE {item_table} AS item SET score = calc.new_score
                     FROM calc
-                    WHERE item.id = calc.id AND item.score IS DISTINCT FROM calc.new_score
+                    WHERE item.id = calc.id AND item.id >= %s AND item.id < %s
+                      AND item.score IS DISTINCT FROM calc.new_score
                     RETURNING item.id, calc.old_score, calc.new_score
                 )
                 INSERT INTO {change_table}
                     (item_id, old_score, new_score, cause, detail, actor_id, at)
                 SELECT id, old_score, new_score, %s, %s, %s, %s FROM changed
                 """,
-                [*params, cause, detail[:300], actor_id, now],
+                [*params, start, end, cause, detail[:300], actor_id, now],
             )
             return cursor.rowcount
         # SQLite (embedded mode): stage the batch in a temp table, record the

@@ -58,8 +58,8 @@ def _base(request, product, section="backlog") -> dict:
 class ScoreExplainer:
     """Explains scores of many items with one scoring model loaded once."""
 
-    def __init__(self, product):
-        self.settings = services.backlog_of(product)
+    def __init__(self, product, settings_row=None):
+        self.settings = settings_row or services.backlog_of(product)
         self.model = self.settings.active_model
         self.criteria = services.model_criteria(self.model) if self.model else []
 
@@ -91,12 +91,28 @@ def _rows_context(request, product, query: BacklogQuery, *, cursor=None, page=1)
             more_qs = query.querystring(page=str(page + 1))
         more_url = f"{request.path}?{more_qs}"
     explainer = ScoreExplainer(product)
+    _prepare_rows(request, product, query, rows, explainer)
+    return {
+        "rows": rows,
+        "more_url": more_url,
+        "query": query,
+        "qs": query.querystring(),
+        "explainer": explainer,
+    }
+
+
+def _prepare_rows(request, product, query, rows, explainer=None) -> None:
+    """Precompute what each table row shows: the score explanation, custom
+    values and URLs (string concatenation instead of hundreds of reverse())."""
+    explainer = explainer or ScoreExplainer(product)
+    base = reverse("backlog", args=[request.workspace.slug, product.key])
     for item in rows:
         item.explanation = explainer.explain(item)
         item.custom_values = [
             (cf, (item.custom or {}).get(str(cf.pk))) for cf in query.custom_fields
         ]
-    return {"rows": rows, "more_url": more_url, "query": query, "explainer": explainer}
+        item.url = f"{base}items/{item.number}/"
+        item.cell_base = f"{item.url}cell/"
 
 
 @vary_on_headers("HX-Request")
@@ -115,12 +131,15 @@ def backlog_list(request, key):
     }
     if request.htmx and (request.GET.get("after") or page > 1):
         return render(request, f"{LIST}#rows", ctx)
-    settings_row = services.backlog_of(product)
+    settings_row = ctx["explainer"].settings
+    objectives = list(Objective.objects.filter(product=product))
+    members = list(
+        User.objects.filter(memberships__workspace=request.workspace).order_by("username")
+    )
     ctx.update(
         {
             "settings": settings_row,
             "quick_form": QuickAddForm(),
-            "bulk_form": BulkForm(product=product, workspace=request.workspace),
             "statuses": Status.choices,
             "types": ItemType.choices,
             "sorts": list(SORTS.items())
@@ -130,10 +149,8 @@ def backlog_list(request, key):
                 if f.kind == FieldKind.NUMBER
             ],
             "tags": Tag.objects.filter(product=product),
-            "objectives": Objective.objects.filter(product=product),
-            "members": User.objects.filter(memberships__workspace=request.workspace).order_by(
-                "username"
-            ),
+            "objectives": objectives,
+            "members": members,
             "saved_views": SavedView.objects.filter(product=product),
             "custom_fields": custom_fields,
             "select_fields": [f for f in custom_fields if f.kind != FieldKind.DATE],
@@ -221,11 +238,9 @@ def item_create(request, key):
     url = reverse("backlog", args=[request.workspace.slug, product.key])
     if request.htmx:
         query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
-        ctx = {**_base(request, product), "query": query}
         item = Item.objects.for_board().get(pk=item.pk)
-        item.explanation = ScoreExplainer(product).explain(item)
-        item.custom_values = [(cf, None) for cf in query.custom_fields]
-        ctx["item"] = item
+        _prepare_rows(request, product, query, [item])
+        ctx = {**_base(request, product), "query": query, "qs": query.querystring(), "item": item}
         response = render(request, f"{LIST}#row", ctx)
         response["HX-Trigger"] = "item-added"
         return response
@@ -385,9 +400,14 @@ def _parse_cell(request, field, raw):
 
 def _render_row(request, product, query, pk, ctx=None):
     item = Item.objects.for_board().get(pk=pk)
-    item.explanation = ScoreExplainer(product).explain(item)
-    item.custom_values = [(cf, (item.custom or {}).get(str(cf.pk))) for cf in query.custom_fields]
-    ctx = {**(ctx or {}), **_base(request, product), "item": item, "query": query}
+    _prepare_rows(request, product, query, [item])
+    ctx = {
+        **(ctx or {}),
+        **_base(request, product),
+        "item": item,
+        "query": query,
+        "qs": query.querystring(),
+    }
     return render(request, f"{LIST}#row", ctx)
 
 

@@ -101,6 +101,18 @@ class ItemKeysetPagination(BasePagination):
                 after_id = after[-1:] if after is not None and after[0] is None else None
                 page = self._after(unscored, BY_ID[0], desc, after_id)
                 rows += list(page[: limit - len(rows)])
+        elif ordering.keys[0] == "product_id" and after is not None:
+            # Two range scans of the (product, rank) index: the rest of the
+            # cursor's product, then the following products. One combined
+            # condition would make PostgreSQL scan from the start of the product.
+            product, rank = after
+            desc = ordering.descending
+            order = ("-product_id", "-rank") if desc else ("product_id", "rank")
+            same = queryset.filter(product_id=product, **{f"rank__{'lt' if desc else 'gt'}": rank})
+            rows = list(same.order_by(*order)[:limit])
+            if len(rows) < limit:
+                later = queryset.filter(**{f"product_id__{'lt' if desc else 'gt'}": product})
+                rows += list(later.order_by(*order)[: limit - len(rows)])
         else:
             rows = list(self._after(queryset, ordering.keys, ordering.descending, after)[:limit])
 

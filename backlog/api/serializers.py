@@ -202,7 +202,10 @@ class ItemSerializer(VersionedSerializer):
 
     def page_data(self) -> PageData:
         # Shared by every row of a response (the ListSerializer's context is the child's).
-        return self.context.setdefault("item_page_data", PageData())
+        data = self.context.get("item_page_data")
+        if data is None:
+            data = self.context["item_page_data"] = PageData()
+        return data
 
     def url_prefix(self) -> str:
         prefix = self.context.get("item_url_prefix")

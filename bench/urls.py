@@ -1,0 +1,13 @@
+"""The benchmark's URLconf: the application's own URLs, unchanged, followed
+by the baseline views they are compared with."""
+
+from django.urls import include, path
+
+from . import baselines
+
+urlpatterns = [
+    path("", include("pmhub.urls")),
+    path("__bench__/raw-items/", baselines.raw_items_view),
+    path("__bench__/raw-items-authenticated/", baselines.raw_items_authenticated_view),
+    path("__bench__/minimal-backlog/", baselines.minimal_backlog_view),
+]
