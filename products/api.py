@@ -8,23 +8,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from pmhub.accounts.models import Workspace
-from pmhub.api.serializers import VersionedSerializer
+from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
 from pmhub.api.views import IF_MATCH, UpdatedSinceFilterSet, VersionedViewSet
 
 from . import services
 from .models import Competitor, KeyResult, Objective, Persona, Product, Vision
-
-
-class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
-    """A foreign key limited to objects the requesting user can see, so ids
-    from other workspaces are simply "not found"."""
-
-    def __init__(self, model, **kwargs):
-        self.model = model
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        return self.model.objects.visible_to(self.context["request"].user)
 
 
 class ProductSerializer(VersionedSerializer):

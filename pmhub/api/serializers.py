@@ -15,3 +15,15 @@ class VersionedSerializer(serializers.ModelSerializer):
             for name in getattr(self.Meta, "create_only", ()):
                 fields[name].read_only = True
         return fields
+
+
+class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A foreign key limited to objects the requesting user can see, so ids
+    from other workspaces are simply "not found"."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(self.context["request"].user)
