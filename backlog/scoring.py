@@ -10,6 +10,7 @@
 A score is ``None`` (not zero) whenever an input it needs is missing.
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -150,10 +151,37 @@ class Explanation:
     missing: list[str] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=4096)
 def _fmt(x: float) -> str:
+    # Cached: a backlog repeats the same few input values row after row. Equal
+    # numbers (1, 1.0, -0.0 and 0.0) format alike, so sharing entries is safe.
     if not math.isfinite(x):
         return str(x)
     return f"{x:,.2f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x):,}"
+
+
+# What each input of a multiplicative model does to the score: the factor it applies.
+EFFECTS = {
+    "rice": {"reach": "×", "impact": "×", "confidence": "× %", "effort": "÷"},
+    "ice": {"impact": "×", "confidence": "× /10", "ease": "×"},
+    "wsjf": {"job_size": "÷"},
+    "value_effort": {"value": "×", "effort": "÷"},
+}
+# A zero divisor counts as missing, exactly as NULLIF(…, 0) makes it NULL in SQL.
+_DIVISORS = frozenset(("effort", "job_size"))
+# Per framework: (name, label, effect operator or None, its divisor for the shown factor).
+_TERMS = {
+    kind: tuple(
+        (
+            n,
+            INPUTS[n].label,
+            EFFECTS[kind].get(n),
+            100 if EFFECTS[kind].get(n) == "× %" else 10 if EFFECTS[kind].get(n) == "× /10" else 1,
+        )
+        for n in needed
+    )
+    for kind, needed in FRAMEWORK_INPUTS.items()
+}
 
 
 def explain(kind: str, criteria: list[Criterion], values: dict) -> Explanation:
@@ -161,50 +189,43 @@ def explain(kind: str, criteria: list[Criterion], values: dict) -> Explanation:
     formula = FORMULAS[kind]
     if kind == "weighted":
         return _explain_weighted(criteria, values, formula)
-    needed = FRAMEWORK_INPUTS[kind]
-    # A zero divisor counts as missing, exactly as NULLIF(…, 0) makes it NULL in SQL.
-    missing = [
-        INPUTS[n].label
-        for n in needed
-        if values.get(n) is None or (n in ("effort", "job_size") and values.get(n) == 0)
-    ]
-    terms = [{"label": INPUTS[n].label, "value": values.get(n)} for n in needed]
+    spec = _TERMS[kind]
+    get = values.get
+    terms, raw, missing = [], [], []
+    for n, label, _, _ in spec:
+        x = get(n)
+        terms.append({"label": label, "value": x})
+        raw.append(x)
+        if x is None or (x == 0 and n in _DIVISORS):
+            missing.append(label)
     if missing:
         return Explanation(None, formula, terms=terms, missing=missing)
-    v = {n: float(values[n]) for n in needed}
-    # Multiplicative models: each input's effect is the factor it applies.
-    effects = {
-        "rice": {"reach": "×", "impact": "×", "confidence": "× %", "effort": "÷"},
-        "ice": {"impact": "×", "confidence": "× /10", "ease": "×"},
-        "wsjf": {"job_size": "÷"},
-        "value_effort": {"value": "×", "effort": "÷"},
-    }[kind]
-    for t, n in zip(terms, needed, strict=True):
-        if n in effects:
-            op = effects[n]
-            x = v[n] / 100 if op == "× %" else v[n] / 10 if op == "× /10" else v[n]
-            t["effect"] = f"{op[0]} {_fmt(x)}"
+    nums = [float(x) for x in raw]
+    for t, (_, _, op, scale), x in zip(terms, spec, nums, strict=True):
+        if op is not None:
+            t["effect"] = f"{op[0]} {_fmt(x / scale if scale != 1 else x)}"
     if kind == "rice":
-        score = v["reach"] * v["impact"] * v["confidence"] / 100 / v["effort"]
-        worked = (
-            f"{_fmt(v['reach'])} × {_fmt(v['impact'])} × {_fmt(v['confidence'])}% "
-            f"÷ {_fmt(v['effort'])}"
-        )
+        reach, impact, confidence, effort = nums
+        score = reach * impact * confidence / 100 / effort
+        worked = f"{_fmt(reach)} × {_fmt(impact)} × {_fmt(confidence)}% ÷ {_fmt(effort)}"
     elif kind == "ice":
-        score = v["impact"] * v["confidence"] / 10 * v["ease"]
-        worked = f"{_fmt(v['impact'])} × {_fmt(v['confidence'] / 10)} × {_fmt(v['ease'])}"
+        impact, confidence, ease = nums
+        score = impact * confidence / 10 * ease
+        worked = f"{_fmt(impact)} × {_fmt(confidence / 10)} × {_fmt(ease)}"
     elif kind == "wsjf":
-        total = v["business_value"] + v["time_criticality"] + v["risk_reduction"]
-        score = total / v["job_size"]
+        business_value, time_criticality, risk_reduction, job_size = nums
+        total = business_value + time_criticality + risk_reduction
+        score = total / job_size
         worked = (
-            f"({_fmt(v['business_value'])} + {_fmt(v['time_criticality'])} + "
-            f"{_fmt(v['risk_reduction'])}) ÷ {_fmt(v['job_size'])}"
+            f"({_fmt(business_value)} + {_fmt(time_criticality)} + "
+            f"{_fmt(risk_reduction)}) ÷ {_fmt(job_size)}"
         )
         for t in terms[:3]:
             t["contribution"] = t["value"] / total if total else 0
     else:  # value_effort
-        score = v["value"] / v["effort"]
-        worked = f"{_fmt(v['value'])} ÷ {_fmt(v['effort'])}"
+        value, effort = nums
+        score = value / effort
+        worked = f"{_fmt(value)} ÷ {_fmt(effort)}"
     return Explanation(score, formula, f"{worked} = {_fmt(score)}", terms)
 
 

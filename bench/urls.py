@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("pmhub.urls")),
     path("__bench__/raw-items/", baselines.raw_items_view),
     path("__bench__/raw-items-authenticated/", baselines.raw_items_authenticated_view),
+    path("__bench__/backlog-rows/", baselines.backlog_rows_view),
     path("__bench__/minimal-backlog/", baselines.minimal_backlog_view),
 ]

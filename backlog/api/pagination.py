@@ -77,7 +77,9 @@ class ItemKeysetPagination(BasePagination):
     ordering_query_param = "ordering"
     invalid_cursor_message = "Invalid cursor."
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, *, columns=None):
+        """The page's rows: model instances, or tuples when ``queryset`` is a
+        ``values_list`` of ``columns`` (which must include the ordering's keys)."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.ordering_name = self.get_ordering_name(request)
@@ -123,7 +125,10 @@ class ItemKeysetPagination(BasePagination):
         self.next_cursor = None
         if self.has_next:
             last = rows[-1]
-            values = tuple(getattr(last, key) for key in ordering.keys)
+            if columns is None:
+                values = tuple(getattr(last, key) for key in ordering.keys)
+            else:
+                values = tuple(last[columns.index(key)] for key in ordering.keys)
             self.next_cursor = Cursor(self.ordering_name, values)
         return rows
 

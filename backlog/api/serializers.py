@@ -2,9 +2,13 @@
 shape of input; every rule about the values lives in backlog.services."""
 
 import datetime as dt
+import functools
+import json
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import F, Field, Func, TextField
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -72,17 +76,54 @@ class ScoreBreakdownSerializer(serializers.Serializer):
     )
 
 
+class ActiveModel:
+    """A product's active scoring model as a row's ``score_breakdown`` needs
+    it: name, framework, parsed criteria, whether a rescore is pending, and
+    where in a row (``ROW_COLUMNS``) the inputs it reads are."""
+
+    __slots__ = ("criteria", "custom_sources", "inputs", "kind", "name", "pending")
+
+    def __init__(self, name: str, kind: str, criteria: list, pending: bool):
+        self.name, self.kind, self.criteria, self.pending = name, kind, criteria, pending
+        self.custom_sources = [
+            (c.source, str(c.custom_field_id)) for c in criteria if c.custom_field_id is not None
+        ]
+        needed = (
+            [c.source for c in criteria if c.source in scoring.INPUTS]
+            if kind == ScoringKind.WEIGHTED
+            else scoring.FRAMEWORK_INPUTS[kind]
+        )
+        self.inputs = [(name, ROW_COLUMNS.index(name)) for name in dict.fromkeys(needed)]
+
+    def explain(self, row: tuple, custom: dict) -> dict:
+        """The breakdown for a row of ``ROW_COLUMNS`` (``custom`` is its custom values)."""
+        values = {name: row[n] for name, n in self.inputs}
+        for source, key in self.custom_sources:
+            values[source] = custom.get(key)
+        e = scoring.explain(self.kind, self.criteria, values)
+        return {
+            "model": self.name,
+            "kind": self.kind,
+            "score": e.score,
+            "formula": e.formula,
+            "worked": e.worked,
+            "terms": e.terms,
+            "missing": e.missing,
+            "recompute_pending": self.pending,
+        }
+
+
 class PageData:
-    """What item rows need beyond their own columns, loaded once for all the
-    items of a response: tag names and objective ids (one query each, on the
-    join tables) and each product's active scoring model with its parsed
-    criteria (one query). A page of 500 costs what a page of 1 does."""
+    """What item rows read from model instances need beyond their own
+    columns, loaded once for all the items of a response: tag names and
+    objective ids (one query each, on the join tables) and each product's
+    active scoring model with its parsed criteria (one query). Lists do not
+    use it: their rows carry all of this (``ItemSerializer.list_rows``)."""
 
     def __init__(self):
-        self.models: dict[int, tuple[ScoringModel, list, bool] | None] = {}
+        self.models: dict[int, ActiveModel | None] = {}
         self.tags: dict[int, list[str]] = {}
         self.objectives: dict[int, list[int]] = {}
-        self.tz = timezone.get_current_timezone()
 
     def load(self, items) -> None:
         ids = [item.pk for item in items if item.pk not in self.tags]
@@ -122,29 +163,9 @@ class PageData:
             for row in rows:
                 model = row.active_model
                 if model is not None:
-                    criteria = model_criteria(model)
-                    self.models[row.product_id] = (model, criteria, row.recompute_pending)
-
-    def explain(self, item: Item) -> dict | None:
-        active = self.models[item.product_id]
-        if active is None:
-            return None
-        model, criteria, pending = active
-        values = {name: getattr(item, name) for name in scoring.INPUTS}
-        for criterion in criteria:
-            if criterion.custom_field_id is not None:
-                values[criterion.source] = item.custom.get(str(criterion.custom_field_id))
-        e = scoring.explain(model.kind, criteria, values)
-        return {
-            "model": model.name,
-            "kind": model.kind,
-            "score": e.score,
-            "formula": e.formula,
-            "worked": e.worked,
-            "terms": e.terms,
-            "missing": e.missing,
-            "recompute_pending": pending,
-        }
+                    self.models[row.product_id] = ActiveModel(
+                        model.name, model.kind, model_criteria(model), row.recompute_pending
+                    )
 
 
 class ItemListSerializer(serializers.ListSerializer):
@@ -158,6 +179,153 @@ def _iso(value: dt.datetime, tz) -> str:
     """DRF's ISO 8601 datetime output (the current time zone, "Z" for UTC)."""
     text = value.astimezone(tz).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _iso_writer(tz):
+    """``_iso`` for one time zone. In UTC, a UTC value (as databases hand
+    them over) needs no conversion: a third of a 500-row page's writing."""
+    if tz is not dt.UTC and getattr(tz, "key", None) != "UTC":
+        return lambda value: _iso(value, tz)
+
+    def iso(value):
+        if value.tzinfo is dt.UTC:
+            return value.isoformat()[:-6] + "Z"
+        return _iso(value, tz)
+
+    return iso
+
+
+class ListColumn(Field):
+    """The output field of a per-row list column: a PostgreSQL array arrives
+    as a list, SQLite's JSON array as text."""
+
+    def get_internal_type(self):
+        return "TextField"
+
+    def get_db_converters(self, connection):
+        if connection.vendor == "postgresql":
+            return []  # a list already: no call per row
+        return super().get_db_converters(connection)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return []
+        return json.loads(value) if isinstance(value, str) else value
+
+
+class RowList(Func):
+    """One row's related values as a list, in order, in the row itself:
+    ``ARRAY(SELECT …)`` on PostgreSQL, a JSON array on SQLite. The page
+    query evaluates it for the rows it returns only (after ``LIMIT``), each
+    an index lookup on the join table, so tags and objectives of a page cost
+    no query of their own (as in the raw-SQL baseline)."""
+
+    output_field = ListColumn()
+    select = source = order = ""  # SQL fragments of subclasses; %(row)s is the item id
+
+    def __init__(self):
+        super().__init__(F("pk"))
+
+    def _fragments(self, compiler, connection):
+        row, params = compiler.compile(self.source_expressions[0])
+        qn = connection.ops.quote_name
+        fragments = {"row": row, **{name: qn(t) for name, t in self.tables().items()}}
+        return self.select % fragments, self.source % fragments, self.order % fragments, params
+
+    def as_sql(self, compiler, connection, **extra_context):  # SQLite
+        select, source, order, params = self._fragments(compiler, connection)
+        # SQLite's aggregates take no ORDER BY before 3.44: order a subquery.
+        sql = f"SELECT {select} AS v FROM {source} ORDER BY {order}"
+        return f"(SELECT json_group_array(v) FROM ({sql}))", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        select, source, order, params = self._fragments(compiler, connection)
+        # The aggregate sorts the item's few values itself: no Sort node in the plan.
+        sql = f"SELECT array_agg({select} ORDER BY {order}) FROM {source}"
+        return f"COALESCE(({sql}), '{{}}')", params
+
+
+class TagNames(RowList):
+    select = "row_tag.name"
+    source = (
+        "%(links)s row_link JOIN %(tags)s row_tag ON row_tag.id = row_link.tag_id "
+        "WHERE row_link.item_id = %(row)s"
+    )
+    order = "row_tag.name"
+
+    def tables(self):
+        return {"links": Item.tags.through._meta.db_table, "tags": Tag._meta.db_table}
+
+
+class ObjectiveIds(RowList):
+    select = "row_link.objective_id"
+    source = (
+        "%(links)s row_link JOIN %(objectives)s row_objective "
+        "ON row_objective.id = row_link.objective_id WHERE row_link.item_id = %(row)s"
+    )
+    order = "row_objective.position, row_objective.id"
+
+    def tables(self):
+        return {
+            "links": Item.objectives.through._meta.db_table,
+            "objectives": Objective._meta.db_table,
+        }
+
+
+# An item's own columns, in the order rows are written out.
+ROW_COLUMNS = (
+    "id",
+    "key",
+    "product_id",
+    "type",
+    "title",
+    "description",
+    "status",
+    "status_reason",
+    "parent_id",
+    "owner_id",
+    "effort",
+    "external_url",
+    "external_key",
+    *SCORING_INPUTS,
+    "demand",
+    "custom",
+    "score",
+    "rank",
+    "version",
+    "created_at",
+    "updated_at",
+)
+_N = len(ROW_COLUMNS)
+# A list row: the item's columns, its tags and objectives, and its product's
+# active scoring model (LEFT JOINs to the backlog settings and the model).
+_MODEL = "product__backlog__active_model"
+LIST_COLUMNS = (
+    # custom values as text, parsed while writing the row: no converter runs
+    # per row on PostgreSQL (Django's JSONField one, and ListColumn's, are
+    # all a page of 500 would otherwise call per row)
+    *("custom_text" if name == "custom" else name for name in ROW_COLUMNS),
+    "tag_names",
+    "objective_ids",
+    "active_model_id",
+    "active_model_name",
+    "active_model_kind",
+    "active_model_criteria",
+    "score_generation",
+    "scored_generation",
+)
+LIST_ANNOTATIONS = {
+    "custom_text": lambda: Cast("custom", TextField()),
+    "tag_names": TagNames,
+    "objective_ids": ObjectiveIds,
+    "active_model_id": lambda: F(f"{_MODEL}__id"),
+    "active_model_name": lambda: F(f"{_MODEL}__name"),
+    "active_model_kind": lambda: F(f"{_MODEL}__kind"),
+    # As text: parsed once per model, not once per row.
+    "active_model_criteria": lambda: Cast(f"{_MODEL}__criteria", TextField()),
+    "score_generation": lambda: F("product__backlog__score_generation"),
+    "scored_generation": lambda: F("product__backlog__scored_generation"),
+}
 
 
 class ItemSerializer(VersionedSerializer):
@@ -234,7 +402,10 @@ class ItemSerializer(VersionedSerializer):
     def get_score_breakdown(self, item):
         data = self.page_data()
         data.load([item])
-        return data.explain(item)
+        active = data.models[item.product_id]
+        if active is None:
+            return None
+        return active.explain(tuple(getattr(item, name) for name in ROW_COLUMNS), item.custom)
 
     def to_representation(self, item):
         """A row, written out: the generic field-by-field path costs several
@@ -242,35 +413,123 @@ class ItemSerializer(VersionedSerializer):
         and the schema; a test keeps both paths equal."""
         data = self.page_data()
         data.load([item])
-        row = {
-            "id": item.pk,
-            "key": item.key,
-            "url": f"{self.url_prefix()}{item.pk}/",
-            "product": item.product_id,
-            "type": item.type,
-            "title": item.title,
-            "description": item.description,
-            "status": item.status,
-            "status_reason": item.status_reason,
-            "parent": item.parent_id,
-            "objectives": data.objectives[item.pk],
-            "tags": data.tags[item.pk],
-            "owner": item.owner_id,
-            "effort": item.effort,
-            "external_url": item.external_url,
-            "external_key": item.external_key,
+        pk = item.pk
+        values = tuple(getattr(item, name) for name in ROW_COLUMNS)
+        active = data.models[item.product_id]
+        return self._write_row(
+            values, data.tags[pk], data.objectives[pk], active, self.url_prefix(), self._iso()
+        )
+
+    def _iso(self):
+        iso = self.context.get("item_iso")
+        if iso is None:
+            iso = self.context["item_iso"] = _iso_writer(timezone.get_current_timezone())
+        return iso
+
+    @staticmethod
+    @functools.cache
+    def list_rows():
+        """Items as list rows: tuples of ``LIST_COLUMNS``, each with all that
+        ``rows`` writes out, read in the one query that reads the page.
+
+        Built once per process (the annotations cost more to build than the
+        query costs to run): a QuerySet that is never evaluated, only cloned
+        by the filters applied to it (``Item.objects.visible_to`` first)."""
+        annotations = {name: make() for name, make in LIST_ANNOTATIONS.items()}
+        return Item.objects.annotate(**annotations).values_list(*LIST_COLUMNS)
+
+    def rows(self, rows) -> list[dict]:
+        """Write out rows of ``list_rows`` (what ``to_representation`` writes
+        for an instance, without the instance)."""
+        models: dict[tuple, ActiveModel] = {}
+        write = self._write_row
+        prefix, iso = self.url_prefix(), self._iso()
+        n = _N
+        out = []
+        for r in rows:
+            model = r[n + 2 :]
+            if model[0] is None:
+                active = None
+            else:
+                active = models.get(model)
+                if active is None:
+                    _, name, kind, criteria, generation, scored = model
+                    parsed = model_criteria(ScoringModel(kind=kind, criteria=json.loads(criteria)))
+                    active = models[model] = ActiveModel(name, kind, parsed, scored < generation)
+            out.append(write(r, r[n], r[n + 1], active, prefix, iso))
+        return out
+
+    @staticmethod
+    def _write_row(r, tags, objectives, active: ActiveModel | None, prefix: str, iso) -> dict:
+        (
+            pk,
+            key,
+            product,
+            type_,
+            title,
+            description,
+            status,
+            status_reason,
+            parent,
+            owner,
+            effort,
+            external_url,
+            external_key,
+            reach,
+            impact,
+            confidence,
+            ease,
+            value,
+            business_value,
+            time_criticality,
+            risk_reduction,
+            job_size,
+            demand,
+            custom,
+            score,
+            rank,
+            version,
+            created_at,
+            updated_at,
+        ) = r[:_N]  # a ValueError, not a silent shift, if ROW_COLUMNS changes
+        if type(custom) is str:  # a list row
+            custom = json.loads(custom)
+        breakdown = None if active is None else active.explain(r, custom)
+        return {
+            "id": pk,
+            "key": key,
+            "url": f"{prefix}{pk}/",
+            "product": product,
+            "type": type_,
+            "title": title,
+            "description": description,
+            "status": status,
+            "status_reason": status_reason,
+            "parent": parent,
+            "objectives": objectives,
+            "tags": tags,
+            "owner": owner,
+            "effort": effort,
+            "external_url": external_url,
+            "external_key": external_key,
+            "reach": reach,
+            "impact": impact,
+            "confidence": confidence,
+            "ease": ease,
+            "value": value,
+            "business_value": business_value,
+            "time_criticality": time_criticality,
+            "risk_reduction": risk_reduction,
+            "job_size": job_size,
+            "demand": demand,
+            "custom": custom,
+            "score": score,
+            "score_breakdown": breakdown,
+            "rank": rank,
+            "version": version,
+            "created_at": iso(created_at),
+            "updated_at": iso(updated_at),
         }
-        for name in SCORING_INPUTS:
-            row[name] = getattr(item, name)
-        row["demand"] = item.demand
-        row["custom"] = item.custom
-        row["score"] = item.score
-        row["score_breakdown"] = data.explain(item)
-        row["rank"] = item.rank
-        row["version"] = item.version
-        row["created_at"] = _iso(item.created_at, data.tz)
-        row["updated_at"] = _iso(item.updated_at, data.tz)
-        return row
 
     def to_representation_generic(self, item):
         """DRF's field-by-field representation, which ``to_representation``

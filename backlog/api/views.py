@@ -14,7 +14,12 @@ from pmhub.api.views import IdFilter, UpdatedSinceFilterSet, VersionedViewSet
 from .. import services
 from ..models import Item, ItemType, ScoringModel, Status
 from .pagination import ItemKeysetPagination
-from .serializers import ItemMoveSerializer, ItemSerializer, ScoringModelSerializer
+from .serializers import (
+    LIST_COLUMNS,
+    ItemMoveSerializer,
+    ItemSerializer,
+    ScoringModelSerializer,
+)
 
 
 class StatusInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
@@ -45,6 +50,26 @@ class ItemFilterSet(UpdatedSinceFilterSet):
         )
 
 
+class ItemFilterBackend(DjangoFilterBackend):
+    """django-filter, with a shortcut for the most common request of a sync
+    client: no filter but ``product``, given as plain digits. That needs no
+    FilterSet and no form (building them was a tenth of a page's time); it
+    applies the very lookup the ``product`` IdFilter would. Anything else
+    goes through the FilterSet, its validation and its 400s."""
+
+    def filter_queryset(self, request, queryset, view):
+        params = request.query_params
+        filters = view.filterset_class.base_filters
+        used = [name for name in params if name in filters]
+        if not used:
+            return queryset
+        if used == ["product"]:
+            value = params.get("product")
+            if value.isascii() and value.isdigit() and int(value) < 2**63:
+                return queryset.filter(product=int(value))
+        return super().filter_queryset(request, queryset, view)
+
+
 class ItemViewSet(VersionedViewSet):
     """Backlog items of your products. Create with `product` and `title`;
     a new item goes to the bottom of its backlog. Lists are keyset-paginated:
@@ -52,17 +77,24 @@ class ItemViewSet(VersionedViewSet):
 
     serializer_class = ItemSerializer
     filterset_class = ItemFilterSet
-    filter_backends = [DjangoFilterBackend]  # ordering belongs to the keyset pagination
+    filter_backends = [ItemFilterBackend]  # ordering belongs to the keyset pagination
     pagination_class = ItemKeysetPagination
 
     def get_queryset(self):
-        items = Item.objects.visible_to(self.request.user)
         if self.action == "list":
-            # Rows only: the serializer loads tags, objectives and scoring
-            # models for the whole page in three queries (serializers.PageData).
-            return items
+            # A page is one query: rows as tuples of the item's columns, its
+            # tag names and objective ids, and its product's active scoring
+            # model, written out without model instances (ItemSerializer.rows).
+            return ItemSerializer.list_rows().visible_to(self.request.user)
         # Writes check the role in the item's workspace.
-        return items.select_related("product__workspace")
+        return Item.objects.visible_to(self.request.user).select_related("product__workspace")
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        paginator = self.paginator
+        rows = paginator.paginate_queryset(queryset, request, view=self, columns=LIST_COLUMNS)
+        data = ItemSerializer(context=self.get_serializer_context()).rows(rows)
+        return paginator.get_paginated_response(data)
 
     def create_object(self, serializer):
         return services.create_item(self.request.user, **serializer.validated_data)

@@ -1,10 +1,11 @@
 """Writes for accounts, workspaces, memberships, invites and API tokens."""
 
+import functools
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -247,15 +248,64 @@ def revoke_api_token(actor: User, *, token: ApiToken) -> None:
 
 
 def authenticate_token(raw: str) -> ApiToken | None:
-    """The active token for a raw secret, with its user, or None."""
-    token = (
-        ApiToken.objects.active()
-        .select_related("user")
-        .filter(token_hash=hash_token(raw), user__is_active=True)
-        .first()
+    """The active token for a raw secret, with its user, or None.
+
+    The API runs this on every request, so it is one plain statement: the
+    token and its user by the unique hash; whether both are active is
+    checked here, in Python."""
+    token = _token_with_user(hash_token(raw))
+    if token is None or not token.is_active or not token.user.is_active:
+        return None
+    touch_api_token(token)
+    return token
+
+
+@functools.cache
+def _token_statement(alias: str):
+    """SELECT the token and its user by hash, and the model, field names and
+    columns each part of a row loads, for one database: built once, since
+    compiling the same query on every request cost more than running it."""
+    qn = connections[alias].ops.quote_name
+    columns, parts = [], []
+    for model in (ApiToken, User):
+        table = model._meta.db_table
+        fields = model._meta.concrete_fields
+        columns += [f"{qn(table)}.{qn(field.column)}" for field in fields]
+        parts.append((model, [f.attname for f in fields], [f.get_col(table) for f in fields]))
+    token, user = qn(ApiToken._meta.db_table), qn(User._meta.db_table)
+    user_fk = qn(ApiToken._meta.get_field("user").column)
+    token_hash = qn(ApiToken._meta.get_field("token_hash").column)
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {token} "
+        f"INNER JOIN {user} ON {user}.{qn(User._meta.pk.column)} = {token}.{user_fk} "
+        f"WHERE {token}.{token_hash} = %s"
     )
-    if token is not None:
-        touch_api_token(token)
+    return sql, parts
+
+
+def _token_with_user(token_hash: str) -> ApiToken | None:
+    alias = router.db_for_read(ApiToken)
+    sql, parts = _token_statement(alias)
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instances, start = [], 0
+    for model, names, cols in parts:
+        values = list(row[start : start + len(names)])
+        start += len(names)
+        # What the ORM does to each value (SQLite hands datetimes over as text).
+        for n, col in enumerate(cols):
+            for convert in (
+                *connection.ops.get_db_converters(col),
+                *col.get_db_converters(connection),
+            ):
+                values[n] = convert(values[n], col, connection)
+        instances.append(model.from_db(alias, names, values))
+    token, user = instances
+    token.user = user
     return token
 
 

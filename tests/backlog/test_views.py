@@ -76,6 +76,34 @@ def test_table_shows_scores_and_flags_missing_inputs(as_user, pm, items):
     assert "100 × 1 × 100% ÷ 2 = 50" in html  # the score explains itself on hover
 
 
+@pytest.mark.parametrize("role", ["pm", "viewer"])
+def test_rows_escape_every_value(as_user, pm, viewer, product, role):
+    """Rows are written in Python (backlog.views.RowWriter), not by the
+    template engine: every value must still be escaped."""
+    pm.first_name = "<i>Pat</i>"
+    pm.save()
+    epic = make_item(product, pm, title="<b>Epic</b>", type="epic")
+    make_item(product, pm, title='<script>x()</script>"', tags=["<u>t</u>"], owner=pm, parent=epic)
+
+    html = as_user(pm if role == "pm" else viewer).get(BACKLOG).content.decode()
+
+    assert "<script>x()" not in html and "<b>Epic" not in html and "<u>t" not in html
+    assert "<i>Pat" not in html
+    assert "&lt;script&gt;x()&lt;/script&gt;&quot;" in html
+    assert "in PAY-1 &lt;b&gt;Epic&lt;/b&gt;" in html
+    assert 'href="?tag=%3Cu%3Et%3C/u%3E">#&lt;u&gt;t&lt;/u&gt;' in html
+    assert "&lt;i&gt;Pat&lt;/i&gt;" in html
+
+
+def test_move_buttons_submit_the_one_move_form(as_user, pm, items):
+    html = as_user(pm).get(BACKLOG + "?q=").content.decode()
+
+    assert html.count('id="move-form"') == 1 and html.count("csrfmiddlewaretoken") < 6
+    assert f'form="move-form" formaction="{item_url(items[0], "move/")}" name="to" value="top"' in (
+        html
+    )
+
+
 def test_filters_live_in_the_url(as_user, pm, items):
     client = as_user(pm)
     html = client.get(BACKLOG + "?tag=growth").content.decode()
