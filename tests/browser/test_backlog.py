@@ -33,10 +33,17 @@ def test_pm_drags_an_item_to_the_top_and_it_stays_there(
     source = page.locator(f"#row-{items[3].pk} .handle")
     target = page.locator(f"#row-{items[0].pk} .handle")
     src, dst = source.bounding_box(), target.bounding_box()
+    # Pauses between the steps keep SortableJS's drag detection reliable on
+    # a loaded machine (it starts a drag only after the pointer has moved).
     page.mouse.move(src["x"] + 4, src["y"] + 4)
     page.mouse.down()
-    page.mouse.move(dst["x"] + 4, dst["y"] + 6, steps=12)
-    page.mouse.move(dst["x"] + 4, dst["y"] - 2, steps=6)
+    page.wait_for_timeout(150)
+    page.mouse.move(src["x"] + 4, src["y"] - 6, steps=4)
+    page.wait_for_timeout(150)
+    page.mouse.move(dst["x"] + 4, dst["y"] + 6, steps=20)
+    page.wait_for_timeout(150)
+    page.mouse.move(dst["x"] + 4, dst["y"] - 2, steps=8)
+    page.wait_for_timeout(300)
     with page.expect_response(lambda r: "/move/" in r.url) as moved:
         page.mouse.up()
     assert moved.value.status == 204
