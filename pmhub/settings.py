@@ -51,9 +51,14 @@ def env_list(name: str, default: str = "") -> list[str]:
 TESTING = "pytest" in sys.modules or env_bool("PMHUB_TESTING")
 DEBUG = env_bool("DEBUG", False)
 
+# Commands that only read code (never sign, serve or touch user data) run
+# without a key, so `manage.py makemigrations --check` works on a fresh clone.
+KEYLESS_COMMANDS = {"makemigrations", "collectstatic"}
+_COMMAND = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else ""
+
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
+    if DEBUG or TESTING or _COMMAND in KEYLESS_COMMANDS:
         SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789"
     else:
         raise ImproperlyConfigured(

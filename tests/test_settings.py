@@ -53,3 +53,8 @@ def test_malformed_boolean_settings_fail_loudly():
 @pytest.mark.django_db
 def test_no_missing_migrations():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_makemigrations_check_runs_without_any_configuration():
+    result = _manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
