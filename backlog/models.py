@@ -9,6 +9,8 @@ from pmhub.accounts.models import EDIT_ROLES
 from pmhub.versioning import Versioned
 from products.models import Objective, Product
 
+from . import scoring
+
 
 class ByteOrderedCharField(models.CharField):
     """A CharField compared bytewise: fractional rank keys must sort by code
@@ -74,6 +76,14 @@ class ScoringModel(Versioned):
 
     def __str__(self):
         return self.name
+
+    def parsed_criteria(self) -> list[scoring.Criterion]:
+        """The weighted model's criteria (validated); [] for the fixed frameworks."""
+        return scoring.parse_criteria(self.criteria) if self.kind == ScoringKind.WEIGHTED else []
+
+    def expression(self):
+        """This model's score of an item, as one SQL expression."""
+        return scoring.score_expression(self.kind, self.parsed_criteria())
 
 
 class BacklogSettings(models.Model):
@@ -191,6 +201,11 @@ class ItemQuerySet(models.QuerySet):
 
     def for_api(self):
         return self.select_related("product", "parent").prefetch_related("tags", "objectives")
+
+    def scored_by(self, **models):
+        """Annotate each item with its score under other models
+        (``scored_by(score_a=model_a)``), computed in SQL, stored nowhere."""
+        return self.annotate(**{alias: model.expression() for alias, model in models.items()})
 
 
 class Item(Versioned):

@@ -334,3 +334,21 @@ def score_expression(kind: str, criteria: list[Criterion]):
         term = clamped * _num(100 * c.weight / total_weight)
         expr = term if expr is None else expr + term
     return expr
+
+
+def compare_rankings(rows: list[dict]) -> list[dict]:
+    """Rank rows (dicts with ``pk``, ``score_a``, ``score_b``) by each score,
+    highest first, unscored rows unranked; add ``rank_a``, ``rank_b`` and
+    ``delta`` (places moved up from A to B). Sorted by B's ranking."""
+
+    def ranked(field):
+        order = sorted(
+            (r for r in rows if r[field] is not None), key=lambda r: (-r[field], r["pk"])
+        )
+        return {r["pk"]: n for n, r in enumerate(order, start=1)}
+
+    rank_a, rank_b = ranked("score_a"), ranked("score_b")
+    for r in rows:
+        r["rank_a"], r["rank_b"] = rank_a.get(r["pk"]), rank_b.get(r["pk"])
+        r["delta"] = r["rank_a"] - r["rank_b"] if r["rank_a"] and r["rank_b"] else None
+    return sorted(rows, key=lambda r: (r["rank_b"] is None, r["rank_b"] or 0, r["pk"]))

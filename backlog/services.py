@@ -5,14 +5,13 @@ these functions."""
 import datetime as dt
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 from fractional_indexing import generate_key_between
 
-from pmhub.accounts.models import Membership
-from pmhub.accounts.services import require_editor, require_member
+from pmhub.accounts.services import require_editor, require_member, require_workspace_user
 from pmhub.errors import DomainError, VersionConflict
 from pmhub.versioning import save_versioned
 from products.models import Objective, Product
@@ -83,9 +82,7 @@ def backlog_of(product: Product) -> BacklogSettings:
 
 
 def model_criteria(model: ScoringModel) -> list[scoring.Criterion]:
-    if model.kind != ScoringKind.WEIGHTED:
-        return []
-    return scoring.parse_criteria(model.criteria)
+    return model.parsed_criteria()
 
 
 def _number_fields(product) -> dict[int, str]:
@@ -449,11 +446,7 @@ def _clean_custom_value(field: CustomField, value):
 
 
 def _check_owner(product, owner) -> None:
-    if (
-        owner is not None
-        and not Membership.objects.filter(workspace_id=product.workspace_id, user=owner).exists()
-    ):
-        raise ValidationError({"owner": "The owner must be a member of this workspace."})
+    require_workspace_user(product.workspace_id, owner)
 
 
 def _check_parent(item_pk, product, parent) -> None:
@@ -896,8 +889,3 @@ def delete_view(actor, *, view: SavedView) -> None:
     if view.created_by_id != actor.pk:
         require_editor(actor, view.product.workspace)
     view.delete()
-
-
-def assert_can_read(actor, product) -> None:
-    if require_member(actor, product.workspace) is None:
-        raise PermissionDenied()

@@ -28,7 +28,7 @@ from pmhub.errors import DomainError, VersionConflict
 from products.models import Objective, Product
 
 from . import scoring, services
-from .api.serializers import RowList, TagNames
+from .expressions import RowList, TagNames
 from .filters import KEYSET_SORTS, SORTS, BacklogQuery
 from .forms import (
     CELL_FIELDS,
@@ -746,12 +746,10 @@ def _parse_cell(request, field, raw):
     if field == "owner":
         if not raw:
             return None
-        user = User.objects.filter(
-            pk=raw if raw.isdigit() else 0, memberships__workspace=request.workspace
-        ).first()
+        user = User.objects.filter(pk=raw).first() if raw.isdigit() else None
         if user is None:
             raise ValidationError({"owner": "Choose a member of this workspace."})
-        return user
+        return user  # membership is the service's rule (update_item)
     return raw
 
 
@@ -923,28 +921,14 @@ def _compare(request, product, models_, limit=30):
     if not all(i in by_id for i in ids) or ids[0] == ids[1]:
         return None
     a, b = by_id[ids[0]], by_id[ids[1]]
-    qs = (
-        Item.objects.filter(product=product)
-        .open()
-        .annotate(
-            score_a=scoring.score_expression(a.kind, services.model_criteria(a)),
-            score_b=scoring.score_expression(b.kind, services.model_criteria(b)),
+    rows = scoring.compare_rankings(
+        list(
+            Item.objects.filter(product=product)
+            .open()
+            .scored_by(score_a=a, score_b=b)
+            .values("pk", "key", "title", "number", "score_a", "score_b")
         )
-        .values("pk", "key", "title", "number", "score_a", "score_b")
     )
-    rows = list(qs)
-
-    def ranked(field):
-        order = sorted(
-            (r for r in rows if r[field] is not None), key=lambda r: (-r[field], r["pk"])
-        )
-        return {r["pk"]: i + 1 for i, r in enumerate(order)}
-
-    rank_a, rank_b = ranked("score_a"), ranked("score_b")
-    for r in rows:
-        r["rank_a"], r["rank_b"] = rank_a.get(r["pk"]), rank_b.get(r["pk"])
-        r["delta"] = (r["rank_a"] - r["rank_b"]) if r["rank_a"] and r["rank_b"] else None
-    rows.sort(key=lambda r: (r["rank_b"] is None, r["rank_b"] or 0, r["pk"]))
     return {
         "a": a,
         "b": b,

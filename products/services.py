@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 
-from pmhub.accounts.models import Membership, Workspace
-from pmhub.accounts.services import require_editor
+from pmhub.accounts.models import Workspace
+from pmhub.accounts.services import require_editor, require_workspace_user
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
 
@@ -52,12 +52,8 @@ def _workspace_of(obj) -> Workspace:
     return obj.product.workspace
 
 
-def _check_owner(product: Product, owner) -> None:
-    if (
-        owner is not None
-        and not Membership.objects.filter(workspace_id=product.workspace_id, user=owner).exists()
-    ):
-        raise ValidationError({"owner": "The owner must be a member of this workspace."})
+def _check_owner(product, owner) -> None:
+    require_workspace_user(product.workspace_id, owner)
 
 
 def _create(model: type[models.Model], **values):

@@ -491,3 +491,17 @@ def test_sql_divisors_are_guarded_by_nullif():
     for kind in ("rice", "wsjf", "value_effort"):
         sql = str(scoring.score_expression(kind, []))
         assert "NULLIF" in sql.upper()
+
+
+def test_compare_rankings_reports_who_moves_and_leaves_unscored_unranked():
+    rows = [
+        {"pk": 1, "score_a": 10.0, "score_b": 1.0},
+        {"pk": 2, "score_a": 5.0, "score_b": 8.0},
+        {"pk": 3, "score_a": None, "score_b": 4.0},
+    ]
+    ranked = scoring.compare_rankings(rows)
+    assert [(r["pk"], r["rank_a"], r["rank_b"], r["delta"]) for r in ranked] == [
+        (2, 2, 1, 1),
+        (3, None, 2, None),
+        (1, 1, 3, -2),
+    ]
