@@ -72,9 +72,10 @@ def require_admin(user, workspace) -> str:
 
 def require_workspace_user(workspace_id: int, user, *, field: str = "owner") -> None:
     """A user assigned to something (an owner) must be a member of its workspace."""
-    if user is not None and not Membership.objects.filter(
-        workspace_id=workspace_id, user=user
-    ).exists():
+    if (
+        user is not None
+        and not Membership.objects.filter(workspace_id=workspace_id, user=user).exists()
+    ):
         raise ValidationError({field: "The owner must be a member of this workspace."})
 
 
