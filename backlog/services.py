@@ -30,6 +30,7 @@ from .models import (
     Status,
     Tag,
 )
+from .signals import send_status_changed_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -618,6 +619,7 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
         fields["shipped_at"] = timezone.now()
     before_inputs = {n: getattr(item, n) for n in INPUT_FIELDS}
     before_custom = dict(item.custom)
+    before_status = item.status
     reasons = []
     if tags is not None:
         new_tags = _tags_for(product, tags)
@@ -664,6 +666,14 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
             detail=f"{', '.join(changed_inputs)} changed by {actor}",
         )
     _record_history(item, actor, "; ".join(r for r in reasons if r))
+    if "status" in fields:
+        send_status_changed_on_commit(
+            item_id=item.pk,
+            old_status=before_status,
+            new_status=item.status,
+            reason=item.status_reason,
+            actor_id=actor.pk,
+        )
     return item
 
 
@@ -827,6 +837,7 @@ def bulk_update_items(
         changes["owner"] = None
     if add_objective is not None:
         _objectives_for(product, [add_objective])
+    old_statuses = dict(items.values_list("pk", "status")) if status else {}
     if changes:
         now = timezone.now()
         qs = Item.objects.filter(pk__in=ids)
@@ -866,6 +877,14 @@ def bulk_update_items(
     Item.history.bulk_history_create(
         fresh, update=True, default_user=actor, default_change_reason=reason
     )
+    for item_id, old_status in old_statuses.items():
+        send_status_changed_on_commit(
+            item_id=item_id,
+            old_status=old_status,
+            new_status=status,
+            reason=changes.get("status_reason", ""),
+            actor_id=actor.pk,
+        )
     return len(ids)
 
 

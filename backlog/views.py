@@ -51,6 +51,7 @@ from .models import (
     Status,
     Tag,
 )
+from .panels import panels_for
 
 PAGE_SIZE = 50
 LIST = "backlog/list.html"
@@ -679,6 +680,7 @@ def item_detail(request, key, number):
         "changes": changes,
         "children": item.children.all().order_by("rank") if item.type == ItemType.EPIC else [],
         "inputs": scoring.INPUTS,
+        "panels": panels_for(request, item),
     }
     return render(request, "backlog/item.html", ctx, status=status)
 

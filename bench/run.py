@@ -969,6 +969,22 @@ def measure_recompute(report: Report, data: dict, reps: int) -> None:
 # --- main ------------------------------------------------------------------------------------
 
 
+def measure_backlog(report: Report, data: dict, args) -> None:
+    print(f"==> list API ({args.reps} repetitions per request, p50)")
+    measure_lists(report, data, args.reps, args.items)
+    print("==> backlog HTML page")
+    measure_html(report, data, args.reps)
+    print("==> moves")
+    measure_moves(report, data)
+    print(f"==> recompute ({args.recompute_reps} repetitions, each from the same state)")
+    measure_recompute(report, data, args.recompute_reps)
+
+
+# Each suite: (name, measure(report, data, args)). Other apps' benchmarks live in
+# their own modules (bench/roadmaps.py, bench/metrics.py) and are listed here.
+SUITES = [("backlog", measure_backlog)]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=100_000, help="backlog size (100 000)")
@@ -977,6 +993,12 @@ def main(argv=None) -> int:
         "--recompute-reps", type=int, default=4, help="repetitions of each recompute"
     )
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
+    parser.add_argument(
+        "--suite",
+        action="append",
+        choices=[name for name, _ in SUITES],
+        help="run only this suite (repeatable; default: all)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -1013,14 +1035,10 @@ def main(argv=None) -> int:
 
     load_before = os.getloadavg()
     report = Report()
-    print(f"==> list API ({args.reps} repetitions per request, p50)")
-    measure_lists(report, data, args.reps, args.items)
-    print("==> backlog HTML page")
-    measure_html(report, data, args.reps)
-    print("==> moves")
-    measure_moves(report, data)
-    print(f"==> recompute ({args.recompute_reps} repetitions, each from the same state)")
-    measure_recompute(report, data, args.recompute_reps)
+    for name, measure in SUITES:
+        if args.suite and name not in args.suite:
+            continue
+        measure(report, data, args)
 
     report.print()
     load_after = os.getloadavg()
@@ -1031,10 +1049,12 @@ def main(argv=None) -> int:
             f"{load_after[0]:.1f} on {os.cpu_count()} CPUs); each side of a ratio is measured "
             "in turns, but absolute times are inflated and ratios noisier"
         )
-    counts = report.facts["queries_per_request"]
-    print(
-        "  queries per list request: " + ", ".join(f"page_size {k}: {v}" for k, v in counts.items())
-    )
+    counts = report.facts.get("queries_per_request")
+    if counts:
+        print(
+            "  queries per list request: "
+            + ", ".join(f"page_size {k}: {v}" for k, v in counts.items())
+        )
     elapsed = time.perf_counter() - started
     import django as dj
 

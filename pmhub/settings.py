@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "pmhub.accounts.context_processors.workspace_nav",
+                "pmhub.accounts.context_processors.product_tabs",
             ],
             "builtins": ["pmhub.accounts.templatetags.pmhub_tags"],
         },

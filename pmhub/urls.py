@@ -9,9 +9,13 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from backlog import api as backlog_api
+from feedback import api as feedback_api
+from feedback import urls as feedback_urls
 from pmhub.accounts import api as accounts_api
 from pmhub.accounts import views as accounts_views
 from products import api as products_api
+from roadmaps import api as roadmaps_api
+from roadmaps import urls as roadmaps_urls
 
 router = DefaultRouter()
 router.register("workspaces", accounts_api.WorkspaceViewSet, basename="workspace")
@@ -22,6 +26,8 @@ router.register("competitors", products_api.CompetitorViewSet, basename="competi
 router.register("personas", products_api.PersonaViewSet, basename="persona")
 router.register("items", backlog_api.ItemViewSet, basename="item")
 router.register("scoring-models", backlog_api.ScoringModelViewSet, basename="scoring-model")
+roadmaps_api.register(router)
+feedback_api.register(router)
 
 account_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -42,6 +48,8 @@ workspace_patterns = [
     path("invites/", accounts_views.invite_create, name="invite-create"),
     path("invites/<int:pk>/revoke/", accounts_views.invite_revoke, name="invite-revoke"),
     path("p/<str:key>/backlog/", include("backlog.urls")),
+    path("", include(roadmaps_urls.workspace_patterns)),
+    path("", include(feedback_urls.workspace_patterns)),
     path("", include("products.urls")),
 ]
 
@@ -52,6 +60,8 @@ urlpatterns = [
     path("workspaces/new/", accounts_views.workspace_new, name="workspace-new"),
     path("invite/<str:token>/", accounts_views.invite_accept, name="invite-accept"),
     path("w/<slug:slug>/", include(workspace_patterns)),
+    path("", include(roadmaps_urls.public_patterns)),
+    path("", include(feedback_urls.public_patterns)),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class ProductsConfig(AppConfig):
     name = "products"
+
+    def ready(self):
+        from pmhub.navigation import register_product_tab
+
+        register_product_tab("strategy", "Strategy", "strategy", order=10)

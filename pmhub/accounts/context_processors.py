@@ -7,3 +7,10 @@ def workspace_nav(request):
     if user is None or not user.is_authenticated:
         return {}
     return {"nav_workspaces": Workspace.objects.visible_to(user).only("name", "slug")}
+
+
+def product_tabs(request):
+    """The product section tabs registered by the apps (see pmhub.navigation)."""
+    from pmhub.navigation import product_tabs as tabs
+
+    return {"product_tabs": tabs()}
