@@ -131,3 +131,18 @@ def test_write_operations_conform_to_the_schema(
         headers={"Authorization": f"Bearer {owner_token}"},
         excluded_checks=[positive_data_acceptance],
     )
+
+
+@pytest.mark.parametrize("path", ["/api/v1/products/0.5/", "/api/v1/nothing-here/"])
+def test_unrouted_api_paths_answer_json_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_unrouted_page_paths_keep_the_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Not found" in response.content

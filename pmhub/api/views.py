@@ -124,3 +124,16 @@ class VersionedViewSet(viewsets.ModelViewSet):
         instance = self.get_object()
         self.delete_object(instance, self.expected_version(instance))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def not_found(request, exception=None):
+    """404 handler: JSON under /api/ (clients parse it), the HTML page elsewhere.
+
+    DRF's own views answer 404 in JSON; this covers paths that match no URL
+    pattern at all, such as ``/api/v1/products/0.5/``."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
