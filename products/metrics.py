@@ -281,9 +281,7 @@ def parse_rows(rows, *, first_index: int = 0) -> tuple[list[tuple], list[dict]]:
     for offset, row in enumerate(rows):
         index = first_index + offset
         if not isinstance(row, dict):
-            errors.append(
-                {"index": index, "errors": {"non_field_errors": ["Expected an object."]}}
-            )
+            errors.append({"index": index, "errors": {"non_field_errors": ["Expected an object."]}})
             continue
         row_errors, parsed = {}, []
         for name, parse in (
@@ -400,7 +398,10 @@ def ingest_csv(actor, *, metric: Metric, file, all_or_nothing: bool = False) -> 
     missing = [c for c in ("timestamp", "value") if c not in header]
     if missing:
         raise ValidationError(
-            {"file": f"The header row must name timestamp and value (missing: {', '.join(missing)})."}
+            {
+                "file": "The header row must name timestamp and value "
+                f"(missing: {', '.join(missing)})."
+            }
         )
     reader.fieldnames = header
     rows, lines = [], []
@@ -566,7 +567,9 @@ def _combine_periods(metric_id: int, days: set[date]) -> None:
     for period, starts in targets.items():
         empty = starts - {s for (p, s) in groups if p == period}
         if empty:
-            MetricRollup.objects.filter(metric_id=metric_id, period=period, start__in=empty).delete()
+            MetricRollup.objects.filter(
+                metric_id=metric_id, period=period, start__in=empty
+            ).delete()
 
 
 def _recompute(metric_id: int, days: list[date]) -> None:
@@ -576,7 +579,9 @@ def _recompute(metric_id: int, days: list[date]) -> None:
         present |= compute(metric_id, first, last)
     empty = set(days) - present
     if empty:
-        MetricRollup.objects.filter(metric_id=metric_id, period=Period.DAY, start__in=empty).delete()
+        MetricRollup.objects.filter(
+            metric_id=metric_id, period=Period.DAY, start__in=empty
+        ).delete()
     _combine_periods(metric_id, set(days))
 
 

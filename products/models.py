@@ -142,7 +142,9 @@ class ObjectiveQuerySet(ProductChildQuerySet):
     def for_strategy(self):
         """Objectives with owners and key results, for the strategy page."""
         return (
-            self.select_related("owner").prefetch_related("key_results").order_by("position", "id")
+            self.select_related("owner")
+            .prefetch_related("key_results__metric")
+            .order_by("position", "id")
         )
 
     def for_api(self):

@@ -13,7 +13,7 @@ from products import metrics
 from products.models import DirtyDay, KeyResult, MetricRollup
 
 ZONES = [
-    timezone.utc,
+    UTC,
     timezone(timedelta(hours=5, minutes=30)),
     timezone(timedelta(hours=-8)),
     timezone(timedelta(hours=13)),
@@ -135,9 +135,7 @@ def test_weeks_start_on_monday_and_months_on_the_first(metric, pm):
     ]
     metrics.ingest_datapoints(pm, metric=metric, rows=rows)
     metrics.process_dirty()
-    starts = {
-        (r.period, r.start): r.total for r in MetricRollup.objects.filter(metric=metric)
-    }
+    starts = {(r.period, r.start): r.total for r in MetricRollup.objects.filter(metric=metric)}
     assert starts == {
         ("day", date(2024, 4, 1)): 5,
         ("day", date(2024, 3, 31)): 2,
@@ -185,9 +183,7 @@ def test_only_touched_periods_are_marked(metric, pm):
 )
 def test_key_result_follows_its_metric(product, pm, key_result, aggregation, expected):
     metric = metrics.create_metric(pm, product=product, name="M", aggregation=aggregation)
-    KeyResult.objects.filter(pk=key_result.pk).update(
-        metric=metric, metric_since=date(2025, 2, 1)
-    )
+    KeyResult.objects.filter(pk=key_result.pk).update(metric=metric, metric_since=date(2025, 2, 1))
     metrics.ingest_datapoints(
         pm,
         metric=metric,
