@@ -119,8 +119,8 @@ def judge(before: list[float], after: list[float], expected: float, window: int)
     if got >= want and lo > 0:
         verdict = MET
         reason = (
-            f"{change:+.1f} % against {expected:+g} % expected, and the 95 % interval "
-            f"({low:+.1f} % to {high:+.1f} %) excludes no change."
+            f"{change:+.1f} % against {expected:+g} % expected, and a real move: the 95 % "
+            f"interval ({low:+.1f} % to {high:+.1f} %) does not include zero."
         )
     elif hi < want:
         verdict = NOT_MET
@@ -174,9 +174,11 @@ class Review:
     @property
     def adoption_total(self) -> float | None:
         metric = self.hypothesis.adoption_metric
-        if metric is None or not self.adoption:
+        if metric is None or self.launch_day is None:
             return None
-        values = list(self.adoption.values())
+        values = [v for d, v in sorted(self.adoption.items()) if d > self.launch_day]
+        if not values:
+            return None
         if metric.aggregation in ("sum", "count"):
             return sum(values)
         if metric.aggregation == "average":

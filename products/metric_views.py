@@ -101,7 +101,13 @@ def _chart(metric: Metric, points: list[dict], markers: list[dict], period: str)
                 "role": "target",
             }
         )
-    return {"unit": metric.unit, "labels": labels, "series": series, "markers": placed}
+    return {
+        "unit": metric.unit,
+        "period": period,
+        "labels": labels,
+        "series": series,
+        "markers": placed,
+    }
 
 
 def _latest(points: list[dict]):

@@ -81,6 +81,16 @@
     return unit ? text + " " + unit : text;
   }
 
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  // "2026-03-01" → "Mar 1" (or "Mar 2026" for monthly charts).
+  function shortDate(label, monthly) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(label);
+    if (!m) return label;
+    var month = MONTHS[parseInt(m[2], 10) - 1];
+    return monthly ? month + " " + m[1] : month + " " + parseInt(m[3], 10);
+  }
+
   function render(canvas) {
     if (canvas.dataset.ready || typeof Chart === "undefined") return;
     var source = document.getElementById(canvas.dataset.chart);
@@ -96,7 +106,13 @@
       return dataset;
     });
     var scales = {
-      x: { ticks: { color: colors.muted, maxTicksLimit: 8, maxRotation: 0 }, grid: { display: false } },
+      x: {
+        ticks: {
+          color: colors.muted, maxTicksLimit: 7, maxRotation: 0, autoSkipPadding: 12,
+          callback: function (value) { return shortDate(this.getLabelForValue(value), data.period === "month"); },
+        },
+        grid: { display: false },
+      },
       y: { ticks: { color: colors.muted, callback: function (v) { return format(v, ""); } },
            grid: { color: colors.border }, title: { display: !!data.unit, text: data.unit, color: colors.muted } },
     };
