@@ -11,7 +11,6 @@ from django.db.models import Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.views import apply_errors
@@ -117,7 +116,6 @@ def _latest(points: list[dict]):
     return None
 
 
-@vary_on_headers("HX-Request")
 @workspace_view()
 def metrics_page(request, key):
     product = _product(request, key)
@@ -163,8 +161,7 @@ def metrics_page(request, key):
         form=form or MetricForm(initial={"aggregation": "sum"}),
         show_form=form is not None,
     )
-    template = f"{METRICS}#metric-cards" if request.htmx else METRICS
-    return render(request, template, ctx, status=status)
+    return render(request, METRICS, ctx, status=status)
 
 
 def _metric(product, pk) -> Metric:
@@ -194,14 +191,12 @@ def _detail_context(request, product, metric, **extra) -> dict:
     )
 
 
-@vary_on_headers("HX-Request")
 @workspace_view()
 def metric_detail(request, key, pk):
     product = _product(request, key)
     metric = _metric(product, pk)
     ctx = _detail_context(request, product, metric)
-    template = f"{METRIC}#metric-chart" if request.htmx else METRIC
-    return render(request, template, ctx)
+    return render(request, METRIC, ctx)
 
 
 @require_POST
