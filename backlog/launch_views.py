@@ -80,7 +80,10 @@ def launch_reviews_page(request, key):
             "product": product,
             "can_edit": request.can_edit,
             "section": "launch-reviews",
-            "shipped": shipped,
+            "shipped": [
+                {"review": r, "chart": r.chart(), "chart_id": f"launch-chart-data-{r.item.pk}"}
+                for r in shipped
+            ],
             "pending": [r for r in reviews if r.launch_day is None],
             "counts": counts,
             "without": list(without),

@@ -56,9 +56,10 @@ def test_launch_review_shows_the_chart_and_the_verdict(
 ):
     login(pm)
     page.goto("/w/acme/p/PAY/backlog/launch-reviews/")
-    row = page.get_by_role("row").filter(has_text="Save cards")
-    expect(row.locator(".verdict")).to_have_text("✓ Met")
-    row.get_by_role("link", name="Save cards").click()
+    card = page.locator(".review-card").filter(has_text="Save cards")
+    expect(card.locator(".verdict")).to_have_text("✓ Met")
+    page.wait_for_function("() => document.querySelector('.chart-box.is-rendered') !== null")
+    card.get_by_role("link", name="Save cards").click()
     expect(page.locator("[data-verdict]")).to_contain_text("Hypothesis met")
     canvas = page.locator(f'canvas[data-chart="launch-chart-data-{launched.pk}"]')
     expect(canvas).to_be_visible()

@@ -198,3 +198,18 @@ def test_key_result_follows_its_metric(product, pm, key_result, aggregation, exp
     key_result.refresh_from_db()
     assert key_result.current_value == expected
     assert key_result.version == 2
+
+
+def test_the_beat_sweep_finishes_rollups_whose_enqueue_was_lost(metric, pm, monkeypatch):
+    from django.conf import settings
+
+    from products import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-metric-rollups"]
+    assert entry["task"] == tasks.sweep_metric_rollups.name
+    monkeypatch.setattr(metrics, "_enqueue_rollup", lambda metric_id: None)  # broker down
+    metrics.ingest_datapoints(pm, metric=metric, rows=[{"timestamp": "2026-01-01", "value": 2}])
+    assert not MetricRollup.objects.exists()
+    assert tasks.sweep_metric_rollups.delay().get() == 1
+    assert MetricRollup.objects.filter(metric=metric).count() == 3
+    assert tasks.rollup_metric.delay(metric.pk).get() == 0  # nothing left: idempotent

@@ -156,3 +156,31 @@ def test_strategy_page_shows_key_results_following_metrics(
     html = as_user(pm).get("/w/acme/p/PAY/").content.decode()
     assert "↻ Signups" in html
     assert f"/metrics/{metric.pk}/" in html
+
+
+def test_key_result_form_links_a_metric_of_the_product(as_user, pm, product, key_result):
+    metric = metrics.create_metric(pm, product=product, name="Signups")
+    metrics.ingest_datapoints(
+        pm, metric=metric, rows=[{"timestamp": "2026-01-05T10:00:00Z", "value": 7}]
+    )
+    metrics.process_dirty()
+    url = f"/w/acme/p/PAY/keyresult/{key_result.pk}/edit/"
+    form = as_user(pm).get(url).content.decode()
+    assert "Follows metric" in form and f'<option value="{metric.pk}">Signups</option>' in form
+    response = as_user(pm).post(
+        url,
+        {
+            "version": key_result.version,
+            "name": key_result.name,
+            "unit": "",
+            "start_value": 0,
+            "target_value": 100,
+            "current_value": 1,
+            "direction": "increase",
+            "metric": metric.pk,
+            "metric_since": "2026-01-01",
+        },
+    )
+    assert response.status_code in (200, 302)
+    key_result.refresh_from_db()
+    assert key_result.metric_id == metric.pk and key_result.current_value == 7
