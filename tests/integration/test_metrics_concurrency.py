@@ -81,8 +81,11 @@ def test_rollups_stay_exact_while_ingestion_and_rollups_race(pm, product):
         return work
 
     def roll():
-        while not stop.is_set():
-            metrics.process_dirty()
+        try:
+            while not stop.is_set():
+                metrics.process_dirty()
+        finally:
+            connection.close()
 
     def ingesters_then_stop():
         _run([ingest(s) for s in range(4)])
