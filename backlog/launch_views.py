@@ -56,8 +56,11 @@ def review_context(request, item, *, hypothesis_form=None, learnings_form=None, 
     }
 
 
-def item_panel_context(request, item) -> dict:
-    """The launch-review panel on the item page (backlog.panels)."""
+def item_panel_context(request, item) -> dict | None:
+    """The launch-review panel on the item page (backlog.panels); left out for
+    viewers of items without a hypothesis (there is nothing to read)."""
+    if not request.can_edit and launch_reviews.review_for_item(item) is None:
+        return None
     return review_context(request, item)
 
 

@@ -335,3 +335,11 @@ def test_hypothesis_form_creates_and_returns_to_the_item(as_user, pm, product, m
 def test_launches_mark_the_metrics_charts(as_user, pm, reviewed, metric):
     html = as_user(pm).get("/w/acme/p/PAY/metrics/").content.decode()
     assert "Launch 0" in html and '"markers": [{' in html
+
+
+def test_viewers_see_no_empty_launch_panel(as_user, pm, viewer, product):
+    item = make_item(product, pm)
+    html = as_user(viewer).get(f"{BASE}/items/{item.number}/").content.decode()
+    assert 'id="launch-review"' not in html
+    html = as_user(pm).get(f"{BASE}/items/{item.number}/").content.decode()
+    assert 'id="launch-review"' in html and "has no metrics yet" in html
