@@ -11,6 +11,7 @@ from pmhub.accounts.services import require_editor, require_workspace_user
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
 
+from .metrics import metric_value_since
 from .models import (
     VISION_FIELDS,
     Competitor,
@@ -271,8 +272,6 @@ def _check_metric(objective: Objective, metric) -> None:
 
 
 def _follow_metric(kr: KeyResult) -> None:
-    from .metrics import metric_value_since
-
     value = metric_value_since(kr.metric, kr.metric_since)
     if value is not None:
         KeyResult.objects.filter(pk=kr.pk).update(current_value=round(value, 6))
