@@ -196,3 +196,22 @@ def _after(request, item) -> str:
     name = "item" if request.POST.get("next") == "item" else "launch-review"
     url = reverse(name, args=[request.workspace.slug, item.product.key, item.number])
     return url + ("#launch-review" if name == "item" else "")
+
+
+@require_POST
+@workspace_view(edit=True)
+def hypothesis_delete(request, key, number):
+    product = _product(request, key)
+    item = _item(product, number)
+    hypothesis = get_object_or_404(Hypothesis.objects.select_related("item__product"), item=item)
+    try:
+        launch_reviews.delete_hypothesis(
+            request.user,
+            hypothesis=hypothesis,
+            expected_version=_version(request.POST.get("version")),
+        )
+    except VersionConflict:
+        messages.error(request, "The hypothesis changed since you opened it; nothing was removed.")
+    else:
+        messages.success(request, f"Hypothesis of {item.key} removed.")
+    return redirect(_after(request, item))

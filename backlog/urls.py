@@ -31,6 +31,11 @@ urlpatterns = [
         name="hypothesis-save",
     ),
     path(
+        "items/<int:number>/launch/hypothesis/delete/",
+        launch_views.hypothesis_delete,
+        name="hypothesis-delete",
+    ),
+    path(
         "items/<int:number>/launch/learnings/", launch_views.learnings_save, name="learnings-save"
     ),
 ]

@@ -343,3 +343,13 @@ def test_viewers_see_no_empty_launch_panel(as_user, pm, viewer, product):
     assert 'id="launch-review"' not in html
     html = as_user(pm).get(f"{BASE}/items/{item.number}/").content.decode()
     assert 'id="launch-review"' in html and "has no metrics yet" in html
+
+
+def test_remove_a_hypothesis_with_a_version_check(as_user, pm, reviewed):
+    item = reviewed[0]
+    h = Hypothesis.objects.get(item=item)
+    url = f"{BASE}/items/{item.number}/launch/hypothesis/delete/"
+    assert as_user(pm).post(url, {"version": h.version + 1}).status_code == 302
+    assert Hypothesis.objects.filter(pk=h.pk).exists()  # stale: nothing removed
+    assert as_user(pm).post(url, {"version": h.version, "next": "item"}).status_code == 302
+    assert not Hypothesis.objects.filter(pk=h.pk).exists()
