@@ -265,7 +265,8 @@ class HypothesisForm(forms.ModelForm):
 class LearningsForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     learnings = forms.CharField(
+        label="What did the launch teach?",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Markdown. What did the launch teach? What will you do differently?",
+        help_text="Markdown. What worked, what didn't, what you will do differently.",
     )

@@ -89,6 +89,6 @@ def test_learnings_are_recorded_from_the_item_page(live_server, page, login, pm,
     panel = page.locator("#launch-review")
     expect(panel.locator("[data-verdict]")).to_contain_text("met")
     expect(page.locator("#score .launch-result")).to_contain_text("Launch review")
-    panel.get_by_label("Learnings").fill("Shoppers love saved cards.")
+    panel.get_by_label("What did the launch teach?").fill("Shoppers love saved cards.")
     panel.get_by_role("button", name="Save learnings").click()
     expect(page.locator("#launch-review .learnings")).to_contain_text("Shoppers love saved cards.")
