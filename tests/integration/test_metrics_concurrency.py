@@ -127,9 +127,7 @@ def test_the_same_batch_sent_twice_at_once_is_stored_once(pm, product):
         )
 
     _run([send, send])
-    assert sorted(r.created for r in results) == [0, len(rows)] or sum(
-        r.created for r in results
-    ) == len(rows)
+    assert sum(r.created for r in results) == len(rows)  # each row stored by one of them
     assert Datapoint.objects.filter(metric=metric).count() == len(rows)
     metrics.process_dirty()
     assert_matches(metric, _points(metric))
