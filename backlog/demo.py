@@ -6,7 +6,7 @@ import random
 
 from products.models import Objective, Product
 
-from . import services
+from . import launch_demo, services
 from .models import Item, ScoringModel
 
 # (title, type, status, tags, objective index or None, reach, impact, confidence, effort, value)
@@ -400,6 +400,8 @@ def seed(*, workspace, users) -> bool:
             continue
         created = True
         _seed_product(product, epics, items, ideas, users)
+    # Launch reviews need both the items (above) and the demo metrics (products/).
+    created |= launch_demo.seed(workspace=workspace, users=users)
     return created
 
 

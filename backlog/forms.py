@@ -1,10 +1,19 @@
 from django import forms
 
 from pmhub.accounts.models import User
-from products.models import Objective
+from products.models import Metric, Objective
 
 from . import scoring
-from .models import CustomField, FieldKind, Item, ItemType, ScoringKind, ScoringModel, Status
+from .models import (
+    CustomField,
+    FieldKind,
+    Hypothesis,
+    Item,
+    ItemType,
+    ScoringKind,
+    ScoringModel,
+    Status,
+)
 
 
 class QuickAddForm(forms.Form):
@@ -212,3 +221,52 @@ SCORING_KIND_HELP = {
     ScoringKind.VALUE_EFFORT: "Value ÷ Effort — the simplest thing that works.",
     ScoringKind.WEIGHTED: "Your own criteria with weights, including custom number fields.",
 }
+
+
+WINDOW_CHOICES = [
+    (7, "1 week"),
+    (14, "2 weeks"),
+    (28, "4 weeks"),
+    (56, "8 weeks"),
+    (84, "12 weeks"),
+]
+
+
+class HypothesisForm(forms.ModelForm):
+    """The item's launch hypothesis; ``version`` makes a stale save a conflict."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    window_days = forms.TypedChoiceField(
+        label="Window",
+        choices=WINDOW_CHOICES,
+        coerce=int,
+        initial=28,
+        help_text="Compared on each side of the launch day",
+    )
+
+    class Meta:
+        model = Hypothesis
+        fields = ["metric", "expected_change", "window_days", "adoption_metric"]
+        labels = {"metric": "Metric to move", "adoption_metric": "Adoption metric"}
+
+    def __init__(self, *args, product=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        metrics = Metric.objects.filter(product=product).order_by("name")
+        self.fields["metric"].queryset = metrics
+        self.fields["metric"].required = True
+        self.fields["adoption_metric"].queryset = metrics
+        self.fields["adoption_metric"].empty_label = "— none —"
+        self.fields["expected_change"].widget.attrs["step"] = "any"
+
+    def field_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class LearningsForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    learnings = forms.CharField(
+        label="What did the launch teach?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Markdown. What worked, what didn't, what you will do differently.",
+    )

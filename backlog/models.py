@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -7,7 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from pmhub.accounts.models import EDIT_ROLES
 from pmhub.versioning import Versioned
-from products.models import Objective, Product
+from products.models import Metric, Objective, Product
 
 from . import scoring
 
@@ -397,3 +397,51 @@ class ImportJob(models.Model):
     @property
     def is_running(self) -> bool:
         return self.state in (self.State.VALIDATING, self.State.IMPORTING)
+
+
+class Hypothesis(Versioned):
+    """What an item should move after launch: the metric, the expected change
+    in percent, and the window compared before and after the launch day. The
+    PM's learnings after the launch review live here too (versioned edits)."""
+
+    item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="hypothesis")
+    metric = models.ForeignKey(
+        Metric, on_delete=models.SET_NULL, null=True, blank=True, related_name="hypotheses"
+    )
+    expected_change = models.FloatField(
+        "expected change (%)",
+        help_text="e.g. 10 for +10 %, -20 for a 20 % drop",
+    )
+    window_days = models.PositiveSmallIntegerField(
+        "window (days)",
+        default=28,
+        validators=[MinValueValidator(7), MaxValueValidator(182)],
+        help_text="Days compared on each side of the launch day",
+    )
+    adoption_metric = models.ForeignKey(
+        Metric,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="adoption_of",
+        help_text="Optional: usage of the feature itself",
+    )
+    learnings = models.TextField(blank=True, help_text="Markdown: what the launch taught us")
+    learnings_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    learnings_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_days__gte=7) & Q(window_days__lte=182),
+                name="hypothesis_window_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(expected_change=0), name="hypothesis_expects_a_change"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item_id}: {self.expected_change:+g}% on {self.metric_id}"

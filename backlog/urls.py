@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import launch_views, views
 
 urlpatterns = [
     path("", views.backlog_list, name="backlog"),
@@ -23,4 +23,19 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_job, name="import-job"),
     path("fields/", views.fields_page, name="custom-fields"),
     path("fields/<int:pk>/delete/", views.field_delete, name="custom-field-delete"),
+    path("launch-reviews/", launch_views.launch_reviews_page, name="launch-reviews"),
+    path("items/<int:number>/launch/", launch_views.launch_review, name="launch-review"),
+    path(
+        "items/<int:number>/launch/hypothesis/",
+        launch_views.hypothesis_save,
+        name="hypothesis-save",
+    ),
+    path(
+        "items/<int:number>/launch/hypothesis/delete/",
+        launch_views.hypothesis_delete,
+        name="hypothesis-delete",
+    ),
+    path(
+        "items/<int:number>/launch/learnings/", launch_views.learnings_save, name="learnings-save"
+    ),
 ]

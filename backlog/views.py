@@ -27,7 +27,7 @@ from pmhub.accounts.views import apply_errors
 from pmhub.errors import DomainError, VersionConflict
 from products.models import Objective, Product
 
-from . import scoring, services
+from . import launch_reviews, scoring, services
 from .expressions import RowList, TagNames
 from .filters import KEYSET_SORTS, SORTS, BacklogQuery
 from .forms import (
@@ -681,6 +681,7 @@ def item_detail(request, key, number):
         "children": item.children.all().order_by("rank") if item.type == ItemType.EPIC else [],
         "inputs": scoring.INPUTS,
         "panels": panels_for(request, item),
+        "launch_review": launch_reviews.review_for_item(item),
     }
     return render(request, "backlog/item.html", ctx, status=status)
 

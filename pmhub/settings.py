@@ -180,6 +180,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/sortablejs", BASE_DIR / "node_modules" / "sortablejs"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -300,6 +301,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-score-recomputes": {
         "task": "backlog.tasks.sweep_score_recomputes",
         "schedule": env_int("SCORE_SWEEP_SECONDS", 60),
+    },
+    "sweep-metric-rollups": {
+        "task": "products.tasks.sweep_metric_rollups",
+        "schedule": env_int("ROLLUP_SWEEP_SECONDS", 60),
     },
 }
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:

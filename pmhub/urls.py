@@ -24,6 +24,7 @@ router.register("objectives", products_api.ObjectiveViewSet, basename="objective
 router.register("key-results", products_api.KeyResultViewSet, basename="key-result")
 router.register("competitors", products_api.CompetitorViewSet, basename="competitor")
 router.register("personas", products_api.PersonaViewSet, basename="persona")
+products_api.register(router)
 router.register("items", backlog_api.ItemViewSet, basename="item")
 router.register("scoring-models", backlog_api.ScoringModelViewSet, basename="scoring-model")
 roadmaps_api.register(router)

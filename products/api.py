@@ -2,17 +2,29 @@
 writes through products.services."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from pmhub.accounts.models import Workspace
+from pmhub.api.pagination import KeysetPagination
 from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
 from pmhub.api.views import IF_MATCH, UpdatedSinceFilterSet, VersionedViewSet
 
-from . import services
-from .models import Competitor, KeyResult, Objective, Persona, Product, Vision
+from . import metrics, services
+from .models import (
+    Competitor,
+    KeyResult,
+    Metric,
+    MetricRollup,
+    Objective,
+    Period,
+    Persona,
+    Product,
+    Vision,
+)
 
 
 class ProductSerializer(VersionedSerializer):
@@ -55,6 +67,12 @@ class VisionSerializer(VersionedSerializer):
 
 class KeyResultSerializer(VersionedSerializer):
     objective = ScopedPrimaryKeyField(Objective)
+    metric = ScopedPrimaryKeyField(
+        Metric,
+        required=False,
+        allow_null=True,
+        help_text="A metric of the same product; current_value then follows it after each rollup",
+    )
     progress = serializers.FloatField(
         read_only=True, allow_null=True, help_text="0..1 of the way from start to target"
     )
@@ -70,6 +88,8 @@ class KeyResultSerializer(VersionedSerializer):
             "target_value",
             "current_value",
             "direction",
+            "metric",
+            "metric_since",
             "progress",
             "version",
             "created_at",
@@ -288,3 +308,248 @@ class PersonaViewSet(VersionedViewSet):
 
     def delete_object(self, obj, expected_version):
         services.delete_persona(self.request.user, persona=obj, expected_version=expected_version)
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+
+class MetricSerializer(VersionedSerializer):
+    product = ScopedPrimaryKeyField(Product)
+
+    class Meta:
+        model = Metric
+        fields = [
+            "id",
+            "product",
+            "name",
+            "unit",
+            "aggregation",
+            "direction",
+            "description",
+            "target",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        create_only = ["product"]
+        # Name uniqueness (case-insensitive, a `name` message) is the service's.
+        validators = []
+
+
+class DatapointInSerializer(serializers.Serializer):
+    """One datapoint as sent (validated row by row by the service, not here)."""
+
+    timestamp = serializers.DateTimeField(
+        help_text="ISO 8601; without an offset it is UTC. A date alone means midnight UTC."
+    )
+    value = serializers.FloatField()
+    dedupe_key = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=100,
+        help_text="Idempotency key: a second row with the same key is skipped. Without one, "
+        "a row is a duplicate when the same timestamp and value are already stored.",
+    )
+
+
+class DatapointBatchSerializer(serializers.Serializer):
+    datapoints = DatapointInSerializer(many=True, help_text="At most 10 000 rows")
+    all_or_nothing = serializers.BooleanField(
+        default=False, help_text="Store nothing when any row is invalid (the answer is then 400)"
+    )
+
+
+class RowErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the row in `datapoints` (from 0)")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Field name → messages",
+    )
+
+
+class IngestResultSerializer(serializers.Serializer):
+    received = serializers.IntegerField()
+    created = serializers.IntegerField(help_text="Rows stored now")
+    duplicates = serializers.IntegerField(help_text="Valid rows that were already stored")
+    rejected = serializers.IntegerField(help_text="Invalid rows (see errors)")
+    applied = serializers.BooleanField(
+        help_text="False when all_or_nothing was asked and a row was invalid: nothing stored"
+    )
+    errors = RowErrorSerializer(many=True)
+
+
+class RollupSerializer(serializers.ModelSerializer):
+    value = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="The period's value under the aggregation"
+    )
+    end = serializers.DateField(read_only=True, help_text="First day after the period")
+
+    class Meta:
+        model = MetricRollup
+        fields = [
+            "period",
+            "start",
+            "end",
+            "value",
+            "total",
+            "count",
+            "minimum",
+            "maximum",
+            "last",
+            "last_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        metric = self.context["metric"]
+        instance.value = metric.value_of(
+            total=instance.total, count=instance.count, last=instance.last
+        )
+        instance.end = metrics.period_end(instance.period, instance.start)
+        return super().to_representation(instance)
+
+
+class RollupQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=Period.choices, default=Period.DAY)
+    to = serializers.DateField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False)  # a Python keyword
+        return fields
+
+    def validate(self, attrs):
+        lo, hi = attrs.get("from"), attrs.get("to")
+        if lo and hi and hi < lo:
+            raise serializers.ValidationError({"to": ["Must not be before from."]})
+        return attrs
+
+
+class PaginatedRollupSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RollupSerializer(many=True)
+
+
+class RollupPagination(KeysetPagination):
+    ordering = ("start", "id")
+    page_size = 100
+    max_page_size = 1000
+
+    def get_ordering(self, request, queryset, view):
+        return self.ordering
+
+
+class MetricViewSet(VersionedViewSet):
+    """Metrics of your products. Datapoints arrive through
+    `POST /metrics/{id}/datapoints/` and are rolled up by UTC day, week
+    (starting Monday) and month in the background."""
+
+    serializer_class = MetricSerializer
+    filterset_class = _filterset(Metric, "product", "aggregation")
+    ordering_fields = [*VersionedViewSet.ordering_fields, "name"]
+
+    def get_queryset(self):
+        return Metric.objects.visible_to(self.request.user).for_api()
+
+    def create_object(self, serializer):
+        return metrics.create_metric(self.request.user, **serializer.validated_data)
+
+    def update_object(self, obj, expected_version, fields):
+        return metrics.update_metric(
+            self.request.user, metric=obj, expected_version=expected_version, fields=fields
+        )
+
+    def delete_object(self, obj, expected_version):
+        metrics.delete_metric(self.request.user, metric=obj, expected_version=expected_version)
+
+    @extend_schema(
+        request=DatapointBatchSerializer,
+        responses=IngestResultSerializer,
+        description=(
+            "Store up to 10 000 datapoints. Re-sending a batch changes nothing (rows with a "
+            "`dedupe_key` are identified by it, rows without one by timestamp and value). "
+            "Invalid rows are reported by index and the others are stored, unless "
+            "`all_or_nothing` is true: then one invalid row stores nothing and the answer is "
+            "400 with `datapoints` holding one error object per row (empty for valid rows). A "
+            "bare JSON array of datapoints is accepted too. Rollups follow within seconds."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="datapoints")
+    def datapoints(self, request, pk=None):
+        metric = self.get_object()
+        body = request.data
+        all_or_nothing = False
+        if isinstance(body, dict):
+            rows = body.get("datapoints")
+            flag = body.get("all_or_nothing", False)
+            if not isinstance(flag, bool):
+                return Response(
+                    {"all_or_nothing": ["Must be a boolean."]}, status=status.HTTP_400_BAD_REQUEST
+                )
+            all_or_nothing = flag
+        else:
+            rows = body
+        if rows is None:
+            return Response(
+                {"datapoints": ["This field is required."]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        result = metrics.ingest_datapoints(
+            request.user, metric=metric, rows=rows, all_or_nothing=all_or_nothing
+        )
+        if not result.applied:
+            per_row = [{} for _ in range(result.received)]
+            for error in result.errors:
+                per_row[error["index"]] = error["errors"]
+            message = (
+                f"{result.rejected} of {result.received} rows are invalid; nothing was stored "
+                "(all_or_nothing)."
+            )
+            return Response(
+                {"datapoints": per_row, "non_field_errors": [message]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(result.as_dict())
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", OpenApiTypes.STR, enum=Period.values, default="day"),
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, description="First period start to include (UTC)"
+            ),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, description="Last period start to include (UTC)"
+            ),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+            OpenApiParameter("page_size", OpenApiTypes.INT),
+        ],
+        responses={
+            200: PaginatedRollupSerializer,
+            400: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="Invalid period or dates: field name → messages",
+            ),
+        },
+        description="Rolled-up values, oldest first, keyset-paginated. Weeks start on Monday; "
+        "all periods are UTC.",
+    )
+    @action(detail=True, methods=["get"], url_path="rollups")
+    def rollups(self, request, pk=None):
+        metric = self.get_object()
+        query = RollupQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        qs = MetricRollup.objects.filter(metric=metric, period=params["period"])
+        if params.get("from"):
+            qs = qs.filter(start__gte=params["from"])
+        if params.get("to"):
+            qs = qs.filter(start__lte=params["to"])
+        paginator = RollupPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        data = RollupSerializer(page, many=True, context={"metric": metric}).data
+        return paginator.get_paginated_response(data)
+
+
+def register(router) -> None:
+    router.register("metrics", MetricViewSet, basename="metric")

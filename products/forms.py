@@ -2,7 +2,7 @@ from django import forms
 
 from pmhub.accounts.models import User
 
-from .models import Competitor, KeyResult, Objective, Persona, Product, Vision
+from .models import Competitor, KeyResult, Metric, Objective, Persona, Product, Vision
 
 _MD = "Markdown"
 
@@ -80,8 +80,19 @@ class ObjectiveForm(VersionedForm):
 
 
 class KeyResultForm(VersionedForm):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, product=None, **kwargs):
         super().__init__(*args, **kwargs)
+        metric_field = self.fields["metric"]
+        metric_field.queryset = (
+            Metric.objects.filter(product=product) if product else Metric.objects.none()
+        )
+        metric_field.empty_label = "— none: I update the current value by hand —"
+        metric_field.help_text = (
+            "Current value then follows the metric after each rollup: its aggregation "
+            "over the period (e.g. the average since the period start; the latest value for "
+            "last-value metrics)."
+        )
+        self.fields["metric_since"].help_text = "UTC day; empty means all data of the metric."
         for name in ("start_value", "target_value", "current_value"):
             self.fields[name].widget.attrs["step"] = "any"
             value = getattr(self.instance, name, None)
@@ -90,8 +101,24 @@ class KeyResultForm(VersionedForm):
 
     class Meta:
         model = KeyResult
-        fields = ["name", "unit", "start_value", "target_value", "current_value", "direction"]
-        labels = {"start_value": "Start", "target_value": "Target", "current_value": "Current"}
+        fields = [
+            "name",
+            "unit",
+            "start_value",
+            "target_value",
+            "current_value",
+            "direction",
+            "metric",
+            "metric_since",
+        ]
+        labels = {
+            "start_value": "Start",
+            "target_value": "Target",
+            "current_value": "Current",
+            "metric": "Follows metric",
+            "metric_since": "Period starts",
+        }
+        widgets = {"metric_since": forms.DateInput(attrs={"type": "date"})}
 
 
 class CompetitorForm(VersionedForm):
@@ -116,3 +143,23 @@ class PersonaForm(VersionedForm):
         model = Persona
         fields = ["name", "role", "goals", "pains"]
         widgets = {"goals": _textarea(3), "pains": _textarea(3)}
+
+
+class MetricForm(VersionedForm):
+    class Meta:
+        model = Metric
+        fields = ["name", "unit", "aggregation", "direction", "target", "description"]
+        widgets = {"description": _textarea(2)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].widget.attrs["step"] = "any"
+
+
+class DatapointUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Header row: timestamp,value (dedupe_key optional). "
+        "Timestamps in ISO 8601; without an offset they are UTC.",
+    )
+    all_or_nothing = forms.BooleanField(required=False, label="Store nothing if any row is invalid")

@@ -11,6 +11,7 @@ from pmhub.accounts.services import require_editor, require_workspace_user
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
 
+from .metrics import metric_value_since
 from .models import (
     VISION_FIELDS,
     Competitor,
@@ -24,7 +25,16 @@ from .models import (
 
 PRODUCT_FIELDS = ("name", "description", "stage")
 OBJECTIVE_FIELDS = ("title", "why", "period", "status", "owner")
-KEY_RESULT_FIELDS = ("name", "unit", "start_value", "target_value", "current_value", "direction")
+KEY_RESULT_FIELDS = (
+    "name",
+    "unit",
+    "start_value",
+    "target_value",
+    "current_value",
+    "direction",
+    "metric",
+    "metric_since",
+)
 COMPETITOR_FIELDS = (
     "name",
     "website",
@@ -231,11 +241,14 @@ def create_key_result(
     current_value=None,
     unit: str = "",
     direction: str | None = None,
+    metric=None,
+    metric_since=None,
 ) -> KeyResult:
     require_editor(actor, objective.product.workspace)
     if direction is None and target_value is not None and start_value is not None:
         direction = "decrease" if target_value < start_value else "increase"
-    return _create(
+    _check_metric(objective, metric)
+    kr = _create(
         KeyResult,
         objective=objective,
         name=(name or "").strip(),
@@ -244,17 +257,45 @@ def create_key_result(
         target_value=target_value,
         current_value=current_value,
         direction=direction or "increase",
+        metric=metric,
+        metric_since=metric_since,
     )
+    if metric is not None:
+        _follow_metric(kr)
+        kr.refresh_from_db()
+    return kr
 
 
+def _check_metric(objective: Objective, metric) -> None:
+    if metric is not None and metric.product_id != objective.product_id:
+        raise ValidationError({"metric": "Pick a metric of this key result's product."})
+
+
+def _follow_metric(kr: KeyResult) -> None:
+    value = metric_value_since(kr.metric, kr.metric_since)
+    if value is not None:
+        KeyResult.objects.filter(pk=kr.pk).update(current_value=round(value, 6))
+
+
+@transaction.atomic
 def update_key_result(actor, *, key_result: KeyResult, expected_version: int | None, fields: dict):
-    return update_versioned(
+    """Save a key result. While it is linked to a metric its current value
+    follows the metric: a typed-in current value is replaced by the metric's."""
+    if "metric" in fields:
+        _check_metric(key_result.objective, fields["metric"])
+    saved = update_versioned(
         actor,
         obj=key_result,
         expected_version=expected_version,
         fields=fields,
         allowed=KEY_RESULT_FIELDS,
     )
+    if saved.metric_id is not None and {"metric", "metric_since", "current_value"} & set(fields):
+        _follow_metric(saved)
+        saved.current_value = KeyResult.objects.values_list("current_value", flat=True).get(
+            pk=saved.pk
+        )
+    return saved
 
 
 def delete_key_result(actor, *, key_result: KeyResult, expected_version: int | None = None) -> None:

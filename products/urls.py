@@ -1,8 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import metric_views, views
 
 urlpatterns = [
+    path("p/<str:key>/metrics/", metric_views.metrics_page, name="metrics"),
+    path("p/<str:key>/metrics/<int:pk>/", metric_views.metric_detail, name="metric"),
+    path("p/<str:key>/metrics/<int:pk>/edit/", metric_views.metric_edit, name="metric-edit"),
+    path("p/<str:key>/metrics/<int:pk>/upload/", metric_views.metric_upload, name="metric-upload"),
+    path("p/<str:key>/metrics/<int:pk>/delete/", metric_views.metric_delete, name="metric-delete"),
     path("", views.workspace_home, name="workspace"),
     path("products/new/", views.product_create, name="product-create"),
     path("p/<str:key>/", views.strategy, name="strategy"),

@@ -119,10 +119,12 @@ def _region(kind) -> Region:
         raise Http404("Unknown section.") from None
 
 
-def _make_form(region: Region, request, *, data=None, instance=None, initial=None):
+def _make_form(region: Region, request, *, product=None, data=None, instance=None, initial=None):
     kwargs = {"data": data, "instance": instance, "initial": initial}
     if region.form is forms.ObjectiveForm:
         kwargs["workspace"] = request.workspace
+    if region.form is forms.KeyResultForm:
+        kwargs["product"] = product
     return region.form(**kwargs)
 
 
@@ -354,10 +356,12 @@ def region_edit(request, key, kind, pk=None):
     product = _product(request, key)
     region, obj = _get_obj(request, product, kind, pk)
     if request.method != "POST":
-        form = _make_form(region, request, instance=obj, initial={"version": obj.version})
+        form = _make_form(
+            region, request, product=product, instance=obj, initial={"version": obj.version}
+        )
         return _render_form(request, product, kind, form, obj=obj)
 
-    form = _make_form(region, request, data=request.POST, instance=obj)
+    form = _make_form(region, request, product=product, data=request.POST, instance=obj)
     if not form.is_valid():
         return _render_form(request, product, kind, form, obj=obj)
     expected = form.cleaned_data.get("version") or obj.version
@@ -374,7 +378,11 @@ def region_edit(request, key, kind, pk=None):
         data = request.POST.copy()
         data["version"] = current.version  # saving again now overwrites, knowingly
         form = _make_form(
-            region, request, data=data, instance=type(current)._base_manager.get(pk=current.pk)
+            region,
+            request,
+            product=product,
+            data=data,
+            instance=type(current)._base_manager.get(pk=current.pk),
         )
         form.is_valid()
         # htmx swaps only 2xx responses; a plain form post gets an honest 409.
@@ -413,8 +421,10 @@ def region_new(request, key, kind, parent_pk=None):
     elif region.create is None:
         raise Http404("Cannot create this.")
     if request.method != "POST":
-        return _render_form(request, product, kind, _make_form(region, request), parent=parent)
-    form = _make_form(region, request, data=request.POST)
+        return _render_form(
+            request, product, kind, _make_form(region, request, product=product), parent=parent
+        )
+    form = _make_form(region, request, product=product, data=request.POST)
     if form.is_valid():
         fields = form.field_values()
         try:

@@ -1,0 +1,172 @@
+"""A Celery worker killed in the middle of a rollup (SIGKILL while the rollup
+transaction is open, held at a test hook) leaves nothing half-written; the
+periodic sweep on a fresh worker then produces exactly the rows of a clean
+run. Needs PostgreSQL and Redis."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from pmhub.celery import app
+from products import metrics, tasks
+from products.models import Datapoint, DirtyDay, MetricRollup
+from tests.conftest import require
+from tests.integration.test_worker import _test_database_url
+from tests.products.test_metrics_rollups import assert_matches
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def _start_worker(queue: str, log, **extra_env) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PMHUB_TESTING": "1",
+        "PYTHONUNBUFFERED": "1",
+        **extra_env,
+    }
+    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        env.pop(name, None)
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "pmhub",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "--loglevel=INFO",
+        "--without-mingle",
+        "--without-gossip",
+        "--without-heartbeat",
+        f"--queues={queue}",
+        f"--hostname={queue}-{uuid.uuid4().hex[:6]}@%h",
+    ]
+    return subprocess.Popen(
+        command, cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+    )
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+
+
+def _wait_for_worker_sessions_to_end() -> None:
+    """The dead workers' database sessions end once PostgreSQL notices; the
+    test database can only be dropped after that."""
+    deadline = time.monotonic() + 20
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.2)
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+def _rollup_rows(metric):
+    return sorted(
+        MetricRollup.objects.filter(metric=metric).values_list(
+            "period", "start", "total", "count", "minimum", "maximum", "last", "last_at"
+        )
+    )
+
+
+def test_worker_killed_mid_rollup_then_recovery_equals_a_clean_run(
+    pm, product, tmp_path, monkeypatch
+):
+    redis_url = os.environ.get("REDIS_URL", "")
+    require(bool(redis_url), "REDIS_URL not set")
+    require(connection.vendor == "postgresql", "the worker test needs PostgreSQL (DATABASE_URL)")
+    monkeypatch.setattr(metrics, "_enqueue_rollup", lambda metric_id: None)
+    metric = metrics.create_metric(pm, product=product, name="Orders")
+    rows = [
+        {"timestamp": f"2026-0{m}-{d:02d}T{h:02d}:15:00+02:00", "value": m * 100 + d + h / 10}
+        for m in (1, 2, 3)
+        for d in range(1, 29)
+        for h in (0, 9, 23)
+    ]
+    metrics.ingest_datapoints(pm, metric=metric, rows=rows)
+    dirty_before = DirtyDay.objects.filter(metric=metric).count()
+    assert dirty_before > 80 and not MetricRollup.objects.exists()
+
+    queue = f"pmhub-test-rollup-{uuid.uuid4().hex[:10]}"
+    hold = tmp_path / "holding"
+    eager_before = app.conf.task_always_eager
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "w") as log:
+        doomed = _start_worker(queue, log, PMHUB_TEST_ROLLUP_HOLD_FILE=str(hold))
+        survivor = None
+        try:
+            app.conf.task_always_eager = False
+            tasks.rollup_metric.apply_async(args=[metric.pk], queue=queue)
+            deadline = time.monotonic() + 60
+            while not hold.exists() and time.monotonic() < deadline:
+                assert doomed.poll() is None, log_path.read_text()
+                time.sleep(0.1)
+            assert hold.exists(), (
+                "the rollup never reached the hold point:\n" + log_path.read_text()
+            )
+            # The worker has recomputed every day, week and month inside its
+            # transaction and sits before the commit: kill it there.
+            os.kill(doomed.pid, signal.SIGKILL)
+            doomed.wait(timeout=20)
+
+            assert not MetricRollup.objects.filter(metric=metric).exists()
+            assert DirtyDay.objects.filter(metric=metric).count() == dirty_before
+
+            # Recovery: the periodic sweep on a fresh worker (the killed task's
+            # message stays unacknowledged until the broker's visibility timeout).
+            survivor = _start_worker(queue, log)
+            deadline = time.monotonic() + 60
+            while DirtyDay.objects.filter(metric=metric).exists():
+                assert time.monotonic() < deadline, log_path.read_text()
+                result = tasks.sweep_metric_rollups.apply_async(queue=queue)
+                try:
+                    result.get(timeout=30)
+                finally:
+                    result.forget()
+                time.sleep(0.2)  # the killed backend may still hold its lock briefly
+        finally:
+            app.conf.task_always_eager = eager_before
+            _stop(doomed)
+            if survivor is not None:
+                _stop(survivor)
+            with app.connection_for_write() as conn:
+                conn.default_channel.queue_purge(queue)
+            _wait_for_worker_sessions_to_end()
+
+    recovered = _rollup_rows(metric)
+    assert recovered
+    assert_matches(
+        metric, list(Datapoint.objects.filter(metric=metric).values_list("timestamp", "value"))
+    )
+    # A clean run from scratch gives the very same rows.
+    metrics.request_full_rollup(metric)
+    metrics.process_dirty()
+    assert _rollup_rows(metric) == recovered

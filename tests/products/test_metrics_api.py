@@ -1,0 +1,200 @@
+"""Metrics API: CRUD with ETag/If-Match, bulk datapoints, rollups, key
+result links; permissions and query counts."""
+
+import pytest
+
+from products import metrics
+from products.models import Datapoint, KeyResult, Metric
+from tests.conftest import api_client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def metric(product, pm):
+    return metrics.create_metric(pm, product=product, name="Signups", aggregation="sum")
+
+
+def _seed(metric, pm, days=20):
+    rows = [
+        {"timestamp": f"2026-01-{d:02d}T{h:02d}:00:00Z", "value": d + h}
+        for d in range(1, days + 1)
+        for h in (1, 13)
+    ]
+    metrics.ingest_datapoints(pm, metric=metric, rows=rows)
+    metrics.process_dirty()
+
+
+def test_create_read_update_delete_with_etags(api, product):
+    created = api.post(
+        "/api/v1/metrics/",
+        {"product": product.pk, "name": "Activation", "unit": "%", "aggregation": "average"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    assert created["ETag"] == '"1"'
+    stale = api.patch(f"/api/v1/metrics/{pk}/", {"target": 40}, format="json", HTTP_IF_MATCH='"0"')
+    assert stale.status_code == 412
+    ok = api.patch(f"/api/v1/metrics/{pk}/", {"target": 40}, format="json", HTTP_IF_MATCH='"1"')
+    assert ok.status_code == 200
+    assert ok.json()["target"] == 40 and ok["ETag"] == '"2"'
+    gone = api.delete(f"/api/v1/metrics/{pk}/", HTTP_IF_MATCH='"1"')
+    assert gone.status_code == 412
+    assert api.delete(f"/api/v1/metrics/{pk}/", HTTP_IF_MATCH='"2"').status_code == 204
+
+
+def test_bad_input_is_400_with_field_messages(api, product, metric):
+    response = api.post(
+        "/api/v1/metrics/",
+        {"product": product.pk, "name": "signups", "aggregation": "median"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "aggregation" in response.json()
+    duplicate = api.post("/api/v1/metrics/", {"product": product.pk, "name": "SIGNUPS"})
+    assert duplicate.status_code == 400 and "name" in duplicate.json()
+
+
+def test_list_is_keyset_paginated_with_constant_queries(
+    api, pm, product, django_assert_max_num_queries
+):
+    for n in range(5):
+        metrics.create_metric(pm, product=product, name=f"M{n}")
+    with django_assert_max_num_queries(4):
+        first = api.get("/api/v1/metrics/", {"page_size": 2})
+    body = first.json()
+    seen = [m["name"] for m in body["results"]]
+    while body["next"]:
+        body = api.get(body["next"]).json()
+        seen += [m["name"] for m in body["results"]]
+    assert sorted(seen) == [f"M{n}" for n in range(5)]
+
+
+def test_post_datapoints_reports_rows(api, metric, django_capture_on_commit_callbacks):
+    body = {
+        "datapoints": [
+            {"timestamp": "2026-02-01T10:00:00Z", "value": 3, "dedupe_key": "e1"},
+            {"timestamp": "nope", "value": 1},
+        ]
+    }
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = api.post(f"/api/v1/metrics/{metric.pk}/datapoints/", body, format="json")
+    assert len(callbacks) == 1  # the rollup is enqueued after commit (and runs inline here)
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["created"], data["rejected"], data["applied"]) == (1, 1, True)
+    assert data["errors"][0]["index"] == 1 and "timestamp" in data["errors"][0]["errors"]
+    # Re-sending changes nothing; the rollup already ran inline.
+    again = api.post(f"/api/v1/metrics/{metric.pk}/datapoints/", body, format="json").json()
+    assert again["created"] == 0 and again["duplicates"] == 1
+    rollups = api.get(f"/api/v1/metrics/{metric.pk}/rollups/?period=day").json()["results"]
+    assert [(r["start"], r["value"]) for r in rollups] == [("2026-02-01", 3.0)]
+
+
+def test_a_bare_list_is_accepted(api, metric):
+    response = api.post(
+        f"/api/v1/metrics/{metric.pk}/datapoints/",
+        [{"timestamp": "2026-02-01", "value": 1}],
+        format="json",
+    )
+    assert response.status_code == 200 and response.json()["created"] == 1
+
+
+def test_all_or_nothing_answers_400_per_row(api, metric):
+    body = {
+        "all_or_nothing": True,
+        "datapoints": [{"timestamp": "2026-02-01", "value": 1}, {"timestamp": "2026-02-02"}],
+    }
+    response = api.post(f"/api/v1/metrics/{metric.pk}/datapoints/", body, format="json")
+    assert response.status_code == 400
+    data = response.json()
+    assert data["datapoints"][0] == {} and "value" in data["datapoints"][1]
+    assert not Datapoint.objects.exists()
+
+
+def test_datapoints_body_must_be_a_list(api, metric):
+    response = api.post(
+        f"/api/v1/metrics/{metric.pk}/datapoints/", {"datapoints": "x"}, format="json"
+    )
+    assert response.status_code == 400 and "datapoints" in response.json()
+
+
+def test_read_only_tokens_and_viewers_cannot_write(pm, viewer, metric):
+    body = {"datapoints": [{"timestamp": "2026-02-01", "value": 1}]}
+    read_only = api_client_for(pm, read_only=True)
+    url = f"/api/v1/metrics/{metric.pk}/datapoints/"
+    assert read_only.post(url, body, format="json").status_code == 403
+    assert read_only.get(f"/api/v1/metrics/{metric.pk}/rollups/").status_code == 200
+    as_viewer = api_client_for(viewer)
+    assert as_viewer.post(url, body, format="json").status_code == 403
+    assert as_viewer.patch(f"/api/v1/metrics/{metric.pk}/", {"unit": "x"}).status_code == 403
+    assert not Datapoint.objects.exists()
+
+
+def test_other_workspaces_get_404(stranger, metric):
+    client = api_client_for(stranger)
+    assert client.get(f"/api/v1/metrics/{metric.pk}/").status_code == 404
+    assert client.get(f"/api/v1/metrics/{metric.pk}/rollups/").status_code == 404
+    response = client.post(
+        f"/api/v1/metrics/{metric.pk}/datapoints/",
+        [{"timestamp": "2026-02-01", "value": 1}],
+        format="json",
+    )
+    assert response.status_code == 404
+    assert client.get("/api/v1/metrics/").json()["results"] == []
+
+
+def test_rollups_by_period_and_range(api, pm, metric, django_assert_max_num_queries):
+    _seed(metric, pm)
+    url = f"/api/v1/metrics/{metric.pk}/rollups/"
+    with django_assert_max_num_queries(5):
+        weeks = api.get(url, {"period": "week"}).json()["results"]
+    # 2026-01-01 is a Thursday: the first week starts Monday 2025-12-29.
+    assert weeks[0]["start"] == "2025-12-29" and weeks[0]["end"] == "2026-01-05"
+    assert weeks[0]["count"] == 8 and weeks[0]["value"] == weeks[0]["total"]
+    days = api.get(url, {"period": "day", "from": "2026-01-05", "to": "2026-01-07"}).json()
+    assert [d["start"] for d in days["results"]] == ["2026-01-05", "2026-01-06", "2026-01-07"]
+    months = api.get(url, {"period": "month"}).json()["results"]
+    assert len(months) == 1 and months[0]["count"] == 40
+
+
+def test_rollups_paginate_every_row_once(api, pm, metric):
+    _seed(metric, pm)
+    url = f"/api/v1/metrics/{metric.pk}/rollups/?period=day&page_size=7"
+    seen = []
+    while url:
+        body = api.get(url).json()
+        seen += [r["start"] for r in body["results"]]
+        url = body["next"]
+    assert len(seen) == 20 and seen == sorted(seen)
+
+
+def test_rollup_query_errors_are_400(api, metric):
+    url = f"/api/v1/metrics/{metric.pk}/rollups/"
+    assert api.get(url, {"period": "year"}).status_code == 400
+    assert api.get(url, {"from": "2026-02-01", "to": "2026-01-01"}).status_code == 400
+
+
+def test_key_result_links_to_a_metric_over_the_api(api, pm, metric, key_result):
+    _seed(metric, pm, days=3)
+    response = api.patch(
+        f"/api/v1/key-results/{key_result.pk}/",
+        {"metric": metric.pk, "metric_since": "2026-01-03"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["current_value"] == (3 + 1) + (3 + 13)
+    kr = KeyResult.objects.get(pk=key_result.pk)
+    assert kr.metric_id == metric.pk
+
+
+def test_key_result_cannot_link_a_foreign_metric(api, stranger, key_result):
+    from tests.factories import ProductFactory
+
+    foreign_product = ProductFactory(workspace=stranger.memberships.first().workspace)
+    foreign = Metric.objects.create(product=foreign_product, name="Theirs")
+    response = api.patch(
+        f"/api/v1/key-results/{key_result.pk}/", {"metric": foreign.pk}, format="json"
+    )
+    assert response.status_code == 400 and "metric" in response.json()
