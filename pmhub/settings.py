@@ -284,6 +284,10 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
 # No broker configured: run tasks inline (embedded mode). Tests run inline too,
 # except the integration tests, which talk to a real worker.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", TESTING or not CELERY_BROKER_URL)
+if not CELERY_BROKER_URL:
+    # Eager apply_async still takes a producer from the broker connection pool;
+    # with no URL kombu falls back to amqp://localhost and logs a warning.
+    CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -343,4 +347,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Eager tasks (the embedded default) would log one "Task … succeeded" line
+    # per task into `make run`'s output; workers log them as usual.
+    "loggers": {
+        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+    },
 }
