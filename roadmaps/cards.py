@@ -25,6 +25,7 @@ class CardOptions:
     show_notes: bool = True
     exact_dates: bool = True
     show_dates: bool = False
+    show_warnings: bool = True  # dependency warnings are for the team, not the audience
 
 
 def _fmt_score(score) -> str:
@@ -58,7 +59,7 @@ def card_html(card: Card, opts: CardOptions, *, bar: bool = False) -> str:
             classes.append("clip-l")
         if card.clip_end:
             classes.append("clip-r")
-    if card.warnings:
+    if card.warnings and opts.show_warnings:
         classes.append("has-warning")
     attrs = f'id="entry-{eid}" class="{" ".join(classes)}"'
     if opts.edit_url is not None:
@@ -111,7 +112,7 @@ def card_html(card: Card, opts: CardOptions, *, bar: bool = False) -> str:
         meta.append(f'<span class="rm-dep">after {keys}</span>')
     if meta:
         parts.append(f'<p class="rm-meta">{" · ".join(meta)}</p>')
-    if card.warnings:
+    if card.warnings and opts.show_warnings:
         parts.append(f'<p class="rm-warn">⚠ {escape(card.warnings[0])}</p>')
     if opts.show_notes and entry.note:
         parts.append(f'<p class="rm-note">{escape(entry.note[:280])}</p>')

@@ -175,6 +175,7 @@ def _options(link: ShareLink, token: str, *, dates: bool) -> CardOptions:
         show_notes=not link.hide_notes,
         exact_dates=link.exact_dates,
         show_dates=dates,
+        show_warnings=False,
     )
 
 
