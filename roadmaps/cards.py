@@ -19,6 +19,7 @@ COMMITMENT_LABELS = dict(Commitment.choices)
 @dataclass(frozen=True)
 class CardOptions:
     edit_url: str | None = None  # ".../entries/0/" template; None on shared pages
+    draggable: bool = False  # editors: data attributes for drag and drop
     detail_url: str | None = None  # shared page: ".../entries/0/"
     show_scores: bool = True
     show_owners: bool = True
@@ -62,7 +63,7 @@ def card_html(card: Card, opts: CardOptions, *, bar: bool = False) -> str:
     if card.warnings and opts.show_warnings:
         classes.append("has-warning")
     attrs = f'id="entry-{eid}" class="{" ".join(classes)}"'
-    if opts.edit_url is not None:
+    if opts.draggable:
         attrs += f' data-id="{eid}" data-version="{entry.version}" tabindex="0"'
         if item is not None:
             attrs += f' data-item-version="{item.version}"'
@@ -116,7 +117,7 @@ def card_html(card: Card, opts: CardOptions, *, bar: bool = False) -> str:
         parts.append(f'<p class="rm-warn">⚠ {escape(card.warnings[0])}</p>')
     if opts.show_notes and entry.note:
         parts.append(f'<p class="rm-note">{escape(entry.note[:280])}</p>')
-    if bar and opts.edit_url is not None:
+    if bar and opts.draggable:
         parts.append('<span class="tl-grip" aria-hidden="true"></span>')
     parts.append("</article>")
     return "".join(parts)

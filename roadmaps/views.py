@@ -150,6 +150,7 @@ def _editor_context(request, roadmap) -> dict:
     slug = request.workspace.slug
     opts = CardOptions(
         edit_url=reverse("roadmap-entry", args=[slug, roadmap.pk, 0]),
+        draggable=request.can_edit,
         show_dates=roadmap.layout != Layout.TIMELINE,
     )
     timeline = roadmap.layout == Layout.TIMELINE
