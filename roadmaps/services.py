@@ -105,8 +105,17 @@ def _log(entry: Entry, kind: str, detail: str = "", actor=None, before=None) -> 
     )
 
 
+MIN_YEAR, MAX_YEAR = 1990, 2200
+
+
+def _check_year(value, field: str) -> None:
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError({field: f"Pick a date between {MIN_YEAR} and {MAX_YEAR}."})
+
+
 def _clean_roadmap_fields(fields: dict) -> dict:
     fields = dict(fields)
+    _check_year(fields.get("start_date"), "start_date")
     if "name" in fields:
         fields["name"] = (fields["name"] or "").strip()
         if not fields["name"]:
@@ -256,6 +265,8 @@ def delete_lane(actor, *, lane: Lane) -> None:
 
 
 def _check_dates(start, end) -> None:
+    _check_year(start, "start_date")
+    _check_year(end, "end_date")
     if start and end and end < start:
         raise ValidationError({"end_date": "The end must be on or after the start."})
 
@@ -569,6 +580,7 @@ def record_shipped(*, item_id: int, actor_id=None) -> int:
 def add_milestone(actor, *, roadmap: Roadmap, name: str, date, kind: str = "milestone"):
     require_editor(actor, roadmap.workspace)
     name = (name or "").strip()
+    _check_year(date, "date")
     milestone = Milestone(roadmap=roadmap, name=name, date=date, kind=kind)
     milestone.full_clean()
     milestone.save()
@@ -582,6 +594,7 @@ def update_milestone(actor, *, milestone: Milestone, expected_version: int | Non
     unknown = set(fields) - {"name", "date", "kind"}
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
+    _check_year(fields.get("date"), "date")
     milestone = save_versioned(milestone, expected_version=expected_version, fields=fields)
     _touch(milestone.roadmap_id)
     return milestone
