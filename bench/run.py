@@ -23,6 +23,8 @@ import warnings
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from .roadmaps import measure as measure_roadmaps
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.json"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pmhub_bench"
@@ -982,7 +984,7 @@ def measure_backlog(report: Report, data: dict, args) -> None:
 
 # Each suite: (name, measure(report, data, args)). Other apps' benchmarks live in
 # their own modules (bench/roadmaps.py, bench/metrics.py) and are listed here.
-SUITES = [("backlog", measure_backlog)]
+SUITES = [("backlog", measure_backlog), ("roadmaps", measure_roadmaps)]
 
 
 def main(argv=None) -> int:

@@ -250,10 +250,9 @@ def test_picker_searches_items_not_yet_on_the_roadmap(as_user, pm, nnl, items, p
 
 
 def test_add_item_of_another_workspace_is_404(as_user, pm, nnl, stranger):
+    from pmhub.accounts.models import Workspace
     from tests.backlog.factories import make_item
     from tests.factories import ProductFactory
-
-    from pmhub.accounts.models import Workspace
 
     other = Workspace.objects.get(slug="other")
     foreign = make_item(ProductFactory(workspace=other, key="FOR"), stranger, title="Foreign")
