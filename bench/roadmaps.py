@@ -61,6 +61,7 @@ def baseline_rows(roadmap_id: int, edit_url: str) -> list[dict]:
             "id",
             "version",
             "commitment",
+            "horizon",
             "note",
             "item_id",
             "item__version",
@@ -79,6 +80,9 @@ def baseline_rows(roadmap_id: int, edit_url: str) -> list[dict]:
     ).order_by("objective__position", "objective__id")
     for item_id, title in links.values_list("item_id", "objective__title"):
         titles[item_id].append(title)
+    # The page's columns, left to right: Now, Next, Later (rank order within each).
+    columns = {"now": 0, "next": 1, "later": 2}
+    rows.sort(key=lambda r: columns[r["horizon"]])
     for r in rows:
         score = r["item__score"]
         r["score_text"] = (

@@ -12,5 +12,5 @@ class RoadmapsConfig(AppConfig):
 
         register_product_tab("roadmaps", "Roadmaps", "roadmaps", order=30)
         item_status_changed.connect(
-            services.shipped_receiver, dispatch_uid="roadmaps.shipped_receiver"
+            services.status_receiver, dispatch_uid="roadmaps.status_receiver"
         )

@@ -13,7 +13,6 @@ import hashlib
 
 from django.contrib.syndication.views import Feed
 from django.core import signing
-from django.db.models import Max, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,9 +22,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 
 from pmhub.accounts.models import hash_token
-from products.models import Objective, Vision
 
-from . import reads, services
+from . import reads, services, sharing
 from .cards import CardOptions, cards_html, dates_text
 from .models import Entry, Granularity, Layout, ShareLink
 
@@ -43,41 +41,13 @@ def _share_headers(response):
 
 
 def resolve(token: str) -> ShareLink:
-    """The live link for ``token`` with its roadmap and what its ETag needs,
-    in one query; Http404 for anything else (unknown, revoked, expired)."""
+    """The live link for ``token`` with its roadmap; Http404 for anything else."""
     if not token or len(token) > 100:
         raise Http404("No such roadmap.")
-    items = (
-        Entry.objects.filter(roadmap=OuterRef("roadmap_id"))
-        .order_by()
-        .values("roadmap")
-        .annotate(m=Max("item__updated_at"))
-        .values("m")
-    )
-    strategy = (
-        Objective.objects.filter(
-            Q(product__roadmaps=OuterRef("roadmap_id"))
-            | Q(product__portfolio_roadmaps=OuterRef("roadmap_id"))
-        )
-        .order_by()
-        .values("updated_at")
-        .order_by("-updated_at")[:1]
-    )
-    vision = (
-        Vision.objects.filter(
-            Q(product__roadmaps=OuterRef("roadmap_id"))
-            | Q(product__portfolio_roadmaps=OuterRef("roadmap_id"))
-        )
-        .order_by("-updated_at")
-        .values("updated_at")[:1]
-    )
     link = (
         ShareLink.objects.live()
         .filter(token_hash=hash_token(token))
         .select_related("roadmap", "roadmap__product", "roadmap__workspace")
-        .annotate(
-            items_at=Subquery(items), strategy_at=Subquery(strategy), vision_at=Subquery(vision)
-        )
         .first()
     )
     if link is None:
@@ -85,16 +55,19 @@ def resolve(token: str) -> ShareLink:
     return link
 
 
-def _unlock_value(link: ShareLink) -> str:
+def _unlock_claim(link_id: int, password: str) -> dict:
     # Changing the password invalidates earlier unlocks.
-    return signing.dumps(
-        {"l": link.pk, "p": hashlib.sha256(link.password.encode()).hexdigest()[:16]},
-        salt="roadmaps.share-unlock",
-    )
+    return {"l": link_id, "p": hashlib.sha256(password.encode()).hexdigest()[:16]}
 
 
-def _unlocked(request, link: ShareLink) -> bool:
-    if not link.has_password:
+def _unlock_value(link: ShareLink) -> str:
+    return signing.dumps(_unlock_claim(link.pk, link.password), salt="roadmaps.share-unlock")
+
+
+def _unlocked(request, link) -> bool:
+    """``link`` is a ShareLink or a Probe."""
+    link_id = link.pk if isinstance(link, ShareLink) else link.link_id
+    if not link.password:
         return True
     raw = request.COOKIES.get(COOKIE)
     if not raw:
@@ -103,8 +76,7 @@ def _unlocked(request, link: ShareLink) -> bool:
         data = signing.loads(raw, salt="roadmaps.share-unlock", max_age=12 * 3600)
     except signing.BadSignature:
         return False
-    expected = signing.loads(_unlock_value(link), salt="roadmaps.share-unlock")
-    return data == expected
+    return data == _unlock_claim(link_id, link.password)
 
 
 def _since(request) -> dt.date:
@@ -116,18 +88,20 @@ def _since(request) -> dt.date:
     return max(since, dt.date(2000, 1, 1))
 
 
-def _etag(link: ShareLink, *parts) -> str:
-    roadmap = link.roadmap
+def _etag(found: sharing.Probe, *parts) -> str:
+    """Changes with the link, the roadmap (every edit bumps its revision and
+    drops the cached probe), any item, objective or vision of its products
+    (within sharing.PROBE_TTL), the day, and the query."""
     key = "|".join(
         str(p)
         for p in (
-            link.pk,
-            link.version,
-            roadmap.version,
-            roadmap.revision,
-            link.items_at,
-            link.strategy_at,
-            link.vision_at,
+            found.link_id,
+            found.link_version,
+            found.roadmap_version,
+            found.revision,
+            found.items_at,
+            found.strategy_at,
+            found.vision_at,
             timezone.localdate(),
             *parts,
         )
@@ -182,16 +156,18 @@ def _options(link: ShareLink, token: str, *, dates: bool) -> CardOptions:
 def shared_roadmap(request, token):
     if request.method not in SAFE:
         return _share_headers(HttpResponseNotAllowed(SAFE))
-    link = resolve(token)
-    if not _unlocked(request, link):
-        return _password_page(request, token, link)
+    found = sharing.probe(token)
+    if found is None:
+        raise Http404("No such roadmap.")
     since = _since(request)
-    etag = _etag(link, since)
-    services.record_view(link.pk)
-    if _not_modified(request, etag):
+    etag = _etag(found, since)
+    if _unlocked(request, found) and _not_modified(request, etag):
         response = HttpResponse(status=304)
         response["ETag"] = etag
         return _share_headers(response)
+    link = resolve(token)
+    if not _unlocked(request, link):
+        return _password_page(request, token, link)
     roadmap = _audience_roadmap(link)
     board = reads.load_board(roadmap, link=link)
     timeline = roadmap.layout == Layout.TIMELINE

@@ -7,10 +7,9 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
-from backlog.models import Status
+from backlog.models import Item, Status
 from products.models import Objective, Product, Vision
 
 from . import services
@@ -30,6 +29,35 @@ from .models import (
 )
 
 NO_LANE = "—"
+# What a board reads of entries and their items (no descriptions, no custom values).
+BOARD_FIELDS = (
+    "id",
+    "roadmap_id",
+    "item_id",
+    "title",
+    "note",
+    "horizon",
+    "start_date",
+    "end_date",
+    "lane_id",
+    "commitment",
+    "rank",
+    "version",
+    "item__id",
+    "item__key",
+    "item__number",
+    "item__title",
+    "item__status",
+    "item__score",
+    "item__effort",
+    "item__version",
+    "item__product_id",
+    "item__owner_id",
+    "item__owner__id",
+    "item__owner__username",
+    "item__owner__first_name",
+    "item__owner__last_name",
+)
 
 
 @dataclass
@@ -126,20 +154,30 @@ def load_board(roadmap: Roadmap, *, link: ShareLink | None = None, today=None) -
     )
     visions = {v.product_id: v for v in Vision.objects.filter(product_id__in=product_ids)}
     entries = list(
-        roadmap.entries.select_related("item", "item__owner", "item__product", "lane")
-        .prefetch_related(
-            Prefetch("item__objectives", queryset=Objective.objects.order_by("position", "id")),
-            "item__tags",
-        )
+        roadmap.entries.select_related("item", "item__owner")
+        .only(*BOARD_FIELDS)
         .order_by("rank", "id")
     )
+    # Objectives and tags of the entries' items: two narrow queries on the
+    # link tables, matched in Python to the objectives loaded above.
+    order = {o.pk: n for n, o in enumerate(objectives)}
+    by_pk = {o.pk: o for o in objectives}
+    item_objectives: dict = defaultdict(list)
+    for item_id, objective_id in Item.objectives.through.objects.filter(
+        item__roadmap_entries__roadmap_id=roadmap.pk
+    ).values_list("item_id", "objective_id"):
+        if objective_id in by_pk:
+            item_objectives[item_id].append(by_pk[objective_id])
+    item_tags: dict = defaultdict(list)
+    for item_id, name in Item.tags.through.objects.filter(
+        item__roadmap_entries__roadmap_id=roadmap.pk
+    ).values_list("item_id", "tag__name"):
+        item_tags[item_id].append(name)
     cards = []
     for entry in entries:
-        if entry.item_id:
-            objs = list(entry.item.objectives.all())
-            tags = [t.name for t in entry.item.tags.all()]
-        else:
-            objs, tags = [], []
+        entry.roadmap = roadmap
+        objs = sorted(item_objectives.get(entry.item_id, ()), key=lambda o: order[o.pk])
+        tags = sorted(item_tags.get(entry.item_id, ()))
         if entry_visible(entry, tags, link):
             cards.append(Card(entry, objs, tags))
     by_id = {c.entry.pk: c for c in cards}

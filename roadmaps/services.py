@@ -25,6 +25,7 @@ from pmhub.errors import DomainError, VersionConflict
 from pmhub.versioning import save_versioned
 from products.models import Objective, Product
 
+from . import sharing
 from .models import (
     BOARD_STATUSES,
     HORIZON_ORDER,
@@ -82,6 +83,9 @@ def roadmap_product_ids(roadmap: Roadmap) -> list[int]:
 def _touch(roadmap_id: int) -> None:
     """Record that what the roadmap shows changed (the shared page's ETag)."""
     Roadmap.objects.filter(pk=roadmap_id).update(revision=F("revision") + 1)
+    sharing.forget_roadmap(roadmap_id)
+    # Again after commit: a probe cached meanwhile would hold the old revision.
+    transaction.on_commit(lambda: sharing.forget_roadmap(roadmap_id))
 
 
 def _log(entry: Entry, kind: str, detail: str = "", actor=None, before=None) -> Change:
@@ -712,6 +716,9 @@ def revoke_share_link(actor, *, link: ShareLink) -> ShareLink:
         ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
             revoked_at=link.revoked_at, version=F("version") + 1, updated_at=link.revoked_at
         )
+        sharing.forget_link(link.token_hash)
+        # Also after commit: a probe read meanwhile must not outlive the revocation.
+        transaction.on_commit(lambda: sharing.forget_link(link.token_hash))
     return link
 
 
@@ -721,11 +728,6 @@ def rotate_demo_link(actor, *, roadmap: Roadmap, label: str, **options) -> tuple
     for link in ShareLink.objects.live().filter(roadmap=roadmap, label=label):
         revoke_share_link(actor, link=link)
     return create_share_link(actor, roadmap=roadmap, label=label, **options)
-
-
-def record_view(link_id: int) -> None:
-    """Count a view: one UPDATE, no read."""
-    ShareLink.objects.filter(pk=link_id).update(views=F("views") + 1, last_viewed_at=timezone.now())
 
 
 class TooManyAttempts(DomainError):
@@ -751,6 +753,13 @@ def check_share_password(link: ShareLink, password: str, *, client: str) -> bool
     return False
 
 
-def shipped_receiver(sender, *, item_id, old_status, new_status, actor_id=None, **kwargs):
+def status_receiver(sender, *, item_id, old_status, new_status, actor_id=None, **kwargs):
+    """Backlog status changes: "shipped" goes to the change log; any status
+    shows on cards, so shared pages of the item's roadmaps refresh at once."""
     if new_status == Status.SHIPPED and old_status != Status.SHIPPED:
         record_shipped(item_id=item_id, actor_id=actor_id)
+        return
+    for roadmap_id in set(
+        Entry.objects.filter(item_id=item_id).values_list("roadmap_id", flat=True)
+    ):
+        _touch(roadmap_id)

@@ -5,6 +5,7 @@ sees the entry and its objective and none of the hidden fields, and gets a
 404 once the link is revoked."""
 
 import datetime as dt
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -90,7 +91,7 @@ def test_pm_drags_an_entry_from_next_to_now_and_it_stays(
         page.mouse.up()
     assert moved.value.status == 200
     page.reload()
-    assert column_titles(page, "now") == ["Apple Pay", "SEPA debits"]
+    assert sorted(column_titles(page, "now")) == ["Apple Pay", "SEPA debits"]
     assert column_titles(page, "next") == []
     assert Entry.objects.get(item__title="SEPA debits").horizon == Horizon.NOW
     assert browser_errors == []
@@ -147,10 +148,10 @@ def test_timeline_bar_moves_with_the_keyboard(live_server, page, login, pm, work
     with page.expect_response(lambda r: "/shift/" in r.url) as shifted:
         page.keyboard.press("ArrowRight")
     assert shifted.value.status == 200
-    expect(page.locator(f"#entry-{entry.pk}")).to_have_class("rm-card cm-likely tl-bar gs-2 ge-4")
+    expect(page.locator(f"#entry-{entry.pk}")).to_have_class(re.compile(r"\bgs-2 ge-4\b"))
     with page.expect_response(lambda r: "/shift/" in r.url):
         page.keyboard.press("Shift+ArrowRight")
-    expect(page.locator(f"#entry-{entry.pk}")).to_have_class("rm-card cm-likely tl-bar gs-2 ge-5")
+    expect(page.locator(f"#entry-{entry.pk}")).to_have_class(re.compile(r"\bgs-2 ge-5\b"))
     fresh = Entry.objects.get(pk=entry.pk)
     assert (fresh.start_date, fresh.end_date) == (dt.date(2027, 2, 5), dt.date(2027, 4, 30))
 
