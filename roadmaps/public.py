@@ -79,19 +79,20 @@ def _unlocked(request, link) -> bool:
     return data == _unlock_claim(link_id, link.password)
 
 
-def _since(request) -> dt.date:
-    value = request.GET.get("since", "")
-    try:
-        since = dt.date.fromisoformat(value)
-    except ValueError:
-        since = timezone.localdate() - dt.timedelta(days=DEFAULT_SINCE_DAYS)
-    return max(since, dt.date(2000, 1, 1))
+def _since(request, today: dt.date) -> dt.date:
+    value = request.GET.get("since")
+    if value:
+        try:
+            return max(dt.date.fromisoformat(value), dt.date(2000, 1, 1))
+        except ValueError:
+            pass
+    return today - dt.timedelta(days=DEFAULT_SINCE_DAYS)
 
 
 def _etag(found: sharing.Probe, *parts) -> str:
     """Changes with the link, the roadmap (every edit bumps its revision and
     drops the cached probe), any item, objective or vision of its products
-    (within sharing.PROBE_TTL), the day, and the query."""
+    (within sharing.PROBE_TTL), and ``parts`` (the day, the query)."""
     key = "|".join(
         str(p)
         for p in (
@@ -102,7 +103,6 @@ def _etag(found: sharing.Probe, *parts) -> str:
             found.items_at,
             found.strategy_at,
             found.vision_at,
-            timezone.localdate(),
             *parts,
         )
     )
@@ -159,8 +159,9 @@ def shared_roadmap(request, token):
     found = sharing.probe(token)
     if found is None:
         raise Http404("No such roadmap.")
-    since = _since(request)
-    etag = _etag(found, since)
+    today = timezone.localdate()
+    since = _since(request, today)
+    etag = _etag(found, today, since)
     if _unlocked(request, found) and _not_modified(request, etag):
         response = HttpResponse(status=304)
         response["ETag"] = etag
