@@ -321,3 +321,12 @@ def test_roadmap_page_queries_do_not_grow_with_entries(
     with django_assert_max_num_queries(len(small.captured_queries)):
         page = client.get(url("roadmap", roadmap))
     assert page.content.decode().count("<article ") == 43
+
+
+def test_backlog_item_page_shows_its_roadmaps(as_user, pm, nnl, timeline, items):
+    item = items[0]
+    page = as_user(pm).get(reverse("item", args=["acme", "PAY", item.number]))
+    html = page.content.decode()
+    assert page.status_code == 200 and "On roadmaps" in html
+    assert "Exec" in html and "Delivery" in html and "10 Jan 2027 – 31 Mar 2027" in html
+    assert url("roadmap", nnl) in html
