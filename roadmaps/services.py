@@ -740,7 +740,7 @@ def check_share_password(link: ShareLink, password: str, *, client: str) -> bool
     """True if ``password`` opens the link. Wrong attempts are counted per
     link and client address in the cache; past PASSWORD_ATTEMPTS within
     PASSWORD_WINDOW every attempt (right or wrong) raises TooManyAttempts."""
-    key = f"roadmaps:share-pw:{link.pk}:{client}"
+    key = f"roadmaps:share-pw:{link.token_hash}:{client}"
     if (cache.get(key) or 0) >= PASSWORD_ATTEMPTS:
         raise TooManyAttempts()
     if check_password(password or "", link.password):

@@ -51,8 +51,9 @@ def _probe_key(token_hash: str) -> str:
     return f"roadmaps:share:{token_hash}"
 
 
-def _views_key(link_id: int) -> str:
-    return f"roadmaps:share-views:{link_id}"
+def _views_key(token_hash: str) -> str:
+    # By the token's hash, not the id: unique across databases sharing a cache.
+    return f"roadmaps:share-views:{token_hash}"
 
 
 def _table(model) -> str:
@@ -126,16 +127,16 @@ def probe(token: str) -> Probe | None:
         if found is None:
             return None
         cache.set(key, found, PROBE_TTL)
-        _flush_views(found.link_id)
+        _flush_views(found.link_id, token_hash)
     else:
-        _count_view(found.link_id)
+        _count_view(token_hash)
     if found.expires_at is not None and found.expires_at <= timezone.now():
         return None
     return found
 
 
-def _count_view(link_id: int) -> None:
-    key = _views_key(link_id)
+def _count_view(token_hash: str) -> None:
+    key = _views_key(token_hash)
     try:
         cache.incr(key)
     except ValueError:  # no pending views yet
@@ -143,9 +144,9 @@ def _count_view(link_id: int) -> None:
             cache.incr(key)
 
 
-def _flush_views(link_id: int) -> None:
+def _flush_views(link_id: int, token_hash: str) -> None:
     """Write this view and those pending in the cache: one UPDATE."""
-    key = _views_key(link_id)
+    key = _views_key(token_hash)
     pending = cache.get(key) or 0
     _select, _portfolio, count = _statements(connection.vendor)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -156,9 +157,9 @@ def _flush_views(link_id: int) -> None:
             cache.decr(key, pending)
 
 
-def pending_views(link_ids) -> dict[int, int]:
+def pending_views(links) -> dict[int, int]:
     """Views counted in the cache and not yet written, per link id."""
-    keys = {_views_key(pk): pk for pk in link_ids}
+    keys = {_views_key(link.token_hash): link.pk for link in links}
     return {keys[k]: v for k, v in cache.get_many(list(keys)).items() if v}
 
 

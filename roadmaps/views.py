@@ -22,7 +22,7 @@ from pmhub.accounts.views import apply_errors
 from pmhub.errors import DomainError, VersionConflict
 from products.models import Product
 
-from . import reads, services
+from . import reads, services, sharing
 from .cards import CardOptions, cards_html
 from .forms import (
     AddEntryForm,
@@ -646,7 +646,10 @@ def share_links(request, pk):
             else:
                 created_url = request.build_absolute_uri(reverse("shared-roadmap", args=[raw]))
                 form = ShareLinkForm(initial={"label": f"{roadmap.name} — stakeholders"})
-    links = roadmap.share_links.select_related("created_by")
+    links = list(roadmap.share_links.select_related("created_by"))
+    pending = sharing.pending_views(links)
+    for link in links:
+        link.total_views = link.views + pending.get(link.pk, 0)
     return render(
         request,
         "roadmaps/share.html",

@@ -94,14 +94,3 @@ def other_objective(product):
 
 def entry_of(roadmap, item):
     return roadmap.entries.select_related("item").get(item=item)
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    """Cached share probes and pending view counts are keyed by ids that a
-    rolled-back test may hand out again."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
