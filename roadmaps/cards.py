@@ -63,6 +63,9 @@ def card_html(card: Card, opts: CardOptions, *, bar: bool = False) -> str:
     if card.warnings and opts.show_warnings:
         classes.append("has-warning")
     attrs = f'id="entry-{eid}" class="{" ".join(classes)}"'
+    if bar and card.blocked_by:
+        # Drawn as arrows by static/js/roadmap-deps.js (editor and shared page).
+        attrs += f' data-after="{" ".join(str(b.entry.pk) for b in card.blocked_by)}"'
     if opts.draggable:
         attrs += f' data-id="{eid}" data-version="{entry.version}" tabindex="0"'
         if item is not None:
