@@ -206,6 +206,9 @@ def _editor_context(request, roadmap) -> dict:
         "move_url": reverse("roadmap-entry-move", args=[slug, roadmap.pk, 0]),
         "shift_url": reverse("roadmap-entry-shift", args=[slug, roadmap.pk, 0]),
         "target_total": sum(float(v) for v in (roadmap.investment_target or {}).values()),
+        "target_rows": [
+            (o, (roadmap.investment_target or {}).get(str(o.pk), "")) for o in board.objectives
+        ],
     }
 
 
@@ -221,8 +224,12 @@ def roadmap_page(request, pk):
 @workspace_view(edit=True)
 @require_POST
 def roadmap_settings(request, pk):
+    """Save the settings; bad input or a stale version shows the page again
+    with the form as typed (and its errors, or the conflict)."""
     roadmap = _roadmap(request, pk)
     form = RoadmapForm(request.POST, prefix="settings")
+    if roadmap.product_id:
+        form.fields["lane_by"].choices = [c for c in LaneBy.choices if c[0] != LaneBy.PRODUCT]
     if form.is_valid():
         try:
             services.update_roadmap(
@@ -231,17 +238,27 @@ def roadmap_settings(request, pk):
                 expected_version=_int(request.POST.get("version")),
                 fields=form.cleaned_data,
             )
-        except VersionConflict:
-            messages.error(
-                request, "Someone changed this roadmap's settings first; nothing was overwritten."
+        except VersionConflict as exc:
+            form.add_error(
+                None,
+                "Someone changed these settings first; nothing was overwritten. Their version "
+                "is on the page; save again to replace it with yours.",
             )
+            roadmap = exc.current or roadmap
         except ValidationError as exc:
-            messages.error(request, _messages(exc))
+            apply_errors(form, exc)
         else:
             messages.success(request, "Roadmap settings saved.")
-    else:
-        messages.error(request, _form_messages(form))
-    return redirect(_roadmap_url(roadmap))
+            return redirect(_roadmap_url(roadmap))
+    roadmap = _roadmap(request, pk)
+    return _editor_again(request, roadmap, settings_form=form, open_settings=True)
+
+
+def _editor_again(request, roadmap, **forms):
+    """The roadmap page again, with a form as the person typed it."""
+    context = _editor_context(request, roadmap)
+    context.update(forms)
+    return render(request, "roadmaps/roadmap.html", context)
 
 
 @workspace_view(edit=True)
@@ -525,12 +542,11 @@ def milestone_add(request, pk):
         try:
             services.add_milestone(request.user, roadmap=roadmap, **form.cleaned_data)
         except ValidationError as exc:
-            messages.error(request, _messages(exc))
+            apply_errors(form, exc)
         else:
             messages.success(request, f"Added the milestone “{form.cleaned_data['name']}”.")
-    else:
-        messages.error(request, _form_messages(form))
-    return redirect(_roadmap_url(roadmap) + "#milestones")
+            return redirect(_roadmap_url(roadmap) + "#milestones")
+    return _editor_again(request, roadmap, milestone_form=form)
 
 
 @workspace_view(edit=True)
@@ -616,12 +632,17 @@ def target_set(request, pk):
             target=target,
         )
     except VersionConflict:
-        messages.error(request, "Someone changed this roadmap first; the target was not saved.")
+        error = "Someone changed this roadmap first; nothing was overwritten. Save again."
     except ValidationError as exc:
-        messages.error(request, "Target split not saved: " + _messages(exc))
+        error = "Target split not saved: " + _messages(exc)
     else:
         messages.success(request, "Target investment split saved.")
-    return redirect(_roadmap_url(roadmap) + "#mix")
+        return redirect(_roadmap_url(roadmap) + "#mix")
+    roadmap = _roadmap(request, pk)
+    context = _editor_context(request, roadmap)
+    context["target_rows"] = [(o, target.get(str(o.pk), "")) for o, _v in context["target_rows"]]
+    context["target_error"] = error
+    return render(request, "roadmaps/roadmap.html", context)
 
 
 # --- share links -------------------------------------------------------------------------------

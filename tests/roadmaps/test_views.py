@@ -330,3 +330,54 @@ def test_backlog_item_page_shows_its_roadmaps(as_user, pm, nnl, timeline, items)
     assert page.status_code == 200 and "On roadmaps" in html
     assert "Exec" in html and "Delivery" in html and "10 Jan 2027 – 31 Mar 2027" in html
     assert url("roadmap", nnl) in html
+
+
+def test_bad_settings_or_target_show_the_form_again_with_the_input(as_user, pm, nnl, objective):
+    client = as_user(pm)
+    response = client.post(
+        url("roadmap-settings", nnl),
+        {
+            "version": nnl.version,
+            "settings-name": "Renamed",
+            "settings-layout": "now_next_later",
+            "settings-lane_by": "none",
+            "settings-granularity": "month",
+            "settings-periods": "99",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and 'value="Renamed"' in html and "has-error" in html
+    assert Roadmap.objects.get(pk=nnl.pk).name == "Exec"
+    target = client.post(
+        url("roadmap-target", nnl), {"version": nnl.version, f"target-{objective.pk}": "40"}
+    )
+    assert target.status_code == 200
+    assert "adds up to 40%" in target.content.decode() and 'value="40"' in target.content.decode()
+    saved = client.post(
+        url("roadmap-target", nnl), {"version": nnl.version, f"target-{objective.pk}": "100"}
+    )
+    assert saved.status_code == 302
+    page = client.get(url("roadmap", nnl)).content.decode()
+    assert f'name="target-{objective.pk}" min="0" max="100" step="any" value="100.0"' in page
+    stale = client.post(
+        url("roadmap-settings", nnl),
+        {
+            "version": nnl.version,
+            "settings-name": "Mine",
+            "settings-layout": "now_next_later",
+            "settings-lane_by": "none",
+            "settings-granularity": "month",
+            "settings-periods": "6",
+        },
+    )
+    assert stale.status_code == 200 and "nothing was overwritten" in stale.content.decode()
+    assert Roadmap.objects.get(pk=nnl.pk).name == "Exec"
+
+
+def test_bad_milestone_keeps_the_input(as_user, pm, timeline):
+    response = as_user(pm).post(
+        url("roadmap-milestone-add", timeline),
+        {"name": "GA", "date": "1500-01-01", "kind": "release"},
+    )
+    assert response.status_code == 200 and 'value="GA"' in response.content.decode()
+    assert "between 1990 and 2200" in response.content.decode()
