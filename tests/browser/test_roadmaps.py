@@ -179,3 +179,68 @@ def test_stakeholder_opens_the_share_link_without_an_account(live_server, browse
         assert page.goto(f"{live_server.url}/s/{token}/").status == 404
     finally:
         context.close()
+
+
+def test_timeline_bar_moves_and_resizes_by_drag(
+    live_server, page, login, pm, workspace, product, browser_errors
+):
+    timeline = services.create_roadmap(
+        pm,
+        workspace=workspace,
+        product=product,
+        name="Delivery",
+        layout=Layout.TIMELINE,
+        start_date=dt.date(2027, 1, 1),
+        periods=6,
+    )
+    item = make_item(product, pm, title="Checkout redesign")
+    entry = services.add_entry(
+        pm,
+        roadmap=timeline,
+        item=item,
+        start_date=dt.date(2027, 1, 1),
+        end_date=dt.date(2027, 1, 31),
+    )
+    login(pm)
+    page.goto(f"{live_server.url}/w/acme/roadmaps/{timeline.pk}/")
+    lane = page.locator(".tl-lane").first.bounding_box()
+    column = lane["width"] / 6
+    box = page.locator(f"#entry-{entry.pk} .rm-card-top").bounding_box()
+    page.mouse.move(box["x"] + 4, box["y"] + 4)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 4 + column, box["y"] + 4, steps=12)
+    with page.expect_response(lambda r: "/shift/" in r.url) as moved:
+        page.mouse.up()
+    assert moved.value.status == 200
+    expect(page.locator(f"#entry-{entry.pk}")).to_have_class(re.compile(r"\bgs-2 ge-3\b"))
+    grip = page.locator(f"#entry-{entry.pk} .tl-grip").bounding_box()
+    page.mouse.move(grip["x"] + 3, grip["y"] + grip["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(grip["x"] + 3 + 2 * column, grip["y"] + grip["height"] / 2, steps=12)
+    with page.expect_response(lambda r: "/shift/" in r.url):
+        page.mouse.up()
+    expect(page.locator(f"#entry-{entry.pk}")).to_have_class(re.compile(r"\bgs-2 ge-5\b"))
+    fresh = Entry.objects.get(pk=entry.pk)
+    assert (fresh.start_date, fresh.end_date) == (dt.date(2027, 2, 1), dt.date(2027, 4, 30))
+    assert browser_errors == []
+    assert page.evaluate("window.__cspViolations") == []
+
+
+def test_keyboard_moves_a_card_to_another_column(live_server, page, login, pm, roadmap):
+    login(pm)
+    page.goto(f"{live_server.url}/w/acme/roadmaps/{roadmap.pk}/")
+    entry = Entry.objects.get(item__title="SEPA debits")
+    page.locator(f"#entry-{entry.pk}").focus()
+    with page.expect_response(lambda r: "/move/" in r.url) as moved:
+        page.keyboard.press("Alt+ArrowLeft")
+    assert moved.value.status == 200
+    expect(page.locator('.rm-col[data-column="now"] .rm-title')).to_have_text(
+        ["Apple Pay", "SEPA debits"]
+    )
+    expect(page.locator(f"#entry-{entry.pk}")).to_be_focused()
+    with page.expect_response(lambda r: "/move/" in r.url):
+        page.keyboard.press("Alt+ArrowUp")
+    expect(page.locator('.rm-col[data-column="now"] .rm-title')).to_have_text(
+        ["SEPA debits", "Apple Pay"]
+    )
+    assert Entry.objects.get(pk=entry.pk).horizon == Horizon.NOW
