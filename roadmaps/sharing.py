@@ -9,14 +9,17 @@ the token's hash. Whatever must show at once drops it: every roadmap edit
 items, objectives and visions are edited in other apps: their changes reach
 the ETag within PROBE_TTL.
 
-Views are counted in the cache and written to the row when the probe is
-read from the database (at most once per PROBE_TTL per link, and then in
-one UPDATE ... SET views = views + n); ``pending_views`` adds what is still
-in the cache, so the links page shows exact counts."""
+Views are counted in memory and written to the row (one UPDATE ... SET
+views = views + n) when the probe is read from the database, or when the
+process last wrote them more than PROBE_TTL seconds ago: at most about once
+a minute per link and process, never a write per request. Views a process
+counted in its last minute are lost if it stops; the links page adds the
+current process's unwritten views (``pending_views``)."""
 
-import contextlib
 import datetime as dt
 import functools
+import threading
+import time
 from typing import NamedTuple
 
 from django.core.cache import cache
@@ -49,11 +52,6 @@ class Probe(NamedTuple):
 
 def _probe_key(token_hash: str) -> str:
     return f"roadmaps:share:{token_hash}"
-
-
-def _views_key(token_hash: str) -> str:
-    # By the token's hash, not the id: unique across databases sharing a cache.
-    return f"roadmaps:share-views:{token_hash}"
 
 
 def _table(model) -> str:
@@ -127,40 +125,44 @@ def probe(token: str) -> Probe | None:
         if found is None:
             return None
         cache.set(key, found, PROBE_TTL)
-        _flush_views(found.link_id, token_hash)
+        count_view(found.link_id, token_hash, write=True)
     else:
-        _count_view(token_hash)
+        count_view(found.link_id, token_hash)
     if found.expires_at is not None and found.expires_at <= timezone.now():
         return None
     return found
 
 
-def _count_view(token_hash: str) -> None:
-    key = _views_key(token_hash)
-    try:
-        cache.incr(key)
-    except ValueError:  # no pending views yet
-        if not cache.add(key, 1, None):
-            cache.incr(key)
+# Views not yet written, per token hash, in this process: {hash: [count, last write]}.
+_views: dict[str, list] = {}
+_views_lock = threading.Lock()
 
 
-def _flush_views(link_id: int, token_hash: str) -> None:
-    """Write this view and those pending in the cache: one UPDATE."""
-    key = _views_key(token_hash)
-    pending = cache.get(key) or 0
-    _select, _portfolio, count = _statements(connection.vendor)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+def count_view(link_id: int, token_hash: str, *, write: bool = False) -> None:
+    """Count a view in memory; write the views counted so far (one UPDATE
+    ... SET views = views + n) when ``write`` or when this process last
+    wrote them more than PROBE_TTL seconds ago."""
+    now = time.monotonic()
+    with _views_lock:
+        pending = _views.setdefault(token_hash, [0, 0.0])
+        pending[0] += 1
+        if not write and now - pending[1] < PROBE_TTL:
+            return
+        count, pending[0], pending[1] = pending[0], 0, now
+    _select, _portfolio, statement = _statements(connection.vendor)
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        cursor.execute(count, [pending + 1, now, link_id])
-    if pending:
-        with contextlib.suppress(ValueError):  # the cache was cleared meanwhile
-            cache.decr(key, pending)
+        cursor.execute(statement, [count, stamp, link_id])
 
 
 def pending_views(links) -> dict[int, int]:
-    """Views counted in the cache and not yet written, per link id."""
-    keys = {_views_key(link.token_hash): link.pk for link in links}
-    return {keys[k]: v for k, v in cache.get_many(list(keys)).items() if v}
+    """Views this process counted and has not written yet, per link id."""
+    with _views_lock:
+        return {
+            link.pk: _views[link.token_hash][0]
+            for link in links
+            if link.token_hash in _views and _views[link.token_hash][0]
+        }
 
 
 def forget_link(token_hash: str) -> None:
