@@ -245,7 +245,8 @@ def measure(report, data, args) -> None:
         baseline_name="a view returning a constant 304, same client and middleware",
         note=f"{len(log.queries)} database queries per 304: the link and its ETag inputs come "
         "from the cache (read from the database at most once a minute per link, or at once "
-        "after an edit or a revocation); the view is counted in the cache; "
+        "after an edit or a revocation); the view is counted in memory and written at most "
+        "once a minute; "
         f"cache backend {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}; "
         f"bare view {ms(p50(t['bare'])):.2f} ms",
     )
