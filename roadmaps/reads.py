@@ -200,6 +200,10 @@ def load_board(roadmap: Roadmap, *, link: ShareLink | None = None, today=None) -
         for card in cards:
             if not _place(card, roadmap, periods):
                 unscheduled.append(card)
+    elif roadmap.layout == Layout.STATUS:
+        # Items whose status has no column (ideas, declined, archived; cards).
+        shown = {s.value for s in BOARD_STATUSES}
+        unscheduled = [c for c in cards if not c.entry.item_id or c.entry.item.status not in shown]
     custom_lanes = list(roadmap.lanes.all()) if roadmap.lane_by == LaneBy.CUSTOM else []
     lanes = _lanes(roadmap, cards, objectives, products, custom_lanes, unscheduled)
     milestones = list(roadmap.milestones.all())

@@ -381,3 +381,14 @@ def test_bad_milestone_keeps_the_input(as_user, pm, timeline):
     )
     assert response.status_code == 200 and 'value="GA"' in response.content.decode()
     assert "between 1990 and 2200" in response.content.decode()
+
+
+def test_status_board_lists_items_without_a_column(as_user, pm, workspace, product, items):
+    board = services.create_roadmap(
+        pm, workspace=workspace, product=product, name="Board", layout=Layout.STATUS
+    )
+    services.add_entry(pm, roadmap=board, item=items[1])  # planned: a column
+    services.add_entry(pm, roadmap=board, item=items[3])  # idea: no column
+    html = as_user(pm).get(url("roadmap", board)).content.decode()
+    columns, rest = html.split("Not on this board")
+    assert "SEPA debits" in columns and "Dark mode" not in columns and "Dark mode" in rest
