@@ -163,6 +163,9 @@ def test_stakeholder_opens_the_share_link_without_an_account(live_server, browse
     context = browser.new_context()  # no cookies, no session
     try:
         page = context.new_page()
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
         response = page.goto(f"{live_server.url}/s/{token}/")
         assert response.status == 200
         expect(page.get_by_role("heading", name="Exec roadmap")).to_be_visible()
@@ -175,6 +178,11 @@ def test_stakeholder_opens_the_share_link_without_an_account(live_server, browse
         page.get_by_role("link", name="Apple Pay").click()
         expect(page.get_by_role("heading", name="Why")).to_be_visible()
         expect(page.locator(".sh-entry")).to_contain_text("Grow conversion")
+        page.goto(f"{live_server.url}/s/{token}/")
+        expect(page.locator(".sh-since")).to_be_visible()
+        page.emulate_media(media="print")
+        expect(page.locator(".sh-since")).to_be_hidden()  # the print stylesheet applies
+        assert errors == []
         services.revoke_share_link(pm, link=link)
         assert page.goto(f"{live_server.url}/s/{token}/").status == 404
     finally:

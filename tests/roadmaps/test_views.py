@@ -293,23 +293,35 @@ def test_share_links_created_by_admins_shown_once_and_revoked(as_user, pm, teamm
     assert client.get(reverse("shared-roadmap", args=[token])).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("layout", "lane_by"),
+    [("now_next_later", "objective"), ("timeline", "tag"), ("status", "none")],
+)
 def test_roadmap_page_queries_do_not_grow_with_entries(
-    as_user, pm, workspace, product, objective, django_assert_max_num_queries
+    as_user, pm, workspace, product, objective, django_assert_max_num_queries, layout, lane_by
 ):
     roadmap = services.create_roadmap(
         pm,
         workspace=workspace,
         product=product,
         name="Big",
-        layout=Layout.NOW_NEXT_LATER,
-        lane_by="objective",
+        layout=layout,
+        lane_by=lane_by,
+        start_date=dt.date.today(),
     )
     client = as_user(pm)
+    previous = [None]
 
     def fill(n):
-        for item in bulk_items(product, n):
+        for item in bulk_items(product, n, status="planned"):
             item.objectives.add(objective)
-            services.add_entry(pm, roadmap=roadmap, item=item, horizon=Horizon.NOW)
+            entry = services.add_entry(
+                pm, roadmap=roadmap, item=item, horizon=Horizon.NOW, note="note"
+            )
+            if previous[0] is not None:  # a chain of dependencies, one per entry
+                services.add_dependency(pm, blocker=previous[0], blocked=entry)
+            previous[0] = entry
+        services.add_milestone(pm, roadmap=roadmap, name="M", date=dt.date.today())
 
     fill(3)
     from django.db import connection
