@@ -252,3 +252,22 @@ def test_keyboard_moves_a_card_to_another_column(live_server, page, login, pm, r
         ["SEPA debits", "Apple Pay"]
     )
     assert Entry.objects.get(pk=entry.pk).horizon == Horizon.NOW
+
+
+def test_pm_adds_a_backlog_item_from_the_picker(
+    live_server, page, login, pm, product, roadmap, browser_errors
+):
+    make_item(product, pm, title="Refund flow for marketplaces")
+    login(pm)
+    page.goto(f"{live_server.url}/w/acme/roadmaps/{roadmap.pk}/")
+    page.get_by_label("Add backlog items").fill("refund")
+    add = page.get_by_role("button", name="Add PAY-4 Refund flow for marketplaces")
+    expect(add).to_be_visible()
+    page.get_by_label("Horizon").select_option("later")
+    add.click()
+    expect(page.locator('.rm-col[data-column="later"] .rm-title')).to_contain_text(
+        ["Project Falcon", "Refund flow for marketplaces"]
+    )
+    assert Entry.objects.get(item__title="Refund flow for marketplaces").horizon == Horizon.LATER
+    assert browser_errors == []
+    assert page.evaluate("window.__cspViolations") == []
