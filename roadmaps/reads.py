@@ -28,7 +28,6 @@ from .models import (
     ShareLink,
 )
 
-NO_LANE = "—"
 # What a board reads of entries and their items (no descriptions, no custom values).
 BOARD_FIELDS = (
     "id",
