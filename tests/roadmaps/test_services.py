@@ -266,3 +266,41 @@ def test_rotate_demo_link_revokes_the_previous_one(pm, nnl):
     second, _ = services.rotate_demo_link(pm, roadmap=nnl, label="Demo")
     first.refresh_from_db()
     assert first.revoked_at is not None and second.revoked_at is None
+
+
+def test_lanes_by_tag_product_and_custom(pm, workspace, product, nnl, items):
+    from roadmaps.models import Lane
+
+    nnl.lane_by = "tag"
+    board = reads.load_board(nnl)
+    assert [lane.label for lane in board.lanes] == ["secret", "Untagged"]
+    other = ProductFactory(workspace=workspace, key="ANL", name="Analytics")
+    portfolio = services.create_roadmap(
+        pm,
+        workspace=workspace,
+        name="P",
+        products=[product, other],
+        layout=Layout.NOW_NEXT_LATER,
+        lane_by="product",
+    )
+    services.add_entry(pm, roadmap=portfolio, item=items[0])
+    services.add_entry(pm, roadmap=portfolio, item=make_item(other, pm, title="Dashboards"))
+    lanes = reads.load_board(portfolio).lanes
+    assert [(lane.label, sum(len(c.cards) for c in lane.columns)) for lane in lanes] == [
+        ("Analytics", 1),
+        ("Payments", 1),
+    ]
+    nnl.lane_by = "custom"
+    nnl.save(update_fields=["lane_by"])
+    growth = services.add_lane(pm, roadmap=nnl, name="Growth")
+    entry = entry_of(nnl, items[1])
+    moved = services.move_entry(
+        pm, entry=entry, expected_version=entry.version, column="now", lane=growth
+    )
+    assert moved.lane_id == growth.pk
+    board = reads.load_board(Roadmap.objects.get(pk=nnl.pk))
+    assert [lane.label for lane in board.lanes] == ["Growth", "No lane"]
+    assert [c.entry.pk for c in board.lanes[0].columns[0].cards] == [entry.pk]
+    foreign = Lane.objects.create(roadmap=portfolio, name="Elsewhere")
+    with pytest.raises(services.BadMove):
+        services.move_entry(pm, entry=moved, expected_version=moved.version, lane=foreign)

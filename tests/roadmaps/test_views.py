@@ -404,3 +404,29 @@ def test_status_board_lists_items_without_a_column(as_user, pm, workspace, produ
     html = as_user(pm).get(url("roadmap", board)).content.decode()
     columns, rest = html.split("Not on this board")
     assert "SEPA debits" in columns and "Dark mode" not in columns and "Dark mode" in rest
+
+
+def test_drag_into_a_custom_lane_and_out_of_it(as_user, pm, nnl, items, timeline):
+    nnl.lane_by = "custom"
+    nnl.save(update_fields=["lane_by"])
+    lane = services.add_lane(pm, roadmap=nnl, name="Platform")
+    entry = entry_of(nnl, items[1])
+    client = as_user(pm)
+    moved = client.post(
+        url("roadmap-entry-move", nnl, entry.pk),
+        {"version": entry.version, "column": "now", "lane": lane.pk},
+    )
+    assert moved.status_code == 200 and Entry.objects.get(pk=entry.pk).lane_id == lane.pk
+    page = client.get(url("roadmap", nnl)).content.decode()
+    assert f'data-column="now" data-lane="{lane.pk}"' in page
+    out = client.post(
+        url("roadmap-entry-move", nnl, entry.pk),
+        {"version": moved.json()["version"], "column": "now", "lane": ""},
+    )
+    assert out.status_code == 200 and Entry.objects.get(pk=entry.pk).lane_id is None
+    other_lane = services.add_lane(pm, roadmap=timeline, name="Theirs")
+    refused = client.post(
+        url("roadmap-entry-move", nnl, entry.pk),
+        {"version": out.json()["version"], "lane": other_lane.pk},
+    )
+    assert refused.status_code == 404
