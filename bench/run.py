@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.metrics import measure as measure_metrics
+from bench.roadmaps import measure as measure_roadmaps
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -984,7 +985,11 @@ def measure_backlog(report: Report, data: dict, args) -> None:
 
 # Each suite: (name, measure(report, data, args)). Other apps' benchmarks live in
 # their own modules (bench/roadmaps.py, bench/metrics.py) and are listed here.
-SUITES = [("backlog", measure_backlog), ("metrics", measure_metrics)]
+SUITES = [
+    ("backlog", measure_backlog),
+    ("roadmaps", measure_roadmaps),
+    ("metrics", measure_metrics),
+]
 
 
 def main(argv=None) -> int:

@@ -3,7 +3,7 @@ by the baseline views they are compared with."""
 
 from django.urls import include, path
 
-from . import baselines
+from . import baselines, roadmaps
 
 urlpatterns = [
     path("", include("pmhub.urls")),
@@ -11,4 +11,6 @@ urlpatterns = [
     path("__bench__/raw-items-authenticated/", baselines.raw_items_authenticated_view),
     path("__bench__/backlog-rows/", baselines.backlog_rows_view),
     path("__bench__/minimal-backlog/", baselines.minimal_backlog_view),
+    path("__bench__/roadmap-cards/", roadmaps.cards_baseline_view),
+    path("__bench__/bare/", roadmaps.bare_view),
 ]

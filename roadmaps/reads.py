@@ -1,0 +1,430 @@
+"""Screen-shaped reads of a roadmap: columns, lanes, timeline geometry,
+dependencies with warnings and the investment mix, in a constant number of
+queries whatever the number of entries. Used by the editor page, the shared
+page and the API; cards are written by ``roadmaps.cards``."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from backlog.models import Item, Status
+from products.models import Objective, Product, Vision
+
+from . import services
+from .models import (
+    BOARD_STATUSES,
+    Change,
+    Commitment,
+    Dependency,
+    Entry,
+    Granularity,
+    Horizon,
+    LaneBy,
+    Layout,
+    Milestone,
+    Roadmap,
+    ShareLink,
+)
+
+# What a board reads of entries and their items (no descriptions, no custom values).
+BOARD_FIELDS = (
+    "id",
+    "roadmap_id",
+    "item_id",
+    "title",
+    "note",
+    "horizon",
+    "start_date",
+    "end_date",
+    "lane_id",
+    "commitment",
+    "rank",
+    "version",
+    "item__id",
+    "item__key",
+    "item__number",
+    "item__title",
+    "item__status",
+    "item__score",
+    "item__effort",
+    "item__version",
+    "item__product_id",
+    "item__owner_id",
+    "item__owner__id",
+    "item__owner__username",
+    "item__owner__first_name",
+    "item__owner__last_name",
+)
+
+
+@dataclass
+class Period:
+    index: int  # 1-based grid column
+    start: dt.date
+    label: str
+    sub: str = ""
+    is_current: bool = False
+
+
+@dataclass
+class Card:
+    entry: Entry
+    objectives: list
+    tags: list[str]
+    blocked_by: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    col_start: int = 0
+    col_end: int = 0
+    clip_start: bool = False
+    clip_end: bool = False
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    cards: list
+
+
+@dataclass
+class LaneView:
+    key: str
+    label: str
+    columns: list[Column]
+    lane_id: int | None = None
+
+
+@dataclass
+class MixRow:
+    objective: Objective | None
+    effort: float
+    share: float
+    target: float | None
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.target is None else round(self.share - self.target, 1)
+
+    @property
+    def off_target(self) -> bool:
+        return self.delta is not None and abs(self.delta) >= 10
+
+
+@dataclass
+class Board:
+    roadmap: Roadmap
+    products: list[Product]
+    objectives: list[Objective]
+    visions: dict
+    cards: list[Card]
+    lanes: list[LaneView]
+    periods: list[Period]
+    milestones: list[Milestone]
+    dependencies: list
+    mix: list[MixRow]
+    unlinked: list[Card]
+    unscheduled: list[Card]
+    custom_lanes: list
+
+    @property
+    def warnings(self) -> list:
+        return [d for d in self.dependencies if d["warning"]]
+
+
+def entry_visible(entry: Entry, tags: list[str], link: ShareLink | None) -> bool:
+    """Whether a share link's audience may see this entry."""
+    if link is None:
+        return True
+    if entry.commitment in link.exclude_commitments:
+        return False
+    return not (link.exclude_tags and set(tags) & set(link.exclude_tags))
+
+
+def load_board(roadmap: Roadmap, *, link: ShareLink | None = None, today=None) -> Board:
+    today = today or timezone.localdate()
+    products = services.roadmap_products(roadmap)
+    product_ids = [p.pk for p in products]
+    objectives = list(
+        Objective.objects.filter(product_id__in=product_ids)
+        .select_related("product")
+        .order_by("product__name", "position", "id")
+    )
+    visions = {v.product_id: v for v in Vision.objects.filter(product_id__in=product_ids)}
+    entries = list(
+        roadmap.entries.select_related("item", "item__owner")
+        .only(*BOARD_FIELDS)
+        .order_by("rank", "id")
+    )
+    # Objectives and tags of the entries' items: two narrow queries on the
+    # link tables, matched in Python to the objectives loaded above.
+    order = {o.pk: n for n, o in enumerate(objectives)}
+    by_pk = {o.pk: o for o in objectives}
+    item_objectives: dict = defaultdict(list)
+    for item_id, objective_id in Item.objectives.through.objects.filter(
+        item__roadmap_entries__roadmap_id=roadmap.pk
+    ).values_list("item_id", "objective_id"):
+        if objective_id in by_pk:
+            item_objectives[item_id].append(by_pk[objective_id])
+    item_tags: dict = defaultdict(list)
+    for item_id, name in Item.tags.through.objects.filter(
+        item__roadmap_entries__roadmap_id=roadmap.pk
+    ).values_list("item_id", "tag__name"):
+        item_tags[item_id].append(name)
+    cards = []
+    for entry in entries:
+        entry.roadmap = roadmap
+        objs = sorted(item_objectives.get(entry.item_id, ()), key=lambda o: order[o.pk])
+        tags = sorted(item_tags.get(entry.item_id, ()))
+        if entry_visible(entry, tags, link):
+            cards.append(Card(entry, objs, tags))
+    by_id = {c.entry.pk: c for c in cards}
+    dependencies = []
+    for dep in Dependency.objects.filter(roadmap=roadmap).order_by("id"):
+        blocker, blocked = by_id.get(dep.blocker_id), by_id.get(dep.blocked_id)
+        if blocker is None or blocked is None:
+            continue  # one side is hidden from this audience
+        blocker.entry.roadmap = blocked.entry.roadmap = roadmap
+        warning = services.dependency_warning(blocker.entry, blocked.entry)
+        dependencies.append(
+            {"id": dep.pk, "blocker": blocker, "blocked": blocked, "warning": warning}
+        )
+        blocked.blocked_by.append(blocker)
+        if warning:
+            blocked.warnings.append(warning)
+    periods = _periods(roadmap, today) if roadmap.layout == Layout.TIMELINE else []
+    unscheduled = []
+    if periods:
+        for card in cards:
+            if not _place(card, roadmap, periods):
+                unscheduled.append(card)
+    elif roadmap.layout == Layout.STATUS:
+        # Items whose status has no column (ideas, declined, archived; cards).
+        shown = {s.value for s in BOARD_STATUSES}
+        unscheduled = [c for c in cards if not c.entry.item_id or c.entry.item.status not in shown]
+    custom_lanes = list(roadmap.lanes.all()) if roadmap.lane_by == LaneBy.CUSTOM else []
+    lanes = _lanes(roadmap, cards, objectives, products, custom_lanes, unscheduled)
+    milestones = list(roadmap.milestones.all())
+    mix, unlinked = investment_mix(roadmap, cards, objectives)
+    return Board(
+        roadmap=roadmap,
+        products=products,
+        objectives=objectives,
+        visions=visions,
+        cards=cards,
+        lanes=lanes,
+        periods=periods,
+        milestones=milestones,
+        dependencies=dependencies,
+        mix=mix,
+        unlinked=unlinked,
+        unscheduled=unscheduled,
+        custom_lanes=custom_lanes,
+    )
+
+
+def period_start(roadmap: Roadmap, value: dt.date) -> dt.date:
+    if roadmap.granularity == Granularity.QUARTER:
+        return value.replace(month=(value.month - 1) // 3 * 3 + 1, day=1)
+    return value.replace(day=1)
+
+
+def _period_index(roadmap: Roadmap, start: dt.date, value: dt.date) -> int:
+    months = (value.year - start.year) * 12 + value.month - start.month
+    step = 3 if roadmap.granularity == Granularity.QUARTER else 1
+    return months // step + 1
+
+
+def quarter_label(value: dt.date) -> str:
+    return f"Q{(value.month - 1) // 3 + 1} {value.year}"
+
+
+def _periods(roadmap: Roadmap, today) -> list[Period]:
+    start = roadmap.timeline_start()
+    step = 3 if roadmap.granularity == Granularity.QUARTER else 1
+    periods = []
+    for n in range(roadmap.periods):
+        first = services._add_months(start, n * step)
+        nxt = services._add_months(first, step)
+        if step == 3:
+            label, sub = f"Q{(first.month - 1) // 3 + 1}", str(first.year)
+        else:
+            label = first.strftime("%b")
+            sub = str(first.year) if n == 0 or first.month == 1 else ""
+        periods.append(Period(n + 1, first, label, sub, first <= today < nxt))
+    return periods
+
+
+def _place(card: Card, roadmap: Roadmap, periods: list[Period]) -> bool:
+    entry = card.entry
+    if not entry.start_date or not entry.end_date:
+        return False
+    start = periods[0].start
+    first = _period_index(roadmap, start, entry.start_date)
+    last = _period_index(roadmap, start, entry.end_date)
+    count = len(periods)
+    if last < 1 or first > count:
+        return False
+    card.clip_start, card.clip_end = first < 1, last > count
+    card.col_start = max(first, 1)
+    card.col_end = min(last, count) + 1
+    return True
+
+
+def _lanes(roadmap, cards, objectives, products, custom_lanes, unscheduled) -> list[LaneView]:
+    """Group the cards into lanes, then into the layout's columns."""
+    skip = {id(c) for c in unscheduled}
+    placed = [c for c in cards if id(c) not in skip]
+    groups: dict = defaultdict(list)
+    order: list[tuple[str, str, int | None]] = []
+    if roadmap.lane_by == LaneBy.OBJECTIVE:
+        order = [(f"o{o.pk}", o.title, None) for o in objectives]
+        for c in placed:
+            groups[f"o{c.objectives[0].pk}" if c.objectives else "none"].append(c)
+        order.append(("none", "No objective", None))
+    elif roadmap.lane_by == LaneBy.PRODUCT:
+        order = [(f"p{p.pk}", p.name, None) for p in products]
+        for c in placed:
+            groups[f"p{c.entry.item.product_id}" if c.entry.item_id else "none"].append(c)
+        order.append(("none", "Across products", None))
+    elif roadmap.lane_by == LaneBy.TAG:
+        names = sorted({c.tags[0] for c in placed if c.tags})
+        order = [(f"t{n}", n, None) for n in names]
+        for c in placed:
+            groups[f"t{c.tags[0]}" if c.tags else "none"].append(c)
+        order.append(("none", "Untagged", None))
+    elif roadmap.lane_by == LaneBy.CUSTOM:
+        order = [(f"l{lane.pk}", lane.name, lane.pk) for lane in custom_lanes]
+        for c in placed:
+            groups[f"l{c.entry.lane_id}" if c.entry.lane_id else "none"].append(c)
+        order.append(("none", "No lane", None))
+    else:
+        order = [("all", "", None)]
+        groups["all"] = placed
+    lanes = []
+    for key, label, lane_id in order:
+        lane_cards = groups.get(key, [])
+        if key == "none" and not lane_cards and len(order) > 1:
+            continue
+        lanes.append(LaneView(key, label, _columns(roadmap, lane_cards), lane_id))
+    return lanes
+
+
+def columns_for(roadmap: Roadmap) -> list[tuple[str, str]]:
+    if roadmap.layout == Layout.NOW_NEXT_LATER:
+        return list(Horizon.choices)
+    if roadmap.layout == Layout.STATUS:
+        return [(s.value, s.label) for s in BOARD_STATUSES]
+    return [("timeline", "")]
+
+
+def _columns(roadmap, cards) -> list[Column]:
+    columns = {key: Column(key, label, []) for key, label in columns_for(roadmap)}
+    for card in cards:
+        if roadmap.layout == Layout.NOW_NEXT_LATER:
+            key = card.entry.horizon
+        elif roadmap.layout == Layout.STATUS:
+            key = card.entry.item.status if card.entry.item_id else None
+            if key not in columns:
+                continue  # ideas, declined and archived items are not on the board
+        else:
+            key = "timeline"
+        columns[key].cards.append(card)
+    return list(columns.values())
+
+
+def investment_mix(roadmap: Roadmap, cards, objectives) -> tuple[list[MixRow], list[Card]]:
+    """Share of the roadmap's effort per objective (an item's effort, in
+    person-weeks, 1 when unestimated, split evenly over its objectives),
+    against the roadmap's target split; plus the cards linked to no objective."""
+    effort: dict = defaultdict(float)
+    unlinked = []
+    total = 0.0
+    for card in cards:
+        item = card.entry.item if card.entry.item_id else None
+        if item is not None and item.status in (Status.DECLINED, Status.ARCHIVED):
+            continue
+        weight = (item.effort if item and item.effort else None) or 1.0
+        total += weight
+        if not card.objectives:
+            unlinked.append(card)
+            effort[None] += weight
+            continue
+        for obj in card.objectives:
+            effort[obj.pk] += weight / len(card.objectives)
+    target = {int(k): float(v) for k, v in (roadmap.investment_target or {}).items()}
+    rows = []
+    for obj in objectives:
+        share = 100 * effort.get(obj.pk, 0) / total if total else 0
+        rows.append(
+            MixRow(obj, round(effort.get(obj.pk, 0), 1), round(share, 1), target.get(obj.pk))
+        )
+    if effort.get(None):
+        rows.append(
+            MixRow(None, round(effort[None], 1), round(100 * effort[None] / total, 1), None)
+        )
+    return rows, unlinked
+
+
+def changes_since(roadmap: Roadmap, since, *, link: ShareLink | None = None, limit=100):
+    """The change log since ``since`` that a link's audience may see: a
+    change of an entry still on the roadmap follows the entry's current
+    visibility; a removed entry's follows the copies taken at removal."""
+    changes = list(
+        Change.objects.filter(roadmap=roadmap, at__gte=since)
+        .select_related("entry")
+        .prefetch_related("entry__item__tags")
+        .order_by("-at", "-id")[:limit]
+    )
+    if link is None:
+        return changes
+    shown = []
+    for change in changes:
+        if change.entry_id and change.entry is not None:
+            entry = change.entry
+            tags = [t.name for t in entry.item.tags.all()] if entry.item_id else []
+        else:
+            entry = Entry(commitment=change.commitment or Commitment.LIKELY)
+            tags = change.tags or []
+        if entry_visible(entry, tags, link):
+            shown.append(change)
+    return shown
+
+
+def _span(start, end, exact: bool) -> str:
+    def one(value):
+        if value is None:
+            return "open"
+        return value.strftime("%-d %b %Y") if exact else quarter_label(value)
+
+    first, last = one(start), one(end)
+    return first if first == last else f"{first} – {last}"
+
+
+def change_detail(change: Change, *, exact: bool = True) -> str:
+    """What moved, with dates as dates or only quarters (a share link's choice)."""
+    if change.detail:
+        return change.detail
+    if change.to_start or change.to_end:
+        to = _span(change.to_start, change.to_end, exact)
+        if change.from_start or change.from_end:
+            was = _span(change.from_start, change.from_end, exact)
+            return f"{was} → {to}" if was != to else f"within {to}"
+        return to
+    return ""
+
+
+def milestone_marks(roadmap: Roadmap, board: Board, *, exact: bool = True) -> list[dict]:
+    """Milestones inside the timeline's range, with their grid column."""
+    if not board.periods:
+        return []
+    first = board.periods[0].start
+    step = 3 if roadmap.granularity == Granularity.QUARTER else 1
+    marks = []
+    for m in board.milestones:
+        col = ((m.date.year - first.year) * 12 + m.date.month - first.month) // step + 1
+        if 1 <= col <= len(board.periods):
+            when = m.date.strftime("%-d %b") if exact else quarter_label(m.date)
+            marks.append({"name": m.name, "kind": m.kind, "when": when, "col": col})
+    return marks
