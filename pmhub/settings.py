@@ -301,6 +301,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "backlog.tasks.sweep_score_recomputes",
         "schedule": env_int("SCORE_SWEEP_SECONDS", 60),
     },
+    "sweep-demand": {
+        "task": "feedback.tasks.sweep_demand",
+        "schedule": env_int("DEMAND_SWEEP_SECONDS", 60),
+    },
+    "decay-demand": {
+        "task": "feedback.tasks.decay_demand",
+        "schedule": env_int("DEMAND_DECAY_SECONDS", 24 * 3600),
+    },
 }
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must be below CELERY_VISIBILITY_TIMEOUT")
