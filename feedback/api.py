@@ -126,6 +126,8 @@ class FeedbackSerializer(VersionedSerializer):
         ]
         create_only = ["product", "external_id"]
         extra_kwargs = {"received_at": {"required": False}}
+        # external_id is idempotent (a known one returns the existing row), not unique.
+        validators = []
 
 
 class BatchResultSerializer(serializers.Serializer):
@@ -157,6 +159,7 @@ class InsightSerializer(VersionedSerializer):
         ]
         read_only_fields = ["snippet"]
         create_only = ["feedback", "item"]
+        validators = []  # linking twice updates the insight (services.link_feedback)
 
 
 # --- filters --------------------------------------------------------------------------------

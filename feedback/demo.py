@@ -310,6 +310,14 @@ def _seed_pay(product, users) -> None:
             services.publish_idea(
                 pm, item=items[title], public_title=public_title, public_description=description
             )
+    declined = Item.objects.filter(product=product, status="declined").order_by("number").first()
+    if declined is not None:
+        services.publish_idea(
+            pm,
+            item=declined,
+            public_title=declined.title,
+            public_description="Suggested by several shops on the portal.",
+        )
     ideas = list(PublicIdea.objects.filter(product=product))
     voter = 0
     for idea in ideas:

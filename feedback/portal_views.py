@@ -51,8 +51,9 @@ def _portal_context(request, product, settings_row) -> dict:
     )
     for item_id, snippet in rows:
         bucket = quotes.setdefault(item_id, [])
-        if len(bucket) < 2:
-            bucket.append(services.mask_emails(snippet)[:280])
+        quote = services.mask_emails(snippet)[:280]
+        if len(bucket) < 2 and quote not in bucket:
+            bucket.append(quote)
     for idea in ideas:
         idea.quotes = quotes.get(idea.item_id, [])
         idea.safe_title = services.mask_emails(idea.public_title)
