@@ -8,9 +8,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from backlog.models import Item
+from pmhub.accounts.models import Workspace
 from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
 from pmhub.api.views import UpdatedSinceFilterSet, VersionedViewSet
-from pmhub.accounts.models import Workspace
 from products.models import Product
 
 from . import services
@@ -272,12 +272,14 @@ class FeedbackViewSet(VersionedViewSet):
             component_name="FeedbackCreateOneOrMany",
             serializers=[FeedbackSerializer, FeedbackSerializer(many=True)],
             resource_type_field_name=None,
+            many=False,
         ),
         responses={
             201: PolymorphicProxySerializer(
                 component_name="FeedbackCreatedOneOrMany",
                 serializers=[FeedbackSerializer, BatchResultSerializer],
                 resource_type_field_name=None,
+                many=False,
             ),
             200: OpenApiResponse(
                 BatchResultSerializer,

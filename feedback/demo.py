@@ -59,8 +59,43 @@ COMPANIES = [
     ("Saffron Spices", "saffron.example", "smb", "Starter", 10_000),
     ("Tundra Knitwear", "tundra.example", "smb", "Starter", 15_000),
 ]
-FIRST = "Ana Ben Chloe Dev Emma Farid Grace Hugo Iris Jonas Kira Leo Mia Noah Olga Pia Raj Sara Tom Uma".split()
-LAST = "Adams Berg Costa Dubois Evans Fischer Garcia Hansen Ito Jensen Kowalski Lopez Meyer".split()
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Iris",
+    "Jonas",
+    "Kira",
+    "Leo",
+    "Mia",
+    "Noah",
+    "Olga",
+    "Pia",
+    "Raj",
+    "Sara",
+    "Tom",
+    "Uma",
+]
+LAST = [
+    "Adams",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Lopez",
+    "Meyer",
+]
 
 # Item title → what customers say about it (the demo links these as insights).
 THEMES = {

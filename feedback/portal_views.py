@@ -166,11 +166,12 @@ def vote_confirm(request, token):
             request, "feedback/portal_message.html", {"message": " ".join(exc.messages)}, status=400
         )
     product = vote_row.idea.product
+    title = services.mask_emails(vote_row.idea.public_title)
     return render(
         request,
         "feedback/portal_message.html",
         {
-            "message": f"Thanks! Your vote for “{services.mask_emails(vote_row.idea.public_title)}” counts.",
+            "message": f"Thanks! Your vote for “{title}” counts.",
             "back_url": reverse("portal", args=[product.workspace.slug, product.key]),
         },
     )

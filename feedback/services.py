@@ -48,8 +48,24 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 20_000
 MAX_BATCH = 1000
 FREE_MAIL = frozenset(
-    "gmail.com googlemail.com yahoo.com hotmail.com outlook.com live.com icloud.com me.com "
-    "aol.com gmx.de gmx.net web.de proton.me protonmail.com yandex.ru mail.com".split()
+    [
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "proton.me",
+        "protonmail.com",
+        "yandex.ru",
+        "mail.com",
+    ]
 )
 EMAIL_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 PORTAL_SUBMIT_LIMIT = (5, 600)  # submissions per IP and product, per seconds
@@ -737,10 +753,14 @@ def item_demand_summary(item) -> dict:
     """What the item page shows: the latest insights with their customers,
     the distinct customers and the total revenue asking. Three queries,
     whatever the number of insights."""
-    rows = list(Insight.objects.filter(item=item).values_list(
-        "feedback_id", "feedback__person_id", "feedback__company_id",
-        "feedback__company__annual_revenue",
-    ))
+    rows = list(
+        Insight.objects.filter(item=item).values_list(
+            "feedback_id",
+            "feedback__person_id",
+            "feedback__company_id",
+            "feedback__company__annual_revenue",
+        )
+    )
     customers, revenue_by_company = set(), {}
     for feedback_id, person_id, company_id, revenue in rows:
         customers.add(
@@ -749,9 +769,9 @@ def item_demand_summary(item) -> dict:
         if company_id:
             revenue_by_company[company_id] = revenue or 0
     insights = list(
-        Insight.objects.filter(item=item).for_item_panel().order_by("-feedback__received_at", "-id")[
-            :PANEL_ROWS
-        ]
+        Insight.objects.filter(item=item)
+        .for_item_panel()
+        .order_by("-feedback__received_at", "-id")[:PANEL_ROWS]
     )
     return {
         "insights": insights,

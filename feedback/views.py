@@ -24,8 +24,8 @@ from .forms import CompanyForm, PortalSettingsForm, PublishForm, QuickAddForm
 from .models import (
     Company,
     Feedback,
-    ImportJob,
     Importance,
+    ImportJob,
     Insight,
     PublicIdea,
     Segment,
@@ -99,7 +99,7 @@ def _querystring(filters, **extra) -> str:
     return urlencode(params)
 
 
-def _inbox_context(request, product, *, selected_id=None, after_id=None) -> dict:
+def _inbox_context(request, product, *, selected_id=None, after=None) -> dict:
     """Everything the inbox shows, in a constant number of queries."""
     filters = _inbox_filters(request)
     qs = _inbox_qs(product, filters)
@@ -123,10 +123,14 @@ def _inbox_context(request, product, *, selected_id=None, after_id=None) -> dict
         .order_by()
     )
     selected = None
-    if selected_id is None and after_id is not None:
-        # After an action: the row that followed the one just handled.
-        ids = [r.pk for r in rows]
-        selected_id = next((r for r in ids if r != after_id), None)
+    if selected_id is None and after is not None:
+        # After an action: the row that followed the one just handled (older),
+        # or the one before it at the end of the list.
+        position = (after.received_at, after.pk)
+        later = [r for r in rows if (r.received_at, r.pk) < position]
+        earlier = [r for r in rows if (r.received_at, r.pk) > position]
+        nxt = later[0] if later else (earlier[-1] if earlier else None)
+        selected_id = nxt.pk if nxt is not None else None
     if selected_id is not None:
         selected = next((r for r in rows if r.pk == selected_id), None)
         if selected is None:
@@ -197,7 +201,7 @@ def _feedback(request, product, pk) -> Feedback:
     )
 
 
-def _after_action(request, product, handled_id, *, keep=False):
+def _after_action(request, product, handled, *, keep=False):
     """Re-render the inbox with the next feedback selected (htmx), or redirect."""
     url = reverse("feedback-inbox", args=[request.workspace.slug, product.key])
     qs = request.POST.get("qs", "")
@@ -207,9 +211,9 @@ def _after_action(request, product, handled_id, *, keep=False):
 
         request.GET.update(QueryDict(qs))
         if keep:
-            ctx = _inbox_context(request, product, selected_id=handled_id)
+            ctx = _inbox_context(request, product, selected_id=handled.pk)
         else:
-            ctx = _inbox_context(request, product, after_id=handled_id)
+            ctx = _inbox_context(request, product, after=handled)
         response = render(request, f"{INBOX}#inbox", ctx)
         return response
     return redirect(f"{url}?{qs}" if qs else url)
@@ -271,8 +275,8 @@ def link(request, key, pk):
             )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return _after_action(request, product, feedback.pk, keep=True)
-    return _after_action(request, product, feedback.pk, keep=request.POST.get("stay") == "1")
+        return _after_action(request, product, feedback, keep=True)
+    return _after_action(request, product, feedback, keep=request.POST.get("stay") == "1")
 
 
 @require_POST
@@ -287,7 +291,7 @@ def set_state(request, key, pk):
         return HttpResponse(" ".join(exc.messages), status=400)
     label = dict(State.choices)[state].lower()
     messages.success(request, f"Feedback marked {label}.")
-    return _after_action(request, product, feedback.pk)
+    return _after_action(request, product, feedback)
 
 
 @require_POST
@@ -305,7 +309,7 @@ def unlink(request, key, pk):
         return redirect(
             "item", slug=request.workspace.slug, key=product.key, number=insight.item.number
         )
-    return _after_action(request, product, insight.feedback_id, keep=True)
+    return _after_action(request, product, insight.feedback, keep=True)
 
 
 @workspace_view()

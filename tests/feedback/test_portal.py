@@ -1,7 +1,6 @@
 import re
 
 import pytest
-from django.core import mail
 
 from backlog import services as backlog_services
 from feedback import services

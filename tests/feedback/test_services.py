@@ -5,12 +5,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from backlog.models import Item, ScoreChange
 from backlog import services as backlog_services
+from backlog.models import Item, ScoreChange
 from feedback import services
 from feedback.models import Company, DemandQueue, Feedback, Insight, Person, State
 from pmhub.errors import VersionConflict
-
 
 # --- matching customers -------------------------------------------------------------------
 
