@@ -707,6 +707,15 @@ def compute_item_demand(item_id: int, product, *, now=None) -> tuple[float, int]
     return value, len({s.customer for s in signals})
 
 
+def _changed_enough(old: float | None, new: float) -> bool:
+    """Whether a recomputed demand is worth storing: any change to or from
+    nothing or zero, else more than 0.1 % (a day of decay at a 90-day
+    half-life is 0.8 %)."""
+    if old is None or old == 0 or new == 0:
+        return old != new
+    return abs(new - old) > 0.001 * abs(old)
+
+
 def recompute_demand(item_ids) -> int:
     """Recompute and store the demand of queued items (idempotent). Each
     item's queue row is removed only if nobody re-marked it meanwhile.
@@ -717,6 +726,11 @@ def recompute_demand(item_ids) -> int:
         marked = DemandQueue.objects.filter(item_id=item.pk).values_list("marked_at", flat=True)
         marked_at = marked.first()
         value, customers = compute_item_demand(item.pk, item.product)
+        if not _changed_enough(item.demand, value):
+            # Seconds of decay between two recomputes: not worth a new score or history row.
+            DemandQueue.objects.filter(item_id=item.pk, marked_at=marked_at).delete()
+            done += 1
+            continue
         with transaction.atomic():
             backlog_services.set_item_demand(
                 item_id=item.pk,
