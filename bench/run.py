@@ -969,6 +969,12 @@ def measure_recompute(report: Report, data: dict, reps: int) -> None:
 # --- main ------------------------------------------------------------------------------------
 
 
+def measure_feedback(report: Report, data: dict, args) -> None:
+    from .feedback import measure
+
+    measure(report, data, args)
+
+
 def measure_backlog(report: Report, data: dict, args) -> None:
     print(f"==> list API ({args.reps} repetitions per request, p50)")
     measure_lists(report, data, args.reps, args.items)
@@ -982,7 +988,7 @@ def measure_backlog(report: Report, data: dict, args) -> None:
 
 # Each suite: (name, measure(report, data, args)). Other apps' benchmarks live in
 # their own modules (bench/roadmaps.py, bench/metrics.py) and are listed here.
-SUITES = [("backlog", measure_backlog)]
+SUITES = [("backlog", measure_backlog), ("feedback", measure_feedback)]
 
 
 def main(argv=None) -> int:

@@ -87,3 +87,22 @@ def test_likely_duplicates():
     )
 
     assert found == [same]
+
+
+def test_postgres_search_expression_matches_the_gin_index(product, distractors):
+    """The search's ``@@`` condition is the indexed expression, so PostgreSQL
+    finds candidates through feedback_item_search (migration 0002)."""
+    require(is_postgres(), "the index test needs PostgreSQL (DATABASE_URL)")
+    from django.db import connection
+
+    vector = similarity.ITEM_VECTOR_SQL.format(title="title", description="description")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            f"EXPLAIN SELECT id FROM backlog_item WHERE {vector} @@ "
+            "to_tsquery('english'::regconfig, %s)",
+            ["sepa | debit"],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "feedback_item_search" in plan
