@@ -655,16 +655,18 @@ def _enqueue_demand(ids: list[int]) -> None:
         log.warning("Could not enqueue demand recompute for %s", ids, exc_info=True)
 
 
-def portal_settings(product) -> PortalSettings:
-    """The product's portal and demand settings (created, portal off, on first use)."""
+def portal_settings(product, *, create: bool = False) -> PortalSettings:
+    """The product's portal and demand settings. Reads write nothing: without
+    a row, an unsaved default (portal off, default weights) comes back;
+    ``create=True`` (for a write) stores it first."""
     row = PortalSettings.objects.filter(product=product).first()
-    if row is None:
-        try:
-            with transaction.atomic():
-                row = PortalSettings.objects.create(product=product)
-        except IntegrityError:
-            row = PortalSettings.objects.get(product=product)
-    return row
+    if row is not None or not create:
+        return row or PortalSettings(product=product)
+    try:
+        with transaction.atomic():
+            return PortalSettings.objects.create(product=product)
+    except IntegrityError:
+        return PortalSettings.objects.get(product=product)
 
 
 def demand_signals(item_id: int, *, now=None) -> list[demand_formula.Signal]:
@@ -807,7 +809,7 @@ def update_portal_settings(actor, *, product, expected_version: int | None, fiel
     unknown = set(fields) - {"enabled", "title", "intro", "half_life_days", "segment_weights"}
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown setting."))
-    row = portal_settings(product)
+    row = portal_settings(product, create=True)
     if "segment_weights" in fields:
         weights = fields["segment_weights"] or {}
         if not isinstance(weights, dict) or set(weights) - set(Segment.values):

@@ -21,8 +21,12 @@ def _submit(client, **data):
     return client.post(PORTAL, {**body, **data}, REMOTE_ADDR="203.0.113.7")
 
 
-def test_portal_is_off_by_default(client, product):
+def test_portal_is_off_by_default_and_reading_it_writes_nothing(client, as_user, pm, product):
+    from feedback.models import PortalSettings
+
     assert client.get(PORTAL).status_code == 404
+    assert as_user(pm).get("/w/acme/p/PAY/portal/").status_code == 200
+    assert not PortalSettings.objects.exists()
 
 
 def test_portal_shows_public_ideas_grouped_by_status(client, idea, pm, items):
