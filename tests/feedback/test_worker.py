@@ -1,0 +1,86 @@
+"""Demand recomputed by a real Celery worker: linking feedback marks the item
+in the same transaction, the task enqueued after commit runs in a worker
+subprocess (Redis broker, the test database) and stores the demand."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import pytest
+from django.db import connection
+
+from backlog.models import Item, ScoreChange
+from feedback import services
+from feedback.models import DemandQueue
+from pmhub.celery import app
+from tests.conftest import require
+from tests.integration.test_worker import BASE_DIR, _test_database_url
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_real_worker_recomputes_demand_after_commit(pm, workspace, product, items):
+    redis_url = os.environ.get("REDIS_URL", "")
+    require(bool(redis_url), "REDIS_URL not set")
+    require(connection.vendor == "postgresql", "the worker test needs PostgreSQL (DATABASE_URL)")
+    queue = f"pmhub-test-{uuid.uuid4().hex[:12]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "REDIS_URL": redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PMHUB_TESTING": "1",
+    }
+    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        env.pop(name, None)
+    command = [
+        sys.executable,
+        *("-m", "celery", "-A", "pmhub", "worker", "--pool=solo", "--concurrency=1"),
+        *("--loglevel=INFO", "--without-mingle", "--without-gossip", "--without-heartbeat"),
+        f"--queues={queue}",
+        f"--hostname={queue}@%h",
+    ]
+    company = services.create_company(
+        pm, workspace=workspace, name="Globex", segment="enterprise", annual_revenue=999_000
+    )
+    feedback = services.create_feedback(pm, product=product, text="SEPA!", company=company)
+    eager, routes = app.conf.task_always_eager, app.conf.task_routes
+    with tempfile.TemporaryFile(mode="w+") as log:
+        worker = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        ok = False
+        try:
+            app.conf.task_always_eager = False
+            app.conf.task_routes = {"feedback.tasks.*": {"queue": queue}}
+            services.link_feedback(pm, feedback=feedback, item=items["sepa"], importance="critical")
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if Item.objects.get(pk=items["sepa"].pk).demand is not None:
+                    break
+                time.sleep(0.2)
+            item = Item.objects.get(pk=items["sepa"].pk)
+            assert item.demand == pytest.approx(1000 * 2 * 3, rel=1e-3)
+            assert not DemandQueue.objects.exists()
+            assert "Customer demand 6000" in item.history_records.first().history_change_reason
+            assert not ScoreChange.objects.filter(item=item, cause="input").exists()
+            ok = True
+        finally:
+            app.conf.task_always_eager, app.conf.task_routes = eager, routes
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(timeout=10)
+            if not ok:
+                log.seek(0)
+                print(log.read())
