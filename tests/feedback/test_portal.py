@@ -234,3 +234,25 @@ def test_private_items_send_no_email(pm, items, mailoutbox, committed, product):
             pm, item=items["dark"], expected_version=None, fields={"status": "shipped"}
         )
     assert mailoutbox == []
+
+
+def test_portal_query_count_does_not_grow_with_ideas(
+    client, pm, product, items, portal, django_assert_max_num_queries
+):
+    from tests.backlog.factories import make_item
+
+    def publish(n):
+        for k in range(n):
+            item = make_item(product, pm, title=f"Idea {k}")
+            idea = services.publish_idea(pm, item=item, public_title=f"Public idea {k}")
+            services.cast_vote(idea=idea, email=f"v{k}@example.net", ip=f"ip{k}")
+            f = services.create_feedback(pm, product=product, text=f"want {k}", source="portal")
+            services.link_feedback(pm, feedback=f, item=item)
+
+    publish(3)
+    client.get(PORTAL)
+    with django_assert_max_num_queries(8) as few:
+        client.get(PORTAL)
+    publish(10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "Public idea 9" in client.get(PORTAL).content.decode()
