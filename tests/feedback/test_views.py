@@ -288,3 +288,18 @@ def test_company_edit_conflict_keeps_the_newer_version(as_user, pm, workspace, p
     assert response.status_code == 409
     company.refresh_from_db()
     assert company.plan == "Scale"
+
+
+def test_item_search_for_the_link_picker(as_user, pm, feedback, items):
+    response = as_user(pm).get(f"{INBOX}{feedback.pk}/items/", {"q": "xero"}, **HX)
+
+    html = response.content.decode()
+    assert 'id="item-results"' in html
+    assert "Export payouts to Xero" in html
+    assert "Dark mode" not in html
+    assert "<html" not in html
+
+
+def test_item_search_by_key(as_user, pm, feedback, items):
+    html = as_user(pm).get(f"{INBOX}{feedback.pk}/items/", {"q": "pay-2"}, **HX).content.decode()
+    assert "Apple Pay on the hosted checkout" in html
