@@ -303,3 +303,32 @@ def test_item_search_for_the_link_picker(as_user, pm, feedback, items):
 def test_item_search_by_key(as_user, pm, feedback, items):
     html = as_user(pm).get(f"{INBOX}{feedback.pk}/items/", {"q": "pay-2"}, **HX).content.decode()
     assert "Apple Pay on the hosted checkout" in html
+
+
+def test_company_and_portal_settings_pages_keep_their_query_counts(
+    as_user, pm, workspace, product, items, django_assert_max_num_queries
+):
+    company = services.create_company(
+        pm, workspace=workspace, name="Globex", domain="globex.example"
+    )
+    client = as_user(pm)
+
+    def grow(n, start):
+        for k in range(start, start + n):
+            services.create_feedback(
+                pm, product=product, text=f"t{k}", email=f"p{k}@globex.example"
+            )
+            services.publish_idea(pm, item=list(items.values())[k % 6], public_title=f"I{k}")
+
+    urls = [f"/w/acme/p/PAY/customers/{company.pk}/", "/w/acme/p/PAY/portal/"]
+    grow(3, 0)
+    counts = {}
+    for url in urls:
+        client.get(url)
+        with django_assert_max_num_queries(15) as ctx:
+            assert client.get(url).status_code == 200
+        counts[url] = len(ctx.captured_queries)
+    grow(10, 3)
+    for url in urls:
+        with django_assert_max_num_queries(counts[url]):
+            client.get(url)
