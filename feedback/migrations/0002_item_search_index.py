@@ -6,17 +6,20 @@ here, not in backlog/, because only this app searches items this way."""
 
 from django.db import migrations
 
-from feedback.similarity import ITEM_VECTOR_SQL
-
 INDEX = "feedback_item_search"
+# Frozen copy of feedback.similarity.ITEM_VECTOR_SQL as of this migration
+# (tests/feedback/test_similarity.py checks that the search still uses it).
+VECTOR = (
+    "setweight(to_tsvector('english'::regconfig, COALESCE(title, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, COALESCE(description, '')), 'B')"
+)
 
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     table = schema_editor.quote_name(apps.get_model("backlog", "Item")._meta.db_table)
-    vector = ITEM_VECTOR_SQL.format(title="title", description="description")
-    schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON {table} USING gin (({vector}))")
+    schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON {table} USING gin (({VECTOR}))")
 
 
 def drop(apps, schema_editor):
