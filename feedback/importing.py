@@ -182,7 +182,11 @@ def check_row(job: ImportJob, number: int, row: dict) -> tuple[dict | None, list
             values[target] = raw
     try:
         services.clean_feedback_fields(
-            {k: v for k, v in values.items() if k in ("text", "source", "received_at", "tags")}
+            {
+                k: v
+                for k, v in values.items()
+                if k in ("text", "source", "received_at", "tags") and v is not None
+            }
         )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
