@@ -719,31 +719,42 @@ def _changed_enough(old: float | None, new: float) -> bool:
 
 
 def recompute_demand(item_ids) -> int:
-    """Recompute and store the demand of queued items (idempotent). Each
-    item's queue row is removed only if nobody re-marked it meanwhile.
-    Returns the number of items processed."""
+    """Recompute and store the demand of queued items (idempotent). Each item
+    is locked while it is recomputed, so two workers never record the same
+    change twice; its queue row is removed only if nobody re-marked it
+    meanwhile. Returns the number of items processed."""
     done = 0
-    items = Item.objects.filter(pk__in=list(item_ids)).select_related("product")
-    for item in items:
-        marked = DemandQueue.objects.filter(item_id=item.pk).values_list("marked_at", flat=True)
-        marked_at = marked.first()
-        value, customers = compute_item_demand(item.pk, item.product)
-        if not _changed_enough(item.demand, value):
-            # Seconds of decay between two recomputes: not worth a new score or history row.
-            DemandQueue.objects.filter(item_id=item.pk, marked_at=marked_at).delete()
-            done += 1
-            continue
+    products = {}
+    for item_id in sorted({int(i) for i in item_ids}):
         with transaction.atomic():
-            backlog_services.set_item_demand(
-                item_id=item.pk,
-                demand=value,
-                detail=f"Customer demand {value:g} from {customers} customer"
-                f"{'s' if customers != 1 else ''}",
+            row = (
+                Item.objects.select_for_update()
+                .filter(pk=item_id)
+                .values_list("product_id", "demand")
+                .first()
             )
+            if row is None:  # deleted meanwhile: its queue row went with it
+                continue
+            product_id, current = row
+            marked_at = (
+                DemandQueue.objects.filter(item_id=item_id)
+                .values_list("marked_at", flat=True)
+                .first()
+            )
+            if product_id not in products:
+                products[product_id] = Product.objects.get(pk=product_id)
+            value, customers = compute_item_demand(item_id, products[product_id])
+            # Seconds of decay between two recomputes are not worth a new score.
+            if _changed_enough(current, value):
+                backlog_services.set_item_demand(
+                    item_id=item_id,
+                    demand=value,
+                    detail=f"Customer demand {value:g} from {customers} customer"
+                    f"{'s' if customers != 1 else ''}",
+                )
             if marked_at is not None:
-                DemandQueue.objects.filter(item_id=item.pk, marked_at=marked_at).delete()
+                DemandQueue.objects.filter(item_id=item_id, marked_at=marked_at).delete()
         done += 1
-    # Items deleted meanwhile have no row any more (cascade); nothing else to clear.
     return done
 
 
