@@ -1,16 +1,23 @@
+import uuid
+
 import pytest
-from django.core.cache import cache
 
 from feedback import services
 from tests.backlog.factories import make_item
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate-limit counters live in the cache; each test starts from zero."""
-    cache.clear()
-    yield
-    cache.clear()
+def _own_cache(settings):
+    """Rate-limit counters live in the cache: each test gets a cache of its
+    own, so it starts from zero. (Clearing a shared Redis cache instead would
+    also flush the Celery broker on the same database, and the counters of
+    tests running in parallel.)"""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"feedback-test-{uuid.uuid4().hex}",
+        }
+    }
 
 
 @pytest.fixture
