@@ -15,6 +15,7 @@ workspace_patterns: list = [
     path(f"{P}feedback/import/<int:pk>/", views.import_job, name="feedback-import-job"),
     path(f"{P}feedback/<int:pk>/link/", views.link, name="feedback-link"),
     path(f"{P}feedback/<int:pk>/state/", views.set_state, name="feedback-state"),
+    path(f"{P}feedback/<int:pk>/edit/", views.edit_feedback, name="feedback-edit"),
     path(f"{P}feedback/<int:pk>/items/", views.item_search, name="feedback-item-search"),
     path(f"{P}insights/<int:pk>/delete/", views.unlink, name="insight-delete"),
     path(f"{P}customers/", views.customers, name="feedback-customers"),

@@ -296,6 +296,38 @@ def set_state(request, key, pk):
 
 @require_POST
 @workspace_view(edit=True)
+def edit_feedback(request, key, pk):
+    """Correct a piece of feedback's text, source or tags (version-checked)."""
+    product = _product(request, key)
+    feedback = _feedback(request, product, pk)
+    fields = {
+        "text": request.POST.get("text", feedback.text),
+        "source": request.POST.get("source", feedback.source),
+        "tags": request.POST.get("tags", ""),
+    }
+    try:
+        version = int(request.POST.get("version", feedback.version))
+        services.update_feedback(
+            request.user, feedback=feedback, expected_version=version, fields=fields
+        )
+    except VersionConflict:
+        messages.error(
+            request,
+            "Someone else changed this feedback meanwhile; nothing was saved. "
+            "Here is their version: apply your change again.",
+        )
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    except ValueError:
+        messages.error(request, "Bad version.")
+    else:
+        messages.success(request, "Feedback saved.")
+    feedback.refresh_from_db()
+    return _after_action(request, product, feedback, keep=True)
+
+
+@require_POST
+@workspace_view(edit=True)
 def unlink(request, key, pk):
     product = _product(request, key)
     insight = get_object_or_404(

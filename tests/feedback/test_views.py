@@ -332,3 +332,25 @@ def test_company_and_portal_settings_pages_keep_their_query_counts(
     for url in urls:
         with django_assert_max_num_queries(counts[url]):
             client.get(url)
+
+
+def test_edit_feedback_and_a_stale_edit_conflicts(as_user, pm, feedback):
+    client = as_user(pm)
+    url = f"{INBOX}{feedback.pk}/edit/"
+
+    response = client.post(
+        url, {"version": 1, "text": "Fixed typo", "source": "support", "tags": "eu, sepa"}, **HX
+    )
+
+    assert response.status_code == 200
+    f = Feedback.objects.get()
+    assert (f.text, f.source, f.tags, f.version) == ("Fixed typo", "support", ["eu", "sepa"], 2)
+    stale = client.post(url, {"version": 1, "text": "Lost", "source": "email", "tags": ""}, **HX)
+    assert "Someone else changed this feedback" in stale.content.decode()
+    assert Feedback.objects.get().text == "Fixed typo"
+
+
+def test_viewer_cannot_edit_feedback(as_user, viewer, feedback):
+    response = as_user(viewer).post(f"{INBOX}{feedback.pk}/edit/", {"version": 1, "text": "x"})
+    assert response.status_code == 403
+    assert Feedback.objects.get().text == feedback.text
