@@ -16,7 +16,11 @@ from .conftest import document_kept, mark_document
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SETTLED = "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+
+def settled(page) -> None:
+    """Wait until htmx has swapped and settled (new forms are wired up)."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
 
 INBOX = "/w/acme/p/PAY/feedback/"
 
@@ -58,7 +62,7 @@ def test_triage_one_feedback_into_an_insight_with_the_keyboard_only(
     expect(detail).to_contain_text("Apple Pay at checkout")
     page.keyboard.press("k")  # back
     expect(detail).to_contain_text("We need SEPA direct debit")
-    page.wait_for_function(SETTLED)
+    settled(page)
     page.keyboard.press("3")  # critical
     page.keyboard.press("l")  # focus the suggestions: SEPA is the first
     focused = page.locator("[data-fb-suggestion]:focus")
@@ -80,7 +84,7 @@ def test_triage_one_feedback_into_an_insight_with_the_keyboard_only(
     assert Feedback.objects.get(pk=inbox["newer"].pk).state == "triaged"
 
     # Archive the next one with "a", and the help opens with "?".
-    page.wait_for_function(SETTLED)
+    settled(page)
     with page.expect_response(lambda r: "/state/" in r.url):
         page.keyboard.press("a")
     expect(page.locator(".fb-flash")).to_contain_text("archived")
