@@ -64,6 +64,9 @@ class ScoringModel(Versioned):
     name = models.CharField(max_length=80)
     kind = models.CharField(max_length=20, choices=ScoringKind.choices)
     criteria = models.JSONField(default=list, blank=True)
+    reach_from_demand = models.BooleanField(
+        default=False, help_text="RICE: an item without Reach uses its customer demand"
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -83,7 +86,9 @@ class ScoringModel(Versioned):
 
     def expression(self):
         """This model's score of an item, as one SQL expression."""
-        return scoring.score_expression(self.kind, self.parsed_criteria())
+        return scoring.score_expression(
+            self.kind, self.parsed_criteria(), reach_from_demand=self.reach_from_demand
+        )
 
 
 class BacklogSettings(models.Model):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db.models import Case, F, FloatField, Func, TextField, Value, When
-from django.db.models.functions import Cast, NullIf
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.db.models.lookups import GreaterThan, LessThan
 
 
@@ -184,9 +184,15 @@ _TERMS = {
 }
 
 
-def explain(kind: str, criteria: list[Criterion], values: dict) -> Explanation:
-    """Score ``values`` (input name or "cf:<id>" → number or None) with a model."""
+def explain(
+    kind: str, criteria: list[Criterion], values: dict, *, reach_from_demand: bool = False
+) -> Explanation:
+    """Score ``values`` (input name or "cf:<id>" → number or None) with a model.
+    ``reach_from_demand`` (RICE): an item without Reach uses its demand."""
     formula = FORMULAS[kind]
+    if kind == "rice" and reach_from_demand and values.get("reach") is None:
+        values = {**values, "reach": values.get("demand")}
+        formula = formula.replace("Reach", "Reach (customer demand)", 1)
     if kind == "weighted":
         return _explain_weighted(criteria, values, formula)
     spec = _TERMS[kind]
@@ -303,13 +309,12 @@ def _num(x: float):
     return Value(float(x), output_field=FloatField())
 
 
-def score_expression(kind: str, criteria: list[Criterion]):
+def score_expression(kind: str, criteria: list[Criterion], *, reach_from_demand: bool = False):
     """The model's formula as one SQL expression; NULL when an input is missing.
     Divisors pass through NULLIF(…, 0): a zero can never divide."""
     if kind == "rice":
-        return (
-            F("reach") * F("impact") * F("confidence") / _num(100.0) / NullIf(F("effort"), _num(0))
-        )
+        reach = Coalesce(F("reach"), F("demand")) if reach_from_demand else F("reach")
+        return reach * F("impact") * F("confidence") / _num(100.0) / NullIf(F("effort"), _num(0))
     if kind == "ice":
         return F("impact") * F("confidence") / _num(10.0) * F("ease")
     if kind == "wsjf":

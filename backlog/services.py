@@ -103,7 +103,7 @@ def _check_model(product, kind, criteria) -> list:
 
 @transaction.atomic
 def create_scoring_model(
-    actor, *, product: Product, name: str, kind: str, criteria=None
+    actor, *, product: Product, name: str, kind: str, criteria=None, reach_from_demand=False
 ) -> ScoringModel:
     require_editor(actor, product.workspace)
     name = (name or "").strip()
@@ -112,7 +112,13 @@ def create_scoring_model(
     if ScoringModel.objects.filter(product=product, name=name).exists():
         raise ValidationError({"name": f"There is already a model called {name}."})
     criteria = _check_model(product, kind, criteria or [])
-    return ScoringModel.objects.create(product=product, name=name, kind=kind, criteria=criteria)
+    return ScoringModel.objects.create(
+        product=product,
+        name=name,
+        kind=kind,
+        criteria=criteria,
+        reach_from_demand=bool(reach_from_demand),
+    )
 
 
 @transaction.atomic
@@ -120,7 +126,7 @@ def update_scoring_model(actor, *, model: ScoringModel, expected_version: int | 
     """Change a model's name, framework or weights. If it is the active model,
     the whole backlog is rescored in the background."""
     require_editor(actor, model.product.workspace)
-    unknown = set(fields) - {"name", "kind", "criteria"}
+    unknown = set(fields) - {"name", "kind", "criteria", "reach_from_demand"}
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
     kind = fields.get("kind", model.kind)
@@ -130,7 +136,9 @@ def update_scoring_model(actor, *, model: ScoringModel, expected_version: int | 
         )
     saved = save_versioned(model, expected_version=expected_version, fields=fields)
     settings_row = backlog_of(model.product)
-    if settings_row.active_model_id == model.pk and ({"kind", "criteria"} & set(fields)):
+    if settings_row.active_model_id == model.pk and (
+        {"kind", "criteria", "reach_from_demand"} & set(fields)
+    ):
         _request_recompute(
             settings_row,
             cause=f"Weights of {model.name} changed by {actor}",
@@ -283,7 +291,7 @@ def _expression_sql(expr, product_id: int, start: int, end: int):
 
 
 def _rescore_range(product_id, model, start, end, *, cause, detail, actor_id=None) -> int:
-    expr = scoring.score_expression(model.kind, model_criteria(model))
+    expr = model.expression()
     select_sql, params = _expression_sql(expr, product_id, start, end)
     item_table = connection.ops.quote_name(Item._meta.db_table)
     change_table = connection.ops.quote_name(ScoreChange._meta.db_table)
@@ -519,7 +527,7 @@ def _rescore_item(item: Item, *, actor, cause: str, detail: str) -> float | None
     old = Item.objects.filter(pk=item.pk).values_list("score", flat=True).first()
     new = None
     if model is not None:
-        expr = scoring.score_expression(model.kind, model_criteria(model))
+        expr = model.expression()
         new = Item.objects.filter(pk=item.pk).annotate(s=expr).values_list("s", flat=True).first()
     if new != old:
         Item.objects.filter(pk=item.pk).update(score=new)

@@ -94,7 +94,12 @@ class ScoreExplainer:
     def explain(self, item) -> scoring.Explanation | None:
         if self.model is None:
             return None
-        return scoring.explain(self.model.kind, self.criteria, self.values(item))
+        return scoring.explain(
+            self.model.kind,
+            self.criteria,
+            self.values(item),
+            reach_from_demand=self.model.reach_from_demand,
+        )
 
 
 # --- the table's rows ----------------------------------------------------------------------
@@ -1012,6 +1017,8 @@ def scoring_update(request, key, pk):
     fields = {"name": request.POST.get("name", model.name)}
     if model.kind == ScoringKind.WEIGHTED:
         fields["criteria"] = _criteria_from_post(request)
+    if model.kind == ScoringKind.RICE and "reach_from_demand_form" in request.POST:
+        fields["reach_from_demand"] = request.POST.get("reach_from_demand") == "on"
     try:
         version = int(request.POST.get("version", model.version))
         services.update_scoring_model(

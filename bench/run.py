@@ -972,6 +972,12 @@ def measure_recompute(report: Report, data: dict, reps: int) -> None:
 # --- main ------------------------------------------------------------------------------------
 
 
+def measure_feedback(report: Report, data: dict, args) -> None:
+    from .feedback import measure
+
+    measure(report, data, args)
+
+
 def measure_backlog(report: Report, data: dict, args) -> None:
     print(f"==> list API ({args.reps} repetitions per request, p50)")
     measure_lists(report, data, args.reps, args.items)
@@ -988,6 +994,7 @@ def measure_backlog(report: Report, data: dict, args) -> None:
 SUITES = [
     ("backlog", measure_backlog),
     ("roadmaps", measure_roadmaps),
+    ("feedback", measure_feedback),
     ("metrics", measure_metrics),
 ]
 

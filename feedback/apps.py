@@ -3,3 +3,17 @@ from django.apps import AppConfig
 
 class FeedbackConfig(AppConfig):
     name = "feedback"
+
+    def ready(self):
+        from backlog.panels import register_item_panel
+        from backlog.signals import item_status_changed
+        from pmhub.navigation import register_product_tab
+
+        from . import services, views
+
+        register_product_tab("feedback", "Feedback", "feedback-inbox", order=30)
+        register_product_tab("customers", "Customers", "feedback-customers", order=35)
+        register_item_panel("feedback/_item_insights.html", views.item_panel_context, order=10)
+        item_status_changed.connect(
+            services.on_item_status_changed, dispatch_uid="feedback-status-emails"
+        )

@@ -271,8 +271,13 @@ SPECTACULAR_SETTINGS = {
 
 # --- cache ------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "pmhub.cache.RedisCache", "LOCATION": REDIS_URL}}
+# The cache may live in its own Redis database (CACHE_URL): cache.clear()
+# flushes the whole database, which would also drop queued Celery messages.
+# Tests use a per-process memory cache unless CACHE_URL is set, so that a
+# test clearing the cache can never empty the broker of a real worker.
+CACHE_URL = env_str("CACHE_URL", "" if TESTING else REDIS_URL)
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "pmhub.cache.RedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -307,6 +312,14 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-metric-rollups": {
         "task": "products.tasks.sweep_metric_rollups",
         "schedule": env_int("ROLLUP_SWEEP_SECONDS", 60),
+    },
+    "sweep-demand": {
+        "task": "feedback.tasks.sweep_demand",
+        "schedule": env_int("DEMAND_SWEEP_SECONDS", 60),
+    },
+    "decay-demand": {
+        "task": "feedback.tasks.decay_demand",
+        "schedule": env_int("DEMAND_DECAY_SECONDS", 24 * 3600),
     },
 }
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:

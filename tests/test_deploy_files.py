@@ -17,6 +17,9 @@ def test_compose_file_defines_the_production_stack():
     env = services["web"]["environment"]
     assert env["DATABASE_URL"].startswith("postgres://")
     assert env["REDIS_URL"].startswith("redis://")
+    # The cache has a database of its own: clearing it never drops queued tasks.
+    assert env["CACHE_URL"].startswith("redis://")
+    assert env["CACHE_URL"] != env["REDIS_URL"]
 
 
 def test_dockerfile_installs_from_the_lock_file():

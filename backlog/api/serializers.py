@@ -82,10 +82,13 @@ class ActiveModel:
     it: name, framework, parsed criteria, whether a rescore is pending, and
     where in a row (``ROW_COLUMNS``) the inputs it reads are."""
 
-    __slots__ = ("criteria", "custom_sources", "inputs", "kind", "name", "pending")
+    __slots__ = ("criteria", "custom_sources", "inputs", "kind", "name", "pending", "reach_demand")
 
-    def __init__(self, name: str, kind: str, criteria: list, pending: bool):
+    def __init__(
+        self, name: str, kind: str, criteria: list, pending: bool, reach_demand: bool = False
+    ):
         self.name, self.kind, self.criteria, self.pending = name, kind, criteria, pending
+        self.reach_demand = bool(reach_demand) and kind == ScoringKind.RICE
         self.custom_sources = [
             (c.source, str(c.custom_field_id)) for c in criteria if c.custom_field_id is not None
         ]
@@ -94,6 +97,8 @@ class ActiveModel:
             if kind == ScoringKind.WEIGHTED
             else scoring.FRAMEWORK_INPUTS[kind]
         )
+        if self.reach_demand:
+            needed = (*needed, "demand")
         self.inputs = [(name, ROW_COLUMNS.index(name)) for name in dict.fromkeys(needed)]
 
     def explain(self, row: tuple, custom: dict) -> dict:
@@ -101,7 +106,7 @@ class ActiveModel:
         values = {name: row[n] for name, n in self.inputs}
         for source, key in self.custom_sources:
             values[source] = custom.get(key)
-        e = scoring.explain(self.kind, self.criteria, values)
+        e = scoring.explain(self.kind, self.criteria, values, reach_from_demand=self.reach_demand)
         return {
             "model": self.name,
             "kind": self.kind,
@@ -165,7 +170,11 @@ class PageData:
                 model = row.active_model
                 if model is not None:
                     self.models[row.product_id] = ActiveModel(
-                        model.name, model.kind, model_criteria(model), row.recompute_pending
+                        model.name,
+                        model.kind,
+                        model_criteria(model),
+                        row.recompute_pending,
+                        model.reach_from_demand,
                     )
 
 
@@ -235,6 +244,7 @@ LIST_COLUMNS = (
     "active_model_name",
     "active_model_kind",
     "active_model_criteria",
+    "active_model_reach_from_demand",
     "score_generation",
     "scored_generation",
 )
@@ -247,6 +257,7 @@ LIST_ANNOTATIONS = {
     "active_model_kind": lambda: F(f"{_MODEL}__kind"),
     # As text: parsed once per model, not once per row.
     "active_model_criteria": lambda: Cast(f"{_MODEL}__criteria", TextField()),
+    "active_model_reach_from_demand": lambda: F(f"{_MODEL}__reach_from_demand"),
     "score_generation": lambda: F("product__backlog__score_generation"),
     "scored_generation": lambda: F("product__backlog__scored_generation"),
 }
@@ -377,9 +388,11 @@ class ItemSerializer(VersionedSerializer):
             else:
                 active = models.get(model)
                 if active is None:
-                    _, name, kind, criteria, generation, scored = model
+                    _, name, kind, criteria, reach_demand, generation, scored = model
                     parsed = model_criteria(ScoringModel(kind=kind, criteria=json.loads(criteria)))
-                    active = models[model] = ActiveModel(name, kind, parsed, scored < generation)
+                    active = models[model] = ActiveModel(
+                        name, kind, parsed, scored < generation, reach_demand
+                    )
             out.append(write(r, r[n], r[n + 1], active, prefix, iso))
         return out
 
@@ -513,6 +526,7 @@ class ScoringModelSerializer(VersionedSerializer):
             "name",
             "kind",
             "criteria",
+            "reach_from_demand",
             "is_active",
             "version",
             "created_at",

@@ -859,6 +859,7 @@ def test_scoring_models_list_by_product_with_the_active_one_marked(
         "name",
         "kind",
         "criteria",
+        "reach_from_demand",
         "is_active",
         "version",
         "created_at",

@@ -1,0 +1,194 @@
+"""The public ideas portal: no account needed. Only what the PM published is
+shown; feedback text is escaped by the templates and email addresses are
+masked; submissions and anonymous votes are rate-limited (429)."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from backlog.models import Status
+from products.models import Product
+
+from . import services
+from .forms import PortalSubmitForm, VoteForm
+from .models import Insight, PublicIdea, Source
+
+GROUPS = [
+    ("Planned", (Status.PLANNED,)),
+    ("In progress", (Status.IN_PROGRESS,)),
+    ("Under consideration", (Status.IDEA, Status.CANDIDATE)),
+    ("Shipped", (Status.SHIPPED,)),
+    ("Declined", (Status.DECLINED,)),
+]
+
+
+def _portal_product(slug, key) -> tuple[Product, object]:
+    product = (
+        Product.objects.select_related("workspace").filter(workspace__slug=slug, key=key).first()
+    )
+    if product is None:
+        raise Http404("No such portal.")
+    settings_row = services.portal_settings(product)
+    if not settings_row.enabled:
+        raise Http404("No such portal.")
+    return product, settings_row
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _portal_context(request, product, settings_row) -> dict:
+    ideas = list(PublicIdea.objects.for_portal(product))
+    # What customers said on the portal about each idea: snippets, masked, no names.
+    quotes: dict[int, list[str]] = {}
+    rows = (
+        Insight.objects.filter(item__public_idea__product=product, feedback__source=Source.PORTAL)
+        .order_by("-created_at")
+        .values_list("item_id", "snippet")[:200]
+    )
+    for item_id, snippet in rows:
+        bucket = quotes.setdefault(item_id, [])
+        quote = services.mask_emails(snippet)[:280]
+        if len(bucket) < 2 and quote not in bucket:
+            bucket.append(quote)
+    for idea in ideas:
+        idea.quotes = quotes.get(idea.item_id, [])
+        idea.safe_title = services.mask_emails(idea.public_title)
+        idea.safe_description = services.mask_emails(idea.public_description)
+        idea.safe_reason = services.mask_emails(idea.item.status_reason)
+    groups = []
+    for label, statuses in GROUPS:
+        members = [i for i in ideas if i.item.status in statuses]
+        if members:
+            groups.append({"label": label, "ideas": members, "status": statuses[0]})
+    voted = set(request.session.get("portal_votes", []))
+    return {
+        "portal_product": product,
+        "portal": settings_row,
+        "groups": groups,
+        "voted": voted,
+        "submit_form": PortalSubmitForm(),
+        "vote_form": VoteForm(),
+        "workspace_slug": product.workspace.slug,
+    }
+
+
+def portal(request, slug, key):
+    product, settings_row = _portal_product(slug, key)
+    ctx = _portal_context(request, product, settings_row)
+    status = 200
+    if request.method == "POST":
+        form = PortalSubmitForm(request.POST)
+        ctx["submit_form"] = form
+        if form.is_valid():
+            if form.cleaned_data["website"]:
+                # A bot filled the honeypot: pretend success, store nothing.
+                ctx["submitted"] = True
+                return render(request, "feedback/portal.html", ctx)
+            try:
+                feedback = services.submit_portal_feedback(
+                    product=product,
+                    text=form.cleaned_data["text"],
+                    email=form.cleaned_data["email"],
+                    name=form.cleaned_data["name"],
+                    ip=_client_ip(request),
+                )
+            except services.RateLimited as exc:
+                ctx["rate_limited"] = True
+                response = render(request, "feedback/portal.html", ctx, status=429)
+                response["Retry-After"] = str(exc.retry_after)
+                return response
+            except ValidationError as exc:
+                from pmhub.accounts.views import apply_errors
+
+                apply_errors(form, exc)
+                status = 400
+            else:
+                ctx["submitted"] = True
+                ctx["submitted_text"] = services.mask_emails(feedback.text)
+                ctx["submit_form"] = PortalSubmitForm()
+        else:
+            status = 400
+    return render(request, "feedback/portal.html", ctx, status=status)
+
+
+@require_POST
+def vote(request, slug, key, pk):
+    product, settings_row = _portal_product(slug, key)
+    idea = get_object_or_404(PublicIdea.objects.select_related("product"), product=product, pk=pk)
+    ctx = _portal_context(request, product, settings_row)
+    email = ""
+    if not request.user.is_authenticated:
+        form = VoteForm(request.POST)
+        if not form.is_valid():
+            ctx["vote_error"] = (idea.pk, "Enter your email to vote.")
+            return render(request, "feedback/portal.html", ctx, status=400)
+        email = form.cleaned_data["email"]
+    try:
+        vote_row = services.cast_vote(
+            idea=idea, email=email, user=request.user, ip=_client_ip(request)
+        )
+    except services.RateLimited as exc:
+        ctx["rate_limited"] = True
+        response = render(request, "feedback/portal.html", ctx, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    except ValidationError as exc:
+        ctx["vote_error"] = (idea.pk, " ".join(exc.messages))
+        return render(request, "feedback/portal.html", ctx, status=400)
+    except PermissionDenied:
+        raise Http404("No such portal.") from None
+    votes = set(request.session.get("portal_votes", []))
+    votes.add(idea.pk)
+    request.session["portal_votes"] = sorted(votes)
+    ctx = _portal_context(request, product, settings_row)
+    if vote_row.verified_at is not None:
+        ctx["vote_notice"] = (
+            idea.pk,
+            "Thanks, your vote counts." if vote_row._created else "You already voted for this.",
+        )
+    else:
+        ctx["vote_notice"] = (
+            idea.pk,
+            "Check your inbox: your vote counts once you follow the link we sent.",
+        )
+    return render(request, "feedback/portal.html", ctx)
+
+
+def vote_confirm(request, token):
+    try:
+        vote_row = services.confirm_vote(token)
+    except ValidationError as exc:
+        return render(
+            request, "feedback/portal_message.html", {"message": " ".join(exc.messages)}, status=400
+        )
+    product = vote_row.idea.product
+    title = services.mask_emails(vote_row.idea.public_title)
+    return render(
+        request,
+        "feedback/portal_message.html",
+        {
+            "message": f"Thanks! Your vote for “{title}” counts.",
+            "back_url": reverse("portal", args=[product.workspace.slug, product.key]),
+        },
+    )
+
+
+def unsubscribe(request, token):
+    if request.method != "POST":
+        # A GET only asks: mail scanners follow links, and must not unsubscribe anyone.
+        return render(request, "feedback/portal_unsubscribe.html", {"token": token})
+    try:
+        services.unsubscribe(token)
+    except ValidationError as exc:
+        return render(
+            request, "feedback/portal_message.html", {"message": " ".join(exc.messages)}, status=400
+        )
+    return render(
+        request,
+        "feedback/portal_message.html",
+        {"message": "You are unsubscribed: you will get no more emails about this product."},
+    )

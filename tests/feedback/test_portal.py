@@ -1,0 +1,258 @@
+import re
+
+import pytest
+
+from backlog import services as backlog_services
+from feedback import services
+from feedback.models import Feedback, Subscription, Vote
+
+PORTAL = "/portal/acme/PAY/"
+
+
+@pytest.fixture
+def idea(pm, items, portal):
+    return services.publish_idea(
+        pm, item=items["sepa"], public_title="Direct debit", public_description="Pay by SEPA."
+    )
+
+
+def _submit(client, **data):
+    body = {"text": "Please add iDEAL", "email": "shopper@example.net", "name": "", "website": ""}
+    return client.post(PORTAL, {**body, **data}, REMOTE_ADDR="203.0.113.7")
+
+
+def test_portal_is_off_by_default_and_reading_it_writes_nothing(client, as_user, pm, product):
+    from feedback.models import PortalSettings
+
+    assert client.get(PORTAL).status_code == 404
+    assert as_user(pm).get("/w/acme/p/PAY/portal/").status_code == 200
+    assert not PortalSettings.objects.exists()
+
+
+def test_portal_shows_public_ideas_grouped_by_status(client, idea, pm, items):
+    services.publish_idea(pm, item=items["apple"], public_title="Apple Pay")
+    backlog_services.update_item(
+        pm, item=items["apple"], expected_version=None, fields={"status": "planned"}
+    )
+
+    html = client.get(PORTAL).content.decode()
+
+    assert "Direct debit" in html and "Apple Pay" in html
+    assert html.index("Planned") < html.index("Apple Pay") < html.index("Under consideration")
+    assert "Dark mode" not in html  # not public
+    assert "SEPA Direct Debit mandates" not in html  # the internal title stays internal
+
+
+def test_submission_creates_portal_feedback_matched_to_a_person(client, portal, product):
+    response = _submit(client)
+
+    assert response.status_code == 200
+    f = Feedback.objects.get()
+    assert (f.source, f.person.email, f.product) == ("portal", "shopper@example.net", product)
+
+
+def test_honeypot_creates_nothing(client, portal):
+    response = _submit(client, website="http://spam.example")
+
+    assert response.status_code == 200
+    assert not Feedback.objects.exists()
+
+
+def test_flood_gets_429_and_creates_nothing_more(client, portal):
+    limit = services.PORTAL_SUBMIT_LIMIT[0]
+    for _ in range(limit):
+        assert _submit(client).status_code == 200
+
+    response = _submit(client, text="one too many")
+
+    assert response.status_code == 429
+    assert response["Retry-After"]
+    assert Feedback.objects.count() == limit
+    assert not Feedback.objects.filter(text="one too many").exists()
+
+
+def test_invalid_submission_is_a_form_error(client, portal):
+    response = _submit(client, email="not-an-email", text="Keep this text")
+
+    assert response.status_code == 400
+    assert "Keep this text" in response.content.decode()
+    assert not Feedback.objects.exists()
+
+
+def test_html_is_escaped_and_emails_are_never_shown(client, pm, idea, items, product):
+    f = services.create_feedback(
+        pm,
+        product=product,
+        text="<script>alert('x')</script> mail me at boss@globex.example",
+        source="portal",
+        email="boss@globex.example",
+    )
+    services.link_feedback(pm, feedback=f, item=items["sepa"])
+    services.publish_idea(
+        pm, item=items["sepa"], public_title="<b>Direct debit</b> ask cfo@globex.example"
+    )
+
+    html = client.get(PORTAL).content.decode()
+
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;" in html
+    assert "<b>Direct debit" not in html
+    assert "@globex.example" not in html
+    assert "[email hidden]" in html
+
+
+def test_submitted_text_is_echoed_masked(client, portal):
+    html = _submit(client, text="reach me: me@shop.example").content.decode()
+    assert "me@shop.example" not in html
+
+
+def test_anonymous_vote_counts_after_the_emailed_link(client, idea, mailoutbox, committed):
+    with committed():
+        response = client.post(
+            f"{PORTAL}ideas/{idea.pk}/vote/", {"email": "Fan@Example.net"}, REMOTE_ADDR="1.2.3.4"
+        )
+    assert response.status_code == 200
+    vote = Vote.objects.get()
+    assert vote.verified_at is None
+    assert len(mailoutbox) == 1
+    body = mailoutbox[0].body
+    link = re.search(r"/portal-vote/[^/\s]+/", body).group(0)
+    assert "/portal-unsubscribe/" in body
+
+    assert client.get(link).status_code == 200
+
+    vote.refresh_from_db()
+    assert vote.verified_at is not None
+
+
+def test_a_vote_cannot_be_cast_twice(client, idea):
+    for email in ("fan@example.net", "FAN@example.net"):
+        client.post(f"{PORTAL}ideas/{idea.pk}/vote/", {"email": email})
+    other = client.__class__()
+    other.post(f"{PORTAL}ideas/{idea.pk}/vote/", {"email": "fan@example.net"})
+
+    assert Vote.objects.count() == 1
+
+
+def test_logged_in_account_vote_counts_at_once_and_once(as_user, viewer, idea):
+    client = as_user(viewer)
+    client.post(f"{PORTAL}ideas/{idea.pk}/vote/")
+    client.post(f"{PORTAL}ideas/{idea.pk}/vote/")
+
+    vote = Vote.objects.get()
+    assert vote.user == viewer and vote.verified_at is not None
+
+
+def test_bad_vote_link_is_400(client, idea):
+    assert client.get("/portal-vote/not-a-token/").status_code == 400
+
+
+# --- status emails ----------------------------------------------------------------------------
+
+
+def _voters_and_requester(idea, pm, product, items):
+    for email in ("a@example.net", "b@example.net"):
+        vote = services.cast_vote(idea=idea, email=email, ip=email)
+        services.confirm_vote(services.vote_token(vote))
+    services.cast_vote(idea=idea, email="unverified@example.net", ip="x")
+    f = services.create_feedback(pm, product=product, text="SEPA!", email="req@globex.example")
+    services.link_feedback(pm, feedback=f, item=items["sepa"])
+
+
+def test_declining_a_public_item_emails_voters_and_requesters_with_reason(
+    pm, idea, product, items, mailoutbox, committed, client
+):
+    _voters_and_requester(idea, pm, product, items)
+    mailoutbox.clear()
+
+    with committed():
+        backlog_services.update_item(
+            pm,
+            item=items["sepa"],
+            expected_version=None,
+            fields={"status": "declined", "status_reason": "Our bank partner has no SEPA support."},
+        )
+
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "a@example.net",
+        "b@example.net",
+        "req@globex.example",
+    ]
+    for message in mailoutbox:
+        assert "Our bank partner has no SEPA support." in message.body
+        assert "/portal-unsubscribe/" in message.body
+    # The portal shows the reason too.
+    assert "Our bank partner has no SEPA support." in client.get(PORTAL).content.decode()
+
+
+def test_unsubscribed_addresses_get_no_more_emails(
+    pm, idea, product, items, mailoutbox, committed, client
+):
+    _voters_and_requester(idea, pm, product, items)
+    link = re.search(
+        r"/portal-unsubscribe/[^/\s]+/",
+        services.send_status_emails(items["sepa"].pk, "planned") and mailoutbox[0].body,
+    ).group(0)
+    unsubscribed = mailoutbox[0].to[0]
+    assert client.get(link).status_code == 200  # a GET only asks
+    assert not Subscription.objects.exists()
+    assert client.post(link).status_code == 200
+    mailoutbox.clear()
+
+    with committed():
+        backlog_services.update_item(
+            pm, item=items["sepa"], expected_version=None, fields={"status": "shipped"}
+        )
+
+    recipients = sorted(m.to[0] for m in mailoutbox)
+    assert unsubscribed not in recipients
+    assert len(recipients) == 2
+    assert "has shipped" in mailoutbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "news"),
+    [
+        ("idea", "planned", "planned"),
+        ("candidate", "in_progress", "planned"),
+        ("planned", "in_progress", None),
+        ("in_progress", "shipped", "shipped"),
+        ("idea", "declined", "declined"),
+        ("idea", "candidate", None),
+        ("shipped", "archived", None),
+    ],
+)
+def test_status_news_mapping(old, new, news):
+    assert services.status_news(old, new) == news
+
+
+def test_private_items_send_no_email(pm, items, mailoutbox, committed, product):
+    f = services.create_feedback(pm, product=product, text="x", email="req@globex.example")
+    services.link_feedback(pm, feedback=f, item=items["dark"])
+    with committed():
+        backlog_services.update_item(
+            pm, item=items["dark"], expected_version=None, fields={"status": "shipped"}
+        )
+    assert mailoutbox == []
+
+
+def test_portal_query_count_does_not_grow_with_ideas(
+    client, pm, product, items, portal, django_assert_max_num_queries
+):
+    from tests.backlog.factories import make_item
+
+    def publish(n):
+        for k in range(n):
+            item = make_item(product, pm, title=f"Idea {k}")
+            idea = services.publish_idea(pm, item=item, public_title=f"Public idea {k}")
+            services.cast_vote(idea=idea, email=f"v{k}@example.net", ip=f"ip{k}")
+            f = services.create_feedback(pm, product=product, text=f"want {k}", source="portal")
+            services.link_feedback(pm, feedback=f, item=item)
+
+    publish(3)
+    client.get(PORTAL)
+    with django_assert_max_num_queries(8) as few:
+        client.get(PORTAL)
+    publish(10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "Public idea 9" in client.get(PORTAL).content.decode()
