@@ -530,7 +530,7 @@ class DatapointPagination(BasePagination):
             data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
             ts = datetime.fromisoformat(data["t"])
             pk = data["i"]
-            if ts.tzinfo is None or type(pk) is not int:
+            if ts.tzinfo is None or type(pk) is not int or not 0 <= pk < 2**63:
                 raise ValueError("bad cursor")
         except (binascii.Error, ValueError, TypeError, KeyError, OverflowError):
             raise NotFound(self.invalid_cursor_message) from None

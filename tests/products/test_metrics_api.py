@@ -1,6 +1,8 @@
 """Metrics API: CRUD with ETag/If-Match, bulk datapoints, rollups, key
 result links; permissions and query counts."""
 
+import base64
+
 import pytest
 
 from products import metrics
@@ -264,6 +266,10 @@ def test_get_datapoints_from_to(api, pm, metric):
     backwards = api.get(url, {"from": "2026-01-05", "to": "2026-01-01"})
     assert backwards.status_code == 400 and "to" in backwards.json()
     assert api.get(url, {"cursor": "bogus"}).status_code == 404
+    huge = base64.urlsafe_b64encode(b'{"t":"2026-01-01T00:00:00+00:00","i":1e400}').decode()
+    assert api.get(url, {"cursor": huge}).status_code == 404
+    huge = base64.urlsafe_b64encode(b'{"t":"2026-01-01T00:00:00+00:00","i":' + b"9" * 30 + b"}")
+    assert api.get(url, {"cursor": huge.decode()}).status_code == 404
 
 
 def test_post_datapoints_still_ingests_next_to_get(api, metric):
