@@ -20,12 +20,13 @@ from products.models import Metric
 from .. import launch_reviews
 from ..models import Hypothesis, Item
 
-AWAITING_LAUNCH = "awaiting_launch"
+AWAITING_LAUNCH, NO_METRIC = "awaiting_launch", "no_metric"
 VERDICTS = [
     (launch_reviews.MET, "Met"),
     (launch_reviews.NOT_MET, "Not met"),
     (launch_reviews.INCONCLUSIVE, "Inconclusive"),
     (AWAITING_LAUNCH, "Awaiting launch"),
+    (NO_METRIC, "No metric"),
 ]
 
 
@@ -49,7 +50,8 @@ class LaunchReviewSerializer(serializers.Serializer):
 
     verdict = serializers.ChoiceField(
         choices=VERDICTS,
-        help_text="`awaiting_launch` until the item ships (or while the hypothesis has no metric)",
+        help_text="`awaiting_launch` until the item ships; `no_metric` for a shipped item "
+        "whose metric was deleted since",
     )
     verdict_label = serializers.CharField()
     explanation = serializers.CharField(help_text="Why this verdict, in words")
@@ -81,9 +83,10 @@ def review_data(review: launch_reviews.Review) -> dict:
     computed here beyond picking fields."""
     h, j, day = review.hypothesis, review.judgement, review.launch_day
     w = h.window_days
+    pending = AWAITING_LAUNCH if day is None else NO_METRIC
     data = {
-        "verdict": review.verdict or AWAITING_LAUNCH,
-        "verdict_label": "Awaiting launch" if j is None else review.verdict_label,
+        "verdict": review.verdict or pending,
+        "verdict_label": review.verdict_label if j else dict(VERDICTS)[pending],
         "explanation": "",
         "launch_date": day,
         "window_days": w,

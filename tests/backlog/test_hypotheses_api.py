@@ -68,6 +68,8 @@ def test_create_read_update_delete_with_etags(api, pm, product, metric):
 
     read = api.get(url)
     assert read.status_code == 200 and read["ETag"] == '"1"'
+    # The review moves without a new version, so a cached copy is never "not modified".
+    assert api.get(url, HTTP_IF_NONE_MATCH='"1"').status_code == 200
     assert read.json()["review"] == body["review"]
 
     patched = api.patch(
@@ -222,12 +224,12 @@ def test_list_filters_and_constant_queries(
     assert ids(updated_since=since) == [hs[4].pk]
     assert api.get(URL, {"updated_since": "yesterday"}).status_code == 400
 
-    pages, url = [], URL + "?page_size=3"
+    seen, pages, url = [], 0, URL + "?page_size=3"
     while url:
         body = api.get(url).json()
-        pages.append([r["id"] for r in body["results"]])
-        url = body["next"]
-    assert len(pages) == 3 and sorted(sum(pages, [])) == sorted(h.pk for h in hs)
+        seen += [r["id"] for r in body["results"]]
+        pages, url = pages + 1, body["next"]
+    assert pages == 3 and sorted(seen) == sorted(h.pk for h in hs)
 
 
 # --- the review equals the HTML -----------------------------------------------------------------
@@ -282,3 +284,12 @@ def test_review_payload_matches_the_rendered_page(as_user, pm, product, metric):
         assert f'data-verdict="{review["verdict"]}"' in html
         assert escape(review["explanation"]) in html
         assert f"· {review['before']['days_with_data']} d" in html
+
+
+def test_a_deleted_metric_leaves_a_review_without_figures(api, pm, product, metric):
+    h = _hypothesis(pm, _shipped(product, pm), metric)
+    metrics.delete_metric(pm, metric=metric)
+    review = api.get(f"{URL}{h.pk}/").json()["review"]
+    assert review["verdict"] == "no_metric" and review["verdict_label"] == "No metric"
+    assert review["launch_date"] is not None and review["actual_change"] is None
+    assert "no metric" in review["explanation"]
