@@ -367,6 +367,68 @@ def _check_metrics(item: Item, fields: dict) -> None:
         raise ValidationError({"metric": "A hypothesis names the metric it should move."})
 
 
+def _check_fields(item: Item, fields: dict) -> None:
+    _check_metrics(item, fields)
+    if fields.get("expected_change") == 0:
+        raise ValidationError(
+            {"expected_change": "Expect some change: a hypothesis of 0 % cannot be judged."}
+        )
+
+
+def _learnings_fields(actor, learnings) -> dict:
+    return {
+        "learnings": (learnings or "").strip(),
+        "learnings_by": actor,
+        "learnings_at": timezone.now(),
+    }
+
+
+@transaction.atomic
+def create_hypothesis(actor, *, item: Item, learnings: str = "", **fields) -> Hypothesis:
+    """Give an item its hypothesis (the API's create). An item has at most
+    one: a second is refused with an ``item`` message (change the existing
+    one instead), never silently merged into it."""
+    require_editor(actor, item.product.workspace)
+    unknown = set(fields) - set(HYPOTHESIS_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
+    if "metric" not in fields:
+        raise ValidationError({"metric": "A hypothesis names the metric it should move."})
+    _check_fields(item, fields)
+    taken = "This item already has a hypothesis; change that one instead."
+    if Hypothesis.objects.filter(item=item).exists():
+        raise ValidationError({"item": taken})
+    extra = _learnings_fields(actor, learnings) if (learnings or "").strip() else {}
+    hypothesis = Hypothesis(item=item, **fields, **extra)
+    hypothesis.full_clean()
+    try:
+        with transaction.atomic():
+            hypothesis.save()
+    except IntegrityError:  # created concurrently
+        raise ValidationError({"item": taken}) from None
+    return hypothesis
+
+
+@transaction.atomic
+def update_hypothesis(
+    actor, *, hypothesis: Hypothesis, expected_version: int | None, fields: dict
+) -> Hypothesis:
+    """Change a hypothesis and/or its learnings in one versioned write (the
+    API's partial update): a stale ``expected_version`` is a VersionConflict
+    and changes nothing. Learnings record who wrote them and when, as the
+    HTML form does."""
+    item = hypothesis.item
+    require_editor(actor, item.product.workspace)
+    unknown = set(fields) - {*HYPOTHESIS_FIELDS, "learnings"}
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
+    _check_fields(item, fields)
+    fields = dict(fields)
+    if "learnings" in fields:
+        fields.update(_learnings_fields(actor, fields.pop("learnings")))
+    return save_versioned(hypothesis, expected_version=expected_version, fields=fields)
+
+
 @transaction.atomic
 def save_hypothesis(actor, *, item: Item, expected_version: int | None, fields: dict) -> Hypothesis:
     """Create the item's hypothesis, or update it if it is still at
@@ -375,11 +437,7 @@ def save_hypothesis(actor, *, item: Item, expected_version: int | None, fields: 
     unknown = set(fields) - set(HYPOTHESIS_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
-    _check_metrics(item, fields)
-    if fields.get("expected_change") == 0:
-        raise ValidationError(
-            {"expected_change": "Expect some change: a hypothesis of 0 % cannot be judged."}
-        )
+    _check_fields(item, fields)
     existing = Hypothesis.objects.filter(item=item).first()
     if existing is None:
         if expected_version not in (None, 0):
@@ -403,13 +461,7 @@ def save_learnings(
     (the other writer's text is never overwritten silently)."""
     require_editor(actor, hypothesis.item.product.workspace)
     return save_versioned(
-        hypothesis,
-        expected_version=expected_version,
-        fields={
-            "learnings": (learnings or "").strip(),
-            "learnings_by": actor,
-            "learnings_at": timezone.now(),
-        },
+        hypothesis, expected_version=expected_version, fields=_learnings_fields(actor, learnings)
     )
 
 

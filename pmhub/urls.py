@@ -27,6 +27,7 @@ router.register("personas", products_api.PersonaViewSet, basename="persona")
 products_api.register(router)
 router.register("items", backlog_api.ItemViewSet, basename="item")
 router.register("scoring-models", backlog_api.ScoringModelViewSet, basename="scoring-model")
+router.register("hypotheses", backlog_api.HypothesisViewSet, basename="hypothesis")
 roadmaps_api.register(router)
 feedback_api.register(router)
 

@@ -1,12 +1,22 @@
 """REST API for products and strategy. Thin: reads through QuerySet scopes,
 writes through products.services."""
 
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import BasePagination, _positive_int
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from pmhub.accounts.models import Workspace
 from pmhub.api.pagination import KeysetPagination
@@ -16,6 +26,7 @@ from pmhub.api.views import IF_MATCH, UpdatedSinceFilterSet, VersionedViewSet
 from . import metrics, services
 from .models import (
     Competitor,
+    Datapoint,
     KeyResult,
     Metric,
     MetricRollup,
@@ -441,6 +452,102 @@ class RollupPagination(KeysetPagination):
         return self.ordering
 
 
+class DatapointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Datapoint
+        fields = ["id", "timestamp", "value", "dedupe_key"]
+        read_only_fields = fields
+
+
+class DatapointQuerySerializer(serializers.Serializer):
+    """``from`` (inclusive) and ``to`` (exclusive): ISO 8601 timestamps, or
+    dates meaning midnight UTC, parsed like ingested timestamps."""
+
+    to = serializers.CharField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(required=False)  # a Python keyword
+        return fields
+
+    def validate(self, attrs):
+        parsed, errors = {}, {}
+        for name in ("from", "to"):
+            if attrs.get(name):
+                try:
+                    parsed[name] = metrics.parse_timestamp(attrs[name])
+                except DjangoValidationError as exc:
+                    errors[name] = list(exc.messages)
+        if errors:
+            raise serializers.ValidationError(errors)
+        if "from" in parsed and "to" in parsed and parsed["to"] <= parsed["from"]:
+            raise serializers.ValidationError({"to": ["Must be after from."]})
+        return parsed
+
+
+class PaginatedDatapointSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last one")
+    previous = serializers.URLField(allow_null=True, help_text="Always null: forward-only pages")
+    results = DatapointSerializer(many=True)
+
+
+class DatapointPagination(BasePagination):
+    """Keyset pagination on ``(timestamp, id)``: the cursor holds the last
+    row's pair and the next page is the rows after it, so following ``next``
+    returns every datapoint exactly once, however many share a timestamp (a
+    position-plus-offset cursor would not). Forward-only."""
+
+    page_size = 500
+    max_page_size = 10_000
+    invalid_cursor_message = "Invalid cursor."
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        try:
+            size = _positive_int(
+                request.query_params["page_size"], strict=True, cutoff=self.max_page_size
+            )
+        except (KeyError, ValueError):
+            size = self.page_size
+        after = self.decode_cursor(request.query_params.get("cursor"))
+        queryset = queryset.order_by("timestamp", "id")
+        if after is not None:
+            ts, pk = after
+            queryset = queryset.filter(
+                Q(timestamp__gt=ts) | Q(timestamp=ts, id__gt=pk), timestamp__gte=ts
+            )
+        rows = list(queryset[: size + 1])
+        self.next_cursor = None
+        if len(rows) > size:
+            rows = rows[:size]
+            self.next_cursor = (rows[-1].timestamp, rows[-1].id)
+        return rows
+
+    def decode_cursor(self, raw):
+        if not raw:
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+            ts = datetime.fromisoformat(data["t"])
+            pk = data["i"]
+            if ts.tzinfo is None or type(pk) is not int or not 0 <= pk < 2**63:
+                raise ValueError("bad cursor")
+        except (binascii.Error, ValueError, TypeError, KeyError, OverflowError):
+            raise NotFound(self.invalid_cursor_message) from None
+        return ts, pk
+
+    def get_next_link(self):
+        if self.next_cursor is None:
+            return None
+        ts, pk = self.next_cursor
+        payload = json.dumps({"t": ts.isoformat(), "i": pk}, separators=(",", ":"))
+        cursor = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        return replace_query_param(self.request.build_absolute_uri(), "cursor", cursor)
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.get_next_link(), "previous": None, "results": data})
+
+
 class MetricViewSet(VersionedViewSet):
     """Metrics of your products. Datapoints arrive through
     `POST /metrics/{id}/datapoints/` and are rolled up by UTC day, week
@@ -465,6 +572,43 @@ class MetricViewSet(VersionedViewSet):
         metrics.delete_metric(self.request.user, metric=obj, expected_version=expected_version)
 
     @extend_schema(
+        methods=["GET"],
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                "from",
+                OpenApiTypes.STR,
+                description="Only datapoints at or after this ISO 8601 time (a date alone "
+                "means midnight UTC)",
+            ),
+            OpenApiParameter(
+                "to",
+                OpenApiTypes.STR,
+                description="Only datapoints before this ISO 8601 time (exclusive)",
+            ),
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` link"),
+            OpenApiParameter(
+                "page_size",
+                OpenApiTypes.INT,
+                description=f"Rows per page: {DatapointPagination.page_size} by default, at most "
+                f"{DatapointPagination.max_page_size}",
+            ),
+        ],
+        responses={
+            200: PaginatedDatapointSerializer,
+            400: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="Invalid from/to: field name → messages",
+            ),
+        },
+        description=(
+            "The raw datapoints of the metric, oldest first (by timestamp, then id), "
+            "keyset-paginated: follow `next` until it is null; every datapoint comes exactly "
+            "once. Timestamps are UTC."
+        ),
+    )
+    @extend_schema(
+        methods=["POST"],
         request=DatapointBatchSerializer,
         responses=IngestResultSerializer,
         description=(
@@ -476,9 +620,11 @@ class MetricViewSet(VersionedViewSet):
             "bare JSON array of datapoints is accepted too. Rollups follow within seconds."
         ),
     )
-    @action(detail=True, methods=["post"], url_path="datapoints")
+    @action(detail=True, methods=["get", "post"], url_path="datapoints")
     def datapoints(self, request, pk=None):
         metric = self.get_object()
+        if request.method == "GET":
+            return self._list_datapoints(request, metric)
         body = request.data
         all_or_nothing = False
         if isinstance(body, dict):
@@ -511,6 +657,19 @@ class MetricViewSet(VersionedViewSet):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(result.as_dict())
+
+    def _list_datapoints(self, request, metric):
+        query = DatapointQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        qs = Datapoint.objects.filter(metric=metric)
+        if "from" in params:
+            qs = qs.filter(timestamp__gte=params["from"])
+        if "to" in params:
+            qs = qs.filter(timestamp__lt=params["to"])
+        paginator = DatapointPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(DatapointSerializer(page, many=True).data)
 
     @extend_schema(
         parameters=[

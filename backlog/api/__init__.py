@@ -1,6 +1,7 @@
-"""REST API of the backlog: items (CRUD, filters, keyset pagination, moves)
-and scoring models."""
+"""REST API of the backlog: items (CRUD, filters, keyset pagination, moves),
+scoring models, and hypotheses with their launch reviews."""
 
+from .hypotheses import HypothesisViewSet
 from .views import ItemViewSet, ScoringModelViewSet
 
-__all__ = ["ItemViewSet", "ScoringModelViewSet"]
+__all__ = ["HypothesisViewSet", "ItemViewSet", "ScoringModelViewSet"]

@@ -1,6 +1,8 @@
 """Metrics API: CRUD with ETag/If-Match, bulk datapoints, rollups, key
 result links; permissions and query counts."""
 
+import base64
+
 import pytest
 
 from products import metrics
@@ -198,3 +200,96 @@ def test_key_result_cannot_link_a_foreign_metric(api, stranger, key_result):
         f"/api/v1/key-results/{key_result.pk}/", {"metric": foreign.pk}, format="json"
     )
     assert response.status_code == 400 and "metric" in response.json()
+
+
+# --- reading datapoints -------------------------------------------------------------------------
+
+
+def _read_all(client, url, **params):
+    """Follow `next` to the end; returns the rows and the number of pages."""
+    response = client.get(url, params)
+    assert response.status_code == 200, response.json()
+    body, pages = response.json(), 1
+    rows = list(body["results"])
+    while body["next"]:
+        assert body["previous"] is None
+        body = client.get(body["next"]).json()
+        rows += body["results"]
+        pages += 1
+    return rows, pages
+
+
+def test_get_datapoints_pages_every_row_exactly_once(api, pm, metric, django_assert_num_queries):
+    # 30 rows at one instant (keys tell them apart), more around it: a page
+    # boundary inside a group of equal timestamps must neither repeat nor skip.
+    same = [
+        {"timestamp": "2026-03-01T12:00:00Z", "value": 1, "dedupe_key": f"k{n}"} for n in range(30)
+    ]
+    spread = [{"timestamp": f"2026-03-{d:02d}T08:00:00+02:00", "value": d} for d in range(1, 21)]
+    metrics.ingest_datapoints(pm, metric=metric, rows=same + spread)
+    url = f"/api/v1/metrics/{metric.pk}/datapoints/"
+    api.get(url)  # the token's first use records last_used_at
+    with django_assert_num_queries(3):  # token, metric, page
+        first = api.get(url, {"page_size": 7})
+    assert len(first.json()["results"]) == 7
+    rows, pages = _read_all(api, url, page_size=7)
+    stored = Datapoint.objects.filter(metric=metric)
+    assert len(rows) == 50 and pages == 8
+    assert sorted(r["id"] for r in rows) == sorted(stored.values_list("id", flat=True))
+    assert [(r["timestamp"], r["id"]) for r in rows] == sorted(
+        (r["timestamp"], r["id"]) for r in rows
+    )
+    first_row = rows[0]
+    assert set(first_row) == {"id", "timestamp", "value", "dedupe_key"}
+    assert first_row["timestamp"] == "2026-03-01T06:00:00Z"  # stored in UTC
+    keyed = [r for r in rows if r["dedupe_key"]]
+    assert sorted(r["dedupe_key"] for r in keyed) == sorted(f"k{n}" for n in range(30))
+    # Following pages costs the same number of queries.
+    with django_assert_num_queries(3):
+        api.get(first.json()["next"])
+
+
+def test_get_datapoints_from_to(api, pm, metric):
+    _seed(metric, pm, days=10)  # 01:00 and 13:00 on Jan 1..10
+    url = f"/api/v1/metrics/{metric.pk}/datapoints/"
+    rows, _pages = _read_all(api, url, **{"from": "2026-01-03", "to": "2026-01-05T13:00:00Z"})
+    assert [r["timestamp"] for r in rows] == [
+        "2026-01-03T01:00:00Z",
+        "2026-01-03T13:00:00Z",
+        "2026-01-04T01:00:00Z",
+        "2026-01-04T13:00:00Z",
+        "2026-01-05T01:00:00Z",
+    ]
+    assert _read_all(api, url, **{"from": "2026-01-10T12:00:00+00:00"})[0][0]["value"] == 23
+    bad = api.get(url, {"from": "soon", "to": "2026-01-01"})
+    assert bad.status_code == 400 and "from" in bad.json()
+    backwards = api.get(url, {"from": "2026-01-05", "to": "2026-01-01"})
+    assert backwards.status_code == 400 and "to" in backwards.json()
+    assert api.get(url, {"cursor": "bogus"}).status_code == 404
+    huge = base64.urlsafe_b64encode(b'{"t":"2026-01-01T00:00:00+00:00","i":1e400}').decode()
+    assert api.get(url, {"cursor": huge}).status_code == 404
+    huge = base64.urlsafe_b64encode(b'{"t":"2026-01-01T00:00:00+00:00","i":' + b"9" * 30 + b"}")
+    assert api.get(url, {"cursor": huge.decode()}).status_code == 404
+
+
+def test_post_datapoints_still_ingests_next_to_get(api, metric):
+    url = f"/api/v1/metrics/{metric.pk}/datapoints/"
+    batch = [{"timestamp": "2026-02-01T10:00:00Z", "value": 3.5, "dedupe_key": "a"}]
+    assert api.post(url, batch, format="json").json()["created"] == 1
+    assert api.post(url, batch, format="json").json()["duplicates"] == 1
+    assert api.get(url).json()["results"] == [
+        {
+            "id": Datapoint.objects.get().pk,
+            "timestamp": "2026-02-01T10:00:00Z",
+            "value": 3.5,
+            "dedupe_key": "a",
+        }
+    ]
+
+
+def test_datapoints_read_permissions(pm, viewer, stranger, metric):
+    metrics.ingest_datapoints(pm, metric=metric, rows=[{"timestamp": "2026-02-01", "value": 1}])
+    url = f"/api/v1/metrics/{metric.pk}/datapoints/"
+    for client in (api_client_for(viewer), api_client_for(pm, read_only=True)):
+        assert len(client.get(url).json()["results"]) == 1
+    assert api_client_for(stranger).get(url).status_code == 404
