@@ -60,6 +60,19 @@ def _start_worker(queue: str, log, **extra_env) -> subprocess.Popen:
     )
 
 
+def _wait_ready(worker: subprocess.Popen, log_path: Path, seen: int = 0) -> int:
+    """Wait for the worker's "ready." line (its queue is consumed from then on),
+    looking past the first ``seen`` occurrences; returns the new count."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        text = log_path.read_text()
+        if text.count(" ready.") > seen:
+            return seen + 1
+        assert worker.poll() is None, text
+        time.sleep(0.1)
+    raise AssertionError("the worker did not start:\n" + log_path.read_text())
+
+
 def _stop(worker: subprocess.Popen) -> None:
     if worker.poll() is None:
         worker.terminate()
@@ -123,6 +136,7 @@ def test_worker_killed_mid_rollup_then_recovery_equals_a_clean_run(
         doomed = _start_worker(queue, log, PMHUB_TEST_ROLLUP_HOLD_FILE=str(hold))
         survivor = None
         try:
+            _wait_ready(doomed, log_path)
             app.conf.task_always_eager = False
             tasks.rollup_metric.apply_async(args=[metric.pk], queue=queue)
             deadline = time.monotonic() + 60
@@ -143,6 +157,7 @@ def test_worker_killed_mid_rollup_then_recovery_equals_a_clean_run(
             # Recovery: the periodic sweep on a fresh worker (the killed task's
             # message stays unacknowledged until the broker's visibility timeout).
             survivor = _start_worker(queue, log)
+            _wait_ready(survivor, log_path, seen=1)
             deadline = time.monotonic() + 60
             while DirtyDay.objects.filter(metric=metric).exists():
                 assert time.monotonic() < deadline, log_path.read_text()
