@@ -3,6 +3,7 @@
 
 SHELL := /bin/bash
 PORT ?= 8000
+export PORT
 UV_VERSION := 0.13.8
 PYTHON ?= python3
 TOOLS := .tools

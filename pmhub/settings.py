@@ -67,8 +67,12 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or TESTING else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# Absolute URLs (share links, invite links, API "next") use this when set.
-SITE_URL = env_str("SITE_URL").rstrip("/")
+# Absolute URLs (share links, invite links, API "next", links in emails sent
+# by workers, which have no request to read the host from) use this when set.
+# `make run` serves on 127.0.0.1:$PORT, so development defaults to that.
+SITE_URL = env_str(
+    "SITE_URL", f"http://127.0.0.1:{env_str('PORT', '8000')}" if DEBUG and not TESTING else ""
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

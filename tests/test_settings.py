@@ -34,8 +34,24 @@ def test_production_settings_pass_check_deploy():
         DEBUG="false",
         SECRET_KEY="prod-" + "k3y-" * 15,
         ALLOWED_HOSTS="pmhub.example.com",
+        SITE_URL="https://pmhub.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_without_site_url():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="prod-" + "k3y-" * 15,
+        ALLOWED_HOSTS="pmhub.example.com",
+        SITE_URL="",
+    )
+    assert result.returncode != 0
+    assert "pmhub.W001" in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
