@@ -299,7 +299,10 @@ def _seed_pay(product, users) -> None:
             text=text,
             source=rng.choice(SOURCES),
             person=person,
-            received_at=now - dt.timedelta(days=rng.uniform(0, 30)),
+            # Each text arrives once recently; its repeats are older (the inbox
+            # flags them as likely duplicates without leading with them).
+            received_at=now
+            - dt.timedelta(days=rng.uniform(0, 30) if n < len(UNLINKED) else rng.uniform(30, 120)),
             external_id=f"demo-unlinked-{n}",
         )
     # Triage: most themed feedback becomes insights; the newest stays in the inbox.
