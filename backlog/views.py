@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from pmhub import csvimport
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.models import Membership, User
 from pmhub.accounts.templatetags.pmhub_tags import fmt_number
@@ -1157,39 +1158,21 @@ def export_items(request, key):
     return response
 
 
+IMPORT_URLS = {"start": "import", "job": "import-job"}
+
+
 @workspace_view(edit=True)
 def import_start(request, key):
     from . import importing
 
     product = _product(request, key)
-    error = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            error = "Choose a CSV file."
-        else:
-            try:
-                job = importing.start_import(
-                    request.user,
-                    product=product,
-                    filename=upload.name,
-                    raw=upload.read(importing.MAX_BYTES + 1),
-                )
-            except ValidationError as exc:
-                error = _errors_text(exc)
-            else:
-                return redirect(
-                    "import-job", slug=request.workspace.slug, key=product.key, pk=job.pk
-                )
-    return render(
+    return csvimport.start_page(
         request,
-        "backlog/import.html",
-        {
-            **_base(request, product),
-            "error": error,
-            "jobs": product.import_jobs.select_related("created_by")[:10],
-            "targets": importing.targets(product),
-        },
+        importing.IMPORTER,
+        product=product,
+        template="backlog/import.html",
+        context=_base(request, product),
+        urls=IMPORT_URLS,
     )
 
 
@@ -1197,39 +1180,14 @@ def import_start(request, key):
 @workspace_view(edit=True)
 def import_job(request, key, pk):
     from . import importing
-    from .models import ImportJob
 
     product = _product(request, key)
-    job = get_object_or_404(ImportJob, product=product, pk=pk)
-    error = None
-    if request.method == "POST":
-        try:
-            if request.POST.get("action") == "import":
-                importing.confirm_import(request.user, job=job)
-            else:
-                mapping = {h: request.POST.get(f"map_{i}", "") for i, h in enumerate(job.headers)}
-                importing.set_mapping(request.user, job=job, mapping=mapping)
-        except ValidationError as exc:
-            error = _errors_text(exc)
-        else:
-            return redirect("import-job", slug=request.workspace.slug, key=product.key, pk=job.pk)
-        job.refresh_from_db()
-    preview = []
-    if job.state in (ImportJob.State.READY, ImportJob.State.INVALID) and job.mapping:
-        for row in importing._rows(job)[:10]:
-            preview.append([row.get(col, "") for col, _target in importing.mapped_columns(job)])
-    ctx = {
-        **_base(request, product),
-        "job": job,
-        "error": error,
-        "preview": preview,
-        "targets": importing.targets(product),
-        "columns": [(i, h, job.mapping.get(h, "")) for i, h in enumerate(job.headers)],
-        "sample": importing._rows(job)[:3] if job.state == ImportJob.State.MAPPING else [],
-    }
-    if request.htmx and request.GET.get("progress"):
-        response = render(request, "backlog/import.html#job-progress", ctx)
-        if not job.is_running:
-            response["HX-Refresh"] = "true"
-        return response
-    return render(request, "backlog/import_job.html", ctx)
+    return csvimport.job_page(
+        request,
+        importing.IMPORTER,
+        product=product,
+        pk=pk,
+        template="backlog/import_job.html",
+        context=_base(request, product),
+        urls=IMPORT_URLS,
+    )
