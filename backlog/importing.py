@@ -73,10 +73,7 @@ class BacklogImporter(csvimport.Importer):
     required_target = "title"
     required_message = "Map one column to Title: every item needs one."
     rows_noun = "items"
-
-    # Module constants, so they can be tuned (and patched in tests) in one place.
-    background_rows = property(lambda self: BACKGROUND_ROWS)
-    progress_every = property(lambda self: PROGRESS_EVERY)
+    task = "backlog.tasks.run_import_step"
 
     def targets(self, product):
         return targets(product)
@@ -94,18 +91,9 @@ class BacklogImporter(csvimport.Importer):
             "first_number": created[0].number if created else None,
         }
 
-    def enqueue(self, job_id, step):
-        from .tasks import run_import_step
-
-        run_import_step.delay(job_id, step)
-
 
 IMPORTER = BacklogImporter()
-start_import = IMPORTER.start
-set_mapping = IMPORTER.set_mapping
-validate_job = IMPORTER.validate
-confirm_import = IMPORTER.confirm
-import_job = IMPORTER.import_rows
+start_import, set_mapping, validate_job, confirm_import, import_job = IMPORTER.functions()
 
 
 class _Checker:

@@ -1158,36 +1158,10 @@ def export_items(request, key):
     return response
 
 
-IMPORT_URLS = {"start": "import", "job": "import-job"}
-
-
-@workspace_view(edit=True)
-def import_start(request, key):
-    from . import importing
-
-    product = _product(request, key)
-    return csvimport.start_page(
-        request,
-        importing.IMPORTER,
-        product=product,
-        template="backlog/import.html",
-        context=_base(request, product),
-        urls=IMPORT_URLS,
-    )
-
-
-@vary_on_headers("HX-Request")
-@workspace_view(edit=True)
-def import_job(request, key, pk):
-    from . import importing
-
-    product = _product(request, key)
-    return csvimport.job_page(
-        request,
-        importing.IMPORTER,
-        product=product,
-        pk=pk,
-        template="backlog/import_job.html",
-        context=_base(request, product),
-        urls=IMPORT_URLS,
-    )
+import_start, import_job = csvimport.import_views(
+    "backlog.importing.IMPORTER",
+    app="backlog",
+    urls={"start": "import", "job": "import-job"},
+    product=_product,
+    context=_base,
+)

@@ -71,10 +71,7 @@ class FeedbackImporter(csvimport.Importer):
     required_target = "text"
     required_message = "Map one column to Feedback text."
     rows_noun = "feedback"
-
-    # Module constants, so they can be tuned (and patched in tests) in one place.
-    background_rows = property(lambda self: BACKGROUND_ROWS)
-    progress_every = property(lambda self: PROGRESS_EVERY)
+    task = "feedback.tasks.run_import_step"
 
     def targets(self, product):
         return TARGETS
@@ -94,18 +91,9 @@ class FeedbackImporter(csvimport.Importer):
             created += int(feedback._created)
         return {"created_count": created}
 
-    def enqueue(self, job_id, step):
-        from .tasks import run_import_step
-
-        run_import_step.delay(job_id, step)
-
 
 IMPORTER = FeedbackImporter()
-start_import = IMPORTER.start
-set_mapping = IMPORTER.set_mapping
-validate_job = IMPORTER.validate
-confirm_import = IMPORTER.confirm
-import_job = IMPORTER.import_rows
+start_import, set_mapping, validate_job, confirm_import, import_job = IMPORTER.functions()
 
 
 def _parse_when(raw: str):

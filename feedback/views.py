@@ -62,6 +62,9 @@ def _base(request, product, section="feedback") -> dict:
     }
 
 
+_errors_text = csvimport.errors_text
+
+
 # --- inbox ------------------------------------------------------------------------------------
 
 
@@ -380,37 +383,13 @@ def export(request, key):
 # --- CSV import -----------------------------------------------------------------------------
 
 
-_errors_text = csvimport.errors_text
-
-IMPORT_URLS = {"start": "feedback-import", "job": "feedback-import-job"}
-
-
-@workspace_view(edit=True)
-def import_start(request, key):
-    product = _product(request, key)
-    return csvimport.start_page(
-        request,
-        importing.IMPORTER,
-        product=product,
-        template="feedback/import.html",
-        context=_base(request, product),
-        urls=IMPORT_URLS,
-    )
-
-
-@vary_on_headers("HX-Request")
-@workspace_view(edit=True)
-def import_job(request, key, pk):
-    product = _product(request, key)
-    return csvimport.job_page(
-        request,
-        importing.IMPORTER,
-        product=product,
-        pk=pk,
-        template="feedback/import_job.html",
-        context=_base(request, product),
-        urls=IMPORT_URLS,
-    )
+import_start, import_job = csvimport.import_views(
+    "feedback.importing.IMPORTER",
+    app="feedback",
+    urls={"start": "feedback-import", "job": "feedback-import-job"},
+    product=_product,
+    context=_base,
+)
 
 
 # --- customers --------------------------------------------------------------------------------

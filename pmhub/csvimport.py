@@ -11,13 +11,17 @@ This module imports no app."""
 
 import csv
 import io
+import sys
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.views.decorators.vary import vary_on_headers
 
+from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.services import require_editor
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -142,16 +146,33 @@ class ImportJobBase(models.Model):
 class Importer:
     """The import flow; an app subclasses it and fills in the hooks below.
 
-    Limits are read through properties so an app (and its tests) can keep
-    them as module constants."""
+    Two limits are constants of the module that defines the subclass, so
+    they can be tuned (and patched in tests) there: ``BACKGROUND_ROWS``
+    (bigger files run in a Celery task) and ``PROGRESS_EVERY`` (rows between
+    two progress updates)."""
 
     job_model: type[ImportJobBase]
     required_target = ""  # the field every row needs
     required_message = ""  # refusal when no column maps to it
     rows_noun = "rows"  # "The file has a header row but no <rows_noun>."
-    background_rows = 500  # bigger files run in a Celery task
-    progress_every = 250
+    task = ""  # dotted path of the app's Celery task ``(job_id, step)``
     max_rows = MAX_ROWS
+
+    def _limit(self, name: str, default: int) -> int:
+        return getattr(sys.modules[type(self).__module__], name, default)
+
+    @property
+    def background_rows(self) -> int:
+        return self._limit("BACKGROUND_ROWS", 500)
+
+    @property
+    def progress_every(self) -> int:
+        return self._limit("PROGRESS_EVERY", 250)
+
+    def functions(self):
+        """The module-level functions an app's import offers: ``start_import,
+        set_mapping, validate_job, confirm_import, import_job``."""
+        return self.start, self.set_mapping, self.validate, self.confirm, self.import_rows
 
     # --- hooks -------------------------------------------------------------------------------
 
@@ -171,10 +192,6 @@ class Importer:
     def create(self, job, rows: list[dict]) -> dict:
         """Create the checked rows (inside the import's transaction); returns
         the job fields to store, ``created_count`` at least."""
-        raise NotImplementedError
-
-    def enqueue(self, job_id: int, step: str) -> None:
-        """Send the app's Celery task for ``step`` ("validate" or "import")."""
         raise NotImplementedError
 
     # --- flow --------------------------------------------------------------------------------
@@ -231,7 +248,8 @@ class Importer:
         if job.total_rows <= self.background_rows:
             self.run_step(job.pk, step)
         else:
-            transaction.on_commit(lambda: self.enqueue(job.pk, step))
+            task = import_string(self.task)
+            transaction.on_commit(lambda: task.delay(job.pk, step))
 
     def run_step(self, job_id: int, step: str):
         """What the app's task calls: idempotent, a finished step is skipped."""
@@ -302,9 +320,46 @@ class Importer:
 
 
 # --- views ------------------------------------------------------------------------------------
-# The HTML pages, shared: each app's view finds the product, then calls these
-# with its importer, its base context and its URL names. The app's templates
-# extend templates/_import_start.html and templates/_import_job.html.
+# The HTML pages, shared: ``import_views`` makes an app's two views. The app's
+# templates extend templates/_import_start.html and templates/_import_job.html.
+
+
+def import_views(importer: str, *, app: str, urls: dict, product, context):
+    """The upload view and the job view of an app's import, for its urls.py.
+
+    ``importer``: dotted path of the app's ``Importer`` instance (loaded on
+    first use); ``app``: the templates are ``<app>/import.html`` and
+    ``<app>/import_job.html``; ``urls``: the app's URL names ``{"start": …,
+    "job": …}``; ``product(request, key)`` finds the product (404 otherwise)
+    and ``context(request, product)`` is the app's base page context."""
+
+    @workspace_view(edit=True)
+    def import_start(request, key):
+        found = product(request, key)
+        return start_page(
+            request,
+            import_string(importer),
+            product=found,
+            template=f"{app}/import.html",
+            context=context(request, found),
+            urls=urls,
+        )
+
+    @vary_on_headers("HX-Request")
+    @workspace_view(edit=True)
+    def import_job(request, key, pk):
+        found = product(request, key)
+        return job_page(
+            request,
+            import_string(importer),
+            product=found,
+            pk=pk,
+            template=f"{app}/import_job.html",
+            context=context(request, found),
+            urls=urls,
+        )
+
+    return import_start, import_job
 
 
 def errors_text(exc: ValidationError) -> str:
