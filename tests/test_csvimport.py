@@ -191,3 +191,21 @@ def test_only_editors_start_and_confirm(importer, pm, viewer, product):
     )
     with pytest.raises(PermissionDenied):
         importer.confirm(viewer, job=job)
+
+
+def test_the_progress_banner_polls_its_own_apps_job_page(as_user, pm, product):
+    from backlog import importing
+
+    job = importing.start_import(pm, product=product, filename="x.csv", raw=b"Title\nA\n")
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.VALIDATING, total_rows=4, processed_rows=1
+    )
+    client = as_user(pm)
+    url = f"/w/acme/p/PAY/backlog/import/{job.pk}/"
+    running = client.get(f"{url}?progress=1", HTTP_HX_REQUEST="true")
+    html = running.content.decode()
+    assert f'hx-get="{url}?progress=1"' in html and "1 / 4 rows" in html
+    assert 'value="25"' in html and "HX-Refresh" not in running
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.READY)
+    done = client.get(f"{url}?progress=1", HTTP_HX_REQUEST="true")
+    assert done["HX-Refresh"] == "true"
