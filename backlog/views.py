@@ -1004,10 +1004,7 @@ def _criteria_from_post(request) -> list[dict]:
     ]
 
 
-def _errors_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(m for msgs in exc.message_dict.values() for m in msgs)
-    return " ".join(exc.messages)
+_errors_text = csvimport.errors_text
 
 
 @require_POST

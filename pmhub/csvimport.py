@@ -149,7 +149,8 @@ class Importer:
     Two limits are constants of the module that defines the subclass, so
     they can be tuned (and patched in tests) there: ``BACKGROUND_ROWS``
     (bigger files run in a Celery task) and ``PROGRESS_EVERY`` (rows between
-    two progress updates)."""
+    two progress updates while validating; the import itself is one
+    transaction, so its progress shows only when it is done)."""
 
     job_model: type[ImportJobBase]
     required_target = ""  # the field every row needs
