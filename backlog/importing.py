@@ -7,25 +7,22 @@ written with bulk inserts and scored by one SQL recompute of the new range.
 Big files run in a Celery task; the page shows a progress bar."""
 
 import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from fractional_indexing import generate_n_keys_between
 
+from pmhub import csvimport
 from pmhub.accounts.models import User
-from pmhub.accounts.services import require_editor
+from pmhub.csvimport import mapped_columns, neutralize
 
 from . import scoring, services
 from .models import BacklogSettings, CustomField, ImportJob, Item, ItemType, ScoreChange, Status
 
-MAX_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 50_000
 BACKGROUND_ROWS = 500  # bigger files are validated and imported by a Celery task
 PROGRESS_EVERY = 250
 
@@ -41,7 +38,17 @@ BASE_TARGETS = {
     "external_key": "External key",
     **{name: spec.label for name, spec in scoring.INPUTS.items() if name != "demand"},
 }
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+ALIASES = {
+    "summary": "title",
+    "name": "title",
+    "labels": "tags",
+    "assignee": "owner",
+    "url": "external_url",
+    "issuekey": "external_key",
+    "issuetype": "type",
+    "key": "external_key",
+    "estimate": "effort",
+}
 
 
 def targets(product) -> dict[str, str]:
@@ -52,126 +59,41 @@ def targets(product) -> dict[str, str]:
     return result
 
 
-def _normalize(name: str) -> str:
-    return "".join(ch for ch in name.lower() if ch.isalnum())
-
-
 def guess_mapping(headers: list[str], product) -> dict[str, str]:
     """Map columns whose names match a field (Title, title, TITLE, "Job size"…)."""
-    by_name = {_normalize(label.split(" (")[0]): key for key, label in targets(product).items()}
-    by_name.update({_normalize(key): key for key in targets(product)})
-    by_name.update(
-        {
-            "summary": "title",
-            "name": "title",
-            "labels": "tags",
-            "assignee": "owner",
-            "url": "external_url",
-            "issuekey": "external_key",
-            "issuetype": "type",
-            "key": "external_key",
-            "estimate": "effort",
+    norm = csvimport.normalize
+    by_name = {norm(label.split(" (")[0]): key for key, label in targets(product).items()}
+    by_name.update({norm(key): key for key in targets(product)})
+    by_name.update(ALIASES)
+    return csvimport.guess_mapping(headers, by_name)
+
+
+class BacklogImporter(csvimport.Importer):
+    job_model = ImportJob
+    required_target = "title"
+    required_message = "Map one column to Title: every item needs one."
+    rows_noun = "items"
+    task = "backlog.tasks.run_import_step"
+
+    def targets(self, product):
+        return targets(product)
+
+    def guess(self, headers, product):
+        return guess_mapping(headers, product)
+
+    def checker(self, job):
+        return _Checker(job).check
+
+    def create(self, job, rows):
+        created = _bulk_create(job, rows)
+        return {
+            "created_count": len(created),
+            "first_number": created[0].number if created else None,
         }
-    )
-    mapping, used = {}, set()
-    for header in headers:
-        target = by_name.get(_normalize(header))
-        if target and target not in used:
-            mapping[header] = target
-            used.add(target)
-    return mapping
 
 
-def read_csv(raw: bytes) -> tuple[list[str], str]:
-    """Decode an upload; ValidationError for files that are not CSV text."""
-    if len(raw) > MAX_BYTES:
-        raise ValidationError({"file": f"The file is larger than {MAX_BYTES // 1024 // 1024} MB."})
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError({"file": "The file is not text (UTF-8 or Windows-1252)."})
-    if "\x00" in text:
-        raise ValidationError({"file": "The file is not text: it contains binary data."})
-    try:
-        headers = next(csv.reader(io.StringIO(text)))
-    except (StopIteration, csv.Error) as exc:
-        raise ValidationError({"file": "The file has no header row."}) from exc
-    headers = [h.strip() for h in headers]
-    if not any(headers) or len(set(headers)) != len(headers):
-        raise ValidationError({"file": "The header row needs distinct, non-empty column names."})
-    return headers, text
-
-
-@transaction.atomic
-def start_import(actor, *, product, filename: str, raw: bytes) -> ImportJob:
-    require_editor(actor, product.workspace)
-    headers, text = read_csv(raw)
-    return ImportJob.objects.create(
-        product=product,
-        created_by=actor,
-        filename=filename[:200],
-        text=text,
-        headers=headers,
-        mapping=guess_mapping(headers, product),
-    )
-
-
-@transaction.atomic
-def set_mapping(actor, *, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
-    """Save the column mapping and validate every row (in the background for
-    big files). ValidationError when the mapping itself is unusable."""
-    require_editor(actor, job.product.workspace)
-    allowed = targets(job.product)
-    clean = {col: target for col, target in mapping.items() if target and col in job.headers}
-    bad = [t for t in clean.values() if t not in allowed]
-    if bad:
-        raise ValidationError({"mapping": f"Unknown fields: {', '.join(bad)}."})
-    if "title" not in clean.values():
-        raise ValidationError({"mapping": "Map one column to Title: every item needs one."})
-    if len(set(clean.values())) != len(clean):
-        raise ValidationError({"mapping": "Two columns are mapped to the same field."})
-    rows = _rows(job)
-    if len(rows) > MAX_ROWS:
-        raise ValidationError({"file": f"At most {MAX_ROWS:,} rows per import."})
-    if not rows:
-        raise ValidationError({"file": "The file has a header row but no items."})
-    ImportJob.objects.filter(pk=job.pk).update(
-        mapping=clean,
-        state=ImportJob.State.VALIDATING,
-        total_rows=len(rows),
-        processed_rows=0,
-        errors=[],
-    )
-    job.refresh_from_db()
-    _run(job, "validate")
-    return job
-
-
-def _run(job: ImportJob, step: str) -> None:
-    """Small files are handled right away, in the request; big ones by a
-    Celery task after commit (the page polls the progress)."""
-    from .tasks import run_import_step
-
-    if job.total_rows <= BACKGROUND_ROWS:
-        validate_job(job.pk) if step == "validate" else import_job(job.pk)
-    else:
-        transaction.on_commit(lambda: run_import_step.delay(job.pk, step))
-
-
-def mapped_columns(job: ImportJob) -> list[tuple[str, str]]:
-    """(CSV column, target field) in the file's column order."""
-    return [(h, job.mapping[h]) for h in job.headers if job.mapping.get(h)]
-
-
-def _rows(job: ImportJob) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(job.text))
-    return [
-        row for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))
-    ]
+IMPORTER = BacklogImporter()
+start_import, set_mapping, validate_job, confirm_import, import_job = IMPORTER.functions()
 
 
 class _Checker:
@@ -267,73 +189,6 @@ class _Checker:
         return (None if errors else values), errors
 
 
-def validate_job(job_id: int) -> ImportJob:
-    """Validate every row; the job ends READY (no errors) or INVALID."""
-    job = ImportJob.objects.select_related("product__workspace").get(pk=job_id)
-    checker = _Checker(job)
-    errors = []
-    for n, row in enumerate(_rows(job), start=2):  # row 1 is the header
-        _values, row_errors = checker.check(n, row)
-        errors.extend(row_errors)
-        if n % PROGRESS_EVERY == 0:
-            ImportJob.objects.filter(pk=job.pk).update(processed_rows=n - 1)
-    state = ImportJob.State.INVALID if errors else ImportJob.State.READY
-    ImportJob.objects.filter(pk=job.pk).update(
-        state=state, errors=errors[:1000], processed_rows=job.total_rows
-    )
-    job.refresh_from_db()
-    return job
-
-
-@transaction.atomic
-def confirm_import(actor, *, job: ImportJob) -> ImportJob:
-    require_editor(actor, job.product.workspace)
-    claimed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.READY).update(
-        state=ImportJob.State.IMPORTING, processed_rows=0
-    )
-    if not claimed:
-        raise ValidationError({"job": "This import is not ready (or was already imported)."})
-    job.refresh_from_db()
-    _run(job, "import")
-    return job
-
-
-def import_job(job_id: int) -> ImportJob:
-    """Create all items of a validated job in one transaction: bulk inserts,
-    keys and ranks after the current last item, one SQL rescore, one history
-    row per item. Re-validates first (the product may have changed); a job
-    whose state is not IMPORTING is left alone, so a rerun does nothing."""
-    job = ImportJob.objects.select_related("product__workspace", "created_by").get(pk=job_id)
-    if job.state != ImportJob.State.IMPORTING:
-        return job
-    checker = _Checker(job)
-    try:
-        with transaction.atomic():
-            rows = []
-            for n, row in enumerate(_rows(job), start=2):
-                values, errors = checker.check(n, row)
-                if errors:
-                    raise ValidationError(errors[0]["message"])
-                rows.append(values)
-            created = _bulk_create(job, rows)
-            ImportJob.objects.filter(pk=job.pk).update(
-                state=ImportJob.State.DONE,
-                created_count=len(created),
-                processed_rows=len(rows),
-                first_number=created[0].number if created else None,
-                finished_at=timezone.now(),
-            )
-    except ValidationError as exc:
-        ImportJob.objects.filter(pk=job.pk).update(
-            state=ImportJob.State.INVALID,
-            errors=[
-                {"row": 0, "column": "", "message": f"Nothing was imported: {exc.messages[0]}"}
-            ],
-        )
-    job.refresh_from_db()
-    return job
-
-
 def _bulk_create(job: ImportJob, rows: list[dict]) -> list[Item]:
     product = job.product
     actor = job.created_by
@@ -354,8 +209,6 @@ def _bulk_create(job: ImportJob, rows: list[dict]) -> list[Item]:
             item.shipped_at = timezone.now()
         items.append(item)
         tag_rows.append(tags)
-        if i % PROGRESS_EVERY == 0:
-            ImportJob.objects.filter(pk=job.pk).update(processed_rows=i)
     created = Item.objects.bulk_create(items, batch_size=2000)
     BacklogSettings.objects.filter(pk=settings_row.pk).update(
         last_item_number=first + len(rows) - 1
@@ -425,14 +278,6 @@ EXPORT_COLUMNS = [
 ]
 
 
-def neutralize(value):
-    """Defuse spreadsheet formulas: a text cell starting with = + - @ or a
-    tab/CR is prefixed with a quote, so Excel and Sheets show it as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def export_rows(qs, custom_fields: Iterable[CustomField]) -> Iterator[dict]:
     custom_fields = list(custom_fields)
     qs = qs.select_related("owner", "parent").prefetch_related("tags", "objectives")
@@ -449,16 +294,11 @@ def export_rows(qs, custom_fields: Iterable[CustomField]) -> Iterator[dict]:
         yield row
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def export_csv(qs, custom_fields) -> Iterator[str]:
     """CSV lines, streamed; formula cells neutralized."""
     custom_fields = list(custom_fields)
     header = EXPORT_COLUMNS + [f.name for f in custom_fields]
-    writer = csv.writer(_Echo())
+    writer = csv.writer(csvimport.Echo())
     yield "\ufeff" + writer.writerow([neutralize(h) for h in header])
     for row in export_rows(qs, custom_fields):
         yield writer.writerow(

@@ -6,6 +6,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from pmhub.accounts.models import EDIT_ROLES
+from pmhub.csvimport import ImportJobBase
 from pmhub.versioning import Versioned
 from products.models import Metric, Objective, Product
 
@@ -356,52 +357,22 @@ class SavedView(models.Model):
         return self.name
 
 
-class ImportJob(models.Model):
-    """A CSV import: uploaded text, the column mapping, the row-by-row
-    validation report, and progress. Nothing is imported until every row is
-    valid, and then all rows are imported in one transaction."""
-
-    class State(models.TextChoices):
-        MAPPING = "mapping", "Choose columns"
-        VALIDATING = "validating", "Checking rows"
-        INVALID = "invalid", "Has errors"
-        READY = "ready", "Ready to import"
-        IMPORTING = "importing", "Importing"
-        DONE = "done", "Imported"
-        FAILED = "failed", "Failed"
+class ImportJob(ImportJobBase):
+    """A CSV import of backlog items (see ``pmhub.csvimport``). Nothing is
+    imported until every row is valid, and then all rows are imported in one
+    transaction."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="import_jobs")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    filename = models.CharField(max_length=200, blank=True)
     text = models.TextField(help_text="The uploaded CSV, decoded as UTF-8")
-    headers = models.JSONField(default=list)
     mapping = models.JSONField(default=dict, help_text="CSV column → item field")
-    state = models.CharField(max_length=12, choices=State.choices, default=State.MAPPING)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, help_text="[{row, column, message}]")
-    created_count = models.PositiveIntegerField(default=0)
     first_number = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(ImportJobBase.Meta):
+        pass
 
     def __str__(self):
         return f"Import {self.filename or self.pk} into {self.product}"
-
-    @property
-    def percent(self) -> int:
-        if not self.total_rows:
-            return 0
-        return min(100, round(100 * self.processed_rows / self.total_rows))
-
-    @property
-    def is_running(self) -> bool:
-        return self.state in (self.State.VALIDATING, self.State.IMPORTING)
 
 
 class Hypothesis(Versioned):

@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from pmhub import csvimport
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.models import Membership, User
 from pmhub.accounts.templatetags.pmhub_tags import fmt_number
@@ -1003,10 +1004,7 @@ def _criteria_from_post(request) -> list[dict]:
     ]
 
 
-def _errors_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(m for msgs in exc.message_dict.values() for m in msgs)
-    return " ".join(exc.messages)
+_errors_text = csvimport.errors_text
 
 
 @require_POST
@@ -1157,79 +1155,10 @@ def export_items(request, key):
     return response
 
 
-@workspace_view(edit=True)
-def import_start(request, key):
-    from . import importing
-
-    product = _product(request, key)
-    error = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            error = "Choose a CSV file."
-        else:
-            try:
-                job = importing.start_import(
-                    request.user,
-                    product=product,
-                    filename=upload.name,
-                    raw=upload.read(importing.MAX_BYTES + 1),
-                )
-            except ValidationError as exc:
-                error = _errors_text(exc)
-            else:
-                return redirect(
-                    "import-job", slug=request.workspace.slug, key=product.key, pk=job.pk
-                )
-    return render(
-        request,
-        "backlog/import.html",
-        {
-            **_base(request, product),
-            "error": error,
-            "jobs": product.import_jobs.select_related("created_by")[:10],
-            "targets": importing.targets(product),
-        },
-    )
-
-
-@vary_on_headers("HX-Request")
-@workspace_view(edit=True)
-def import_job(request, key, pk):
-    from . import importing
-    from .models import ImportJob
-
-    product = _product(request, key)
-    job = get_object_or_404(ImportJob, product=product, pk=pk)
-    error = None
-    if request.method == "POST":
-        try:
-            if request.POST.get("action") == "import":
-                importing.confirm_import(request.user, job=job)
-            else:
-                mapping = {h: request.POST.get(f"map_{i}", "") for i, h in enumerate(job.headers)}
-                importing.set_mapping(request.user, job=job, mapping=mapping)
-        except ValidationError as exc:
-            error = _errors_text(exc)
-        else:
-            return redirect("import-job", slug=request.workspace.slug, key=product.key, pk=job.pk)
-        job.refresh_from_db()
-    preview = []
-    if job.state in (ImportJob.State.READY, ImportJob.State.INVALID) and job.mapping:
-        for row in importing._rows(job)[:10]:
-            preview.append([row.get(col, "") for col, _target in importing.mapped_columns(job)])
-    ctx = {
-        **_base(request, product),
-        "job": job,
-        "error": error,
-        "preview": preview,
-        "targets": importing.targets(product),
-        "columns": [(i, h, job.mapping.get(h, "")) for i, h in enumerate(job.headers)],
-        "sample": importing._rows(job)[:3] if job.state == ImportJob.State.MAPPING else [],
-    }
-    if request.htmx and request.GET.get("progress"):
-        response = render(request, "backlog/import.html#job-progress", ctx)
-        if not job.is_running:
-            response["HX-Refresh"] = "true"
-        return response
-    return render(request, "backlog/import_job.html", ctx)
+import_start, import_job = csvimport.import_views(
+    "backlog.importing.IMPORTER",
+    app="backlog",
+    urls={"start": "import", "job": "import-job"},
+    product=_product,
+    context=_base,
+)

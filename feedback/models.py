@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from backlog.models import Item
 from pmhub.accounts.models import EDIT_ROLES, Workspace
+from pmhub.csvimport import ImportJobBase
 from pmhub.versioning import Versioned
 from products.models import Product
 
@@ -362,47 +363,16 @@ class Subscription(models.Model):
         return self.email
 
 
-class ImportJob(models.Model):
-    """A CSV import of feedback, as backlog's import: mapping, row-by-row
+class ImportJob(ImportJobBase):
+    """A CSV import of feedback (see ``pmhub.csvimport``): mapping, row-by-row
     report, then every row in one transaction."""
 
-    class JobState(models.TextChoices):
-        MAPPING = "mapping", "Choose columns"
-        VALIDATING = "validating", "Checking rows"
-        INVALID = "invalid", "Has errors"
-        READY = "ready", "Ready to import"
-        IMPORTING = "importing", "Importing"
-        DONE = "done", "Imported"
-        FAILED = "failed", "Failed"
+    JobState = ImportJobBase.State
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    filename = models.CharField(max_length=200, blank=True)
-    text = models.TextField()
-    headers = models.JSONField(default=list)
-    mapping = models.JSONField(default=dict)
-    state = models.CharField(max_length=12, choices=JobState.choices, default=JobState.MAPPING)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list)
-    created_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(ImportJobBase.Meta):
+        pass
 
     def __str__(self):
         return f"Feedback import {self.filename or self.pk}"
-
-    @property
-    def percent(self) -> int:
-        if not self.total_rows:
-            return 0
-        return min(100, round(100 * self.processed_rows / self.total_rows))
-
-    @property
-    def is_running(self) -> bool:
-        return self.state in (self.JobState.VALIDATING, self.JobState.IMPORTING)

@@ -40,5 +40,4 @@ def run_import_step(job_id: int, step: str) -> str:
     """Validate or import a feedback CSV job (a finished step is skipped)."""
     from . import importing
 
-    job = importing.validate_job(job_id) if step == "validate" else importing.import_job(job_id)
-    return job.state
+    return importing.IMPORTER.run_step(job_id, step).state

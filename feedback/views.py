@@ -14,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from backlog.models import Item, Status
+from pmhub import csvimport
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.views import apply_errors
 from pmhub.errors import VersionConflict
@@ -25,7 +26,6 @@ from .models import (
     Company,
     Feedback,
     Importance,
-    ImportJob,
     Insight,
     PublicIdea,
     Segment,
@@ -60,6 +60,9 @@ def _base(request, product, section="feedback") -> dict:
         "can_edit": request.can_edit,
         "section": section,
     }
+
+
+_errors_text = csvimport.errors_text
 
 
 # --- inbox ------------------------------------------------------------------------------------
@@ -380,87 +383,13 @@ def export(request, key):
 # --- CSV import -----------------------------------------------------------------------------
 
 
-def _errors_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(m for msgs in exc.message_dict.values() for m in msgs)
-    return " ".join(exc.messages)
-
-
-@workspace_view(edit=True)
-def import_start(request, key):
-    product = _product(request, key)
-    error = None
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            error = "Choose a CSV file."
-        else:
-            try:
-                job = importing.start_import(
-                    request.user,
-                    product=product,
-                    filename=upload.name,
-                    raw=upload.read(importing.MAX_BYTES + 1),
-                )
-            except ValidationError as exc:
-                error = _errors_text(exc)
-            else:
-                return redirect(
-                    "feedback-import-job", slug=request.workspace.slug, key=product.key, pk=job.pk
-                )
-    return render(
-        request,
-        "feedback/import.html",
-        {
-            **_base(request, product),
-            "error": error,
-            "jobs": ImportJob.objects.filter(product=product).select_related("created_by")[:10],
-            "targets": importing.TARGETS,
-        },
-    )
-
-
-@vary_on_headers("HX-Request")
-@workspace_view(edit=True)
-def import_job(request, key, pk):
-    product = _product(request, key)
-    job = get_object_or_404(ImportJob, product=product, pk=pk)
-    error = None
-    if request.method == "POST":
-        try:
-            if request.POST.get("action") == "import":
-                importing.confirm_import(request.user, job=job)
-            else:
-                mapping = {h: request.POST.get(f"map_{i}", "") for i, h in enumerate(job.headers)}
-                importing.set_mapping(request.user, job=job, mapping=mapping)
-        except ValidationError as exc:
-            error = _errors_text(exc)
-        else:
-            return redirect(
-                "feedback-import-job", slug=request.workspace.slug, key=product.key, pk=job.pk
-            )
-        job.refresh_from_db()
-    preview = []
-    mapped = importing.mapped_columns(job)
-    if job.state in (ImportJob.JobState.READY, ImportJob.JobState.INVALID) and job.mapping:
-        for row in importing.rows_of(job)[:10]:
-            preview.append([row.get(col, "") for col, _target in mapped])
-    ctx = {
-        **_base(request, product),
-        "job": job,
-        "error": error,
-        "preview": preview,
-        "mapped": mapped,
-        "targets": importing.TARGETS,
-        "columns": [(i, h, job.mapping.get(h, "")) for i, h in enumerate(job.headers)],
-        "sample": importing.rows_of(job)[:3] if job.state == ImportJob.JobState.MAPPING else [],
-    }
-    if request.htmx and request.GET.get("progress"):
-        response = render(request, "feedback/import_job.html#job-progress", ctx)
-        if not job.is_running:
-            response["HX-Refresh"] = "true"
-        return response
-    return render(request, "feedback/import_job.html", ctx)
+import_start, import_job = csvimport.import_views(
+    "feedback.importing.IMPORTER",
+    app="feedback",
+    urls={"start": "feedback-import", "job": "feedback-import-job"},
+    product=_product,
+    context=_base,
+)
 
 
 # --- customers --------------------------------------------------------------------------------

@@ -3,9 +3,6 @@ in the same transaction, the task enqueued after commit runs in a worker
 subprocess (Redis broker, the test database) and stores the demand."""
 
 import os
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 
@@ -20,7 +17,7 @@ from feedback.tasks import recompute_demand, sweep_demand
 from pmhub.accounts.tasks import ping
 from pmhub.celery import app
 from tests.conftest import require
-from tests.integration.test_worker import BASE_DIR, _test_database_url
+from tests.integration.workers import running_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -61,22 +58,6 @@ def test_a_real_worker_recomputes_demand_after_commit(pm, workspace, product, it
     require(bool(redis_url), "REDIS_URL not set")
     require(connection.vendor == "postgresql", "the worker test needs PostgreSQL (DATABASE_URL)")
     queue = f"pmhub-test-{uuid.uuid4().hex[:12]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": redis_url,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PMHUB_TESTING": "1",
-    }
-    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
-        env.pop(name, None)
-    command = [
-        sys.executable,
-        *("-m", "celery", "-A", "pmhub", "worker", "--pool=solo", "--concurrency=1"),
-        *("--loglevel=INFO", "--without-mingle", "--without-gossip", "--without-heartbeat"),
-        f"--queues={queue}",
-        f"--hostname={queue}@%h",
-    ]
     company = services.create_company(
         pm, workspace=workspace, name="Globex", segment="enterprise", annual_revenue=999_000
     )
@@ -89,16 +70,7 @@ def test_a_real_worker_recomputes_demand_after_commit(pm, workspace, product, it
         lambda ids: recompute_demand.apply_async(args=[ids], queue=queue),
     )
     eager = app.conf.task_always_eager
-    with tempfile.TemporaryFile(mode="w+") as log:
-        worker = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        ok = False
+    with running_worker(queue):
         try:
             app.conf.task_always_eager = False
             # Other tests clear the cache, which shares its Redis database with
@@ -117,15 +89,5 @@ def test_a_real_worker_recomputes_demand_after_commit(pm, workspace, product, it
             assert not DemandQueue.objects.exists()
             assert "Customer demand 6000" in item.history_records.first().history_change_reason
             assert not ScoreChange.objects.filter(item=item, cause="input").exists()
-            ok = True
         finally:
             app.conf.task_always_eager = eager
-            worker.terminate()
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(timeout=10)
-            if not ok:
-                log.seek(0)
-                print(log.read())

@@ -6,81 +6,26 @@ run. Needs PostgreSQL and Redis."""
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from pmhub.celery import app
 from products import metrics, tasks
 from products.models import Datapoint, DirtyDay, MetricRollup
 from tests.conftest import require
-from tests.integration.test_worker import _test_database_url
+from tests.integration import workers
 from tests.products.test_metrics_rollups import assert_matches
-
-BASE_DIR = Path(settings.BASE_DIR)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _start_worker(queue: str, log, **extra_env) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PMHUB_TESTING": "1",
-        "PYTHONUNBUFFERED": "1",
-        **extra_env,
-    }
-    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
-        env.pop(name, None)
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "pmhub",
-        "worker",
-        "--pool=solo",
-        "--concurrency=1",
-        "--loglevel=INFO",
-        "--without-mingle",
-        "--without-gossip",
-        "--without-heartbeat",
-        f"--queues={queue}",
-        f"--hostname={queue}-{uuid.uuid4().hex[:6]}@%h",
-    ]
-    return subprocess.Popen(
-        command, cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-    )
-
-
-def _wait_ready(worker: subprocess.Popen, log_path: Path, seen: int = 0) -> int:
-    """Wait for the worker's "ready." line (its queue is consumed from then on),
-    looking past the first ``seen`` occurrences; returns the new count."""
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        text = log_path.read_text()
-        if text.count(" ready.") > seen:
-            return seen + 1
-        assert worker.poll() is None, text
-        time.sleep(0.1)
-    raise AssertionError("the worker did not start:\n" + log_path.read_text())
-
-
-def _stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=10)
+    """Two workers consume the queue, one after the other: distinct hostnames."""
+    hostname = f"{queue}-{uuid.uuid4().hex[:6]}"
+    return workers.start_worker(queue, log, hostname=hostname, **extra_env)
 
 
 def _wait_for_worker_sessions_to_end() -> None:
@@ -136,7 +81,7 @@ def test_worker_killed_mid_rollup_then_recovery_equals_a_clean_run(
         doomed = _start_worker(queue, log, PMHUB_TEST_ROLLUP_HOLD_FILE=str(hold))
         survivor = None
         try:
-            _wait_ready(doomed, log_path)
+            workers.wait_ready(doomed, log_path)
             app.conf.task_always_eager = False
             tasks.rollup_metric.apply_async(args=[metric.pk], queue=queue)
             deadline = time.monotonic() + 60
@@ -157,7 +102,7 @@ def test_worker_killed_mid_rollup_then_recovery_equals_a_clean_run(
             # Recovery: the periodic sweep on a fresh worker (the killed task's
             # message stays unacknowledged until the broker's visibility timeout).
             survivor = _start_worker(queue, log)
-            _wait_ready(survivor, log_path, seen=1)
+            workers.wait_ready(survivor, log_path, seen=1)
             deadline = time.monotonic() + 60
             while DirtyDay.objects.filter(metric=metric).exists():
                 assert time.monotonic() < deadline, log_path.read_text()
@@ -169,9 +114,9 @@ def test_worker_killed_mid_rollup_then_recovery_equals_a_clean_run(
                 time.sleep(0.2)  # the killed backend may still hold its lock briefly
         finally:
             app.conf.task_always_eager = eager_before
-            _stop(doomed)
+            workers.stop(doomed)
             if survivor is not None:
-                _stop(survivor)
+                workers.stop(survivor)
             with app.connection_for_write() as conn:
                 conn.default_channel.queue_purge(queue)
             _wait_for_worker_sessions_to_end()

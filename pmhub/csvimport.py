@@ -1,0 +1,444 @@
+"""The CSV import machinery shared by the apps' imports (backlog items,
+feedback): upload → map columns → every row validated and reported row by
+row → only a file without errors is imported, all rows in one transaction.
+Small files run in the request; big ones in a Celery task after commit, and
+the page polls the progress.
+
+An app keeps only what is its own, in a subclass of ``Importer``: the fields
+a column can map to, how one row is checked, how the checked rows are
+created, and its job model (a subclass of ``ImportJobBase``) and task.
+This module imports no app."""
+
+import csv
+import io
+import sys
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.views.decorators.vary import vary_on_headers
+
+from pmhub.accounts.decorators import workspace_view
+from pmhub.accounts.services import require_editor
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 50_000
+MAX_ERRORS = 1000  # errors kept (and shown) per job
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def read_csv(raw: bytes) -> tuple[list[str], str]:
+    """Decode an upload; ValidationError for files that are not CSV text."""
+    if len(raw) > MAX_BYTES:
+        raise ValidationError({"file": f"The file is larger than {MAX_BYTES // 1024 // 1024} MB."})
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValidationError({"file": "The file is not text (UTF-8 or Windows-1252)."})
+    if "\x00" in text:
+        raise ValidationError({"file": "The file is not text: it contains binary data."})
+    try:
+        headers = next(csv.reader(io.StringIO(text)))
+    except (StopIteration, csv.Error) as exc:
+        raise ValidationError({"file": "The file has no header row."}) from exc
+    headers = [h.strip() for h in headers]
+    if not any(headers) or len(set(headers)) != len(headers):
+        raise ValidationError({"file": "The header row needs distinct, non-empty column names."})
+    return headers, text
+
+
+def neutralize(value):
+    """Defuse spreadsheet formulas: a text cell starting with = + - @ or a
+    tab/CR is prefixed with a quote, so Excel and Sheets show it as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class Echo:
+    """A file-like object for ``csv.writer`` that hands each line back (streaming)."""
+
+    def write(self, value):
+        return value
+
+
+def normalize(name: str) -> str:
+    """A column name compared loosely: "Job size", "job_size" and "JOBSIZE" match."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def guess_mapping(headers: list[str], by_name: dict[str, str]) -> dict[str, str]:
+    """Map each column whose normalized name is in ``by_name`` (normalized
+    name → target), each target at most once, first column first."""
+    mapping, used = {}, set()
+    for header in headers:
+        target = by_name.get(normalize(header))
+        if target and target not in used:
+            mapping[header] = target
+            used.add(target)
+    return mapping
+
+
+def rows_of(job) -> list[dict]:
+    """The job's data rows (blank lines skipped), as dicts keyed by column."""
+    reader = csv.DictReader(io.StringIO(job.text))
+    return [
+        row for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))
+    ]
+
+
+def mapped_columns(job) -> list[tuple[str, str]]:
+    """(CSV column, target field) in the file's column order (not the
+    mapping's: PostgreSQL's jsonb does not keep key order)."""
+    return [(h, job.mapping[h]) for h in job.headers if job.mapping.get(h)]
+
+
+class ImportJobBase(models.Model):
+    """A CSV import: uploaded text, the column mapping, the row-by-row
+    validation report, and progress. A concrete job adds its ``product``."""
+
+    class State(models.TextChoices):
+        MAPPING = "mapping", "Choose columns"
+        VALIDATING = "validating", "Checking rows"
+        INVALID = "invalid", "Has errors"
+        READY = "ready", "Ready to import"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    filename = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.MAPPING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)
+    created_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in (self.State.VALIDATING, self.State.IMPORTING)
+
+
+class Importer:
+    """The import flow; an app subclasses it and fills in the hooks below.
+
+    Two limits are constants of the module that defines the subclass, so
+    they can be tuned (and patched in tests) there: ``BACKGROUND_ROWS``
+    (bigger files run in a Celery task) and ``PROGRESS_EVERY`` (rows between
+    two progress updates while validating; the import itself is one
+    transaction, so its progress shows only when it is done)."""
+
+    job_model: type[ImportJobBase]
+    required_target = ""  # the field every row needs
+    required_message = ""  # refusal when no column maps to it
+    rows_noun = "rows"  # "The file has a header row but no <rows_noun>."
+    task = ""  # dotted path of the app's Celery task ``(job_id, step)``
+    max_rows = MAX_ROWS
+
+    def _limit(self, name: str, default: int) -> int:
+        return getattr(sys.modules[type(self).__module__], name, default)
+
+    @property
+    def background_rows(self) -> int:
+        return self._limit("BACKGROUND_ROWS", 500)
+
+    @property
+    def progress_every(self) -> int:
+        return self._limit("PROGRESS_EVERY", 250)
+
+    def functions(self):
+        """The module-level functions an app's import offers: ``start_import,
+        set_mapping, validate_job, confirm_import, import_job``."""
+        return self.start, self.set_mapping, self.validate, self.confirm, self.import_rows
+
+    # --- hooks -------------------------------------------------------------------------------
+
+    def targets(self, product) -> dict[str, str]:
+        """Field → label, for every field a column can map to."""
+        raise NotImplementedError
+
+    def guess(self, headers: list[str], product) -> dict[str, str]:
+        """The first mapping offered after the upload."""
+        raise NotImplementedError
+
+    def checker(self, job):
+        """A callable ``(row number, row) -> (values or None, errors)``;
+        errors are ``{row, column, message}`` dicts."""
+        raise NotImplementedError
+
+    def create(self, job, rows: list[dict]) -> dict:
+        """Create the checked rows (inside the import's transaction); returns
+        the job fields to store, ``created_count`` at least."""
+        raise NotImplementedError
+
+    # --- flow --------------------------------------------------------------------------------
+
+    def _jobs(self):
+        return self.job_model.objects
+
+    @transaction.atomic
+    def start(self, actor, *, product, filename: str, raw: bytes):
+        require_editor(actor, product.workspace)
+        headers, text = read_csv(raw)
+        return self._jobs().create(
+            product=product,
+            created_by=actor,
+            filename=filename[:200],
+            text=text,
+            headers=headers,
+            mapping=self.guess(headers, product),
+        )
+
+    @transaction.atomic
+    def set_mapping(self, actor, *, job, mapping: dict[str, str]):
+        """Save the column mapping and validate every row (in the background
+        for big files). ValidationError when the mapping itself is unusable."""
+        require_editor(actor, job.product.workspace)
+        allowed = self.targets(job.product)
+        clean = {col: target for col, target in mapping.items() if target and col in job.headers}
+        bad = [t for t in clean.values() if t not in allowed]
+        if bad:
+            raise ValidationError({"mapping": f"Unknown fields: {', '.join(bad)}."})
+        if self.required_target not in clean.values():
+            raise ValidationError({"mapping": self.required_message})
+        if len(set(clean.values())) != len(clean):
+            raise ValidationError({"mapping": "Two columns are mapped to the same field."})
+        rows = rows_of(job)
+        if len(rows) > self.max_rows:
+            raise ValidationError({"file": f"At most {self.max_rows:,} rows per import."})
+        if not rows:
+            raise ValidationError({"file": f"The file has a header row but no {self.rows_noun}."})
+        self._jobs().filter(pk=job.pk).update(
+            mapping=clean,
+            state=ImportJobBase.State.VALIDATING,
+            total_rows=len(rows),
+            processed_rows=0,
+            errors=[],
+        )
+        job.refresh_from_db()
+        self.run(job, "validate")
+        return job
+
+    def run(self, job, step: str) -> None:
+        """Small files are handled right away, in the request; big ones by a
+        Celery task after commit (the page polls the progress)."""
+        if job.total_rows <= self.background_rows:
+            self.run_step(job.pk, step)
+        else:
+            task = import_string(self.task)
+            transaction.on_commit(lambda: task.delay(job.pk, step))
+
+    def run_step(self, job_id: int, step: str):
+        """What the app's task calls: idempotent, a finished step is skipped."""
+        return self.validate(job_id) if step == "validate" else self.import_rows(job_id)
+
+    def validate(self, job_id: int):
+        """Validate every row; the job ends READY (no errors) or INVALID."""
+        job = self._jobs().select_related("product__workspace").get(pk=job_id)
+        check = self.checker(job)
+        errors = []
+        for n, row in enumerate(rows_of(job), start=2):  # row 1 is the header
+            errors.extend(check(n, row)[1])
+            if n % self.progress_every == 0:
+                self._jobs().filter(pk=job.pk).update(processed_rows=n - 1)
+        state = ImportJobBase.State.INVALID if errors else ImportJobBase.State.READY
+        self._jobs().filter(pk=job.pk).update(
+            state=state, errors=errors[:MAX_ERRORS], processed_rows=job.total_rows
+        )
+        job.refresh_from_db()
+        return job
+
+    @transaction.atomic
+    def confirm(self, actor, *, job):
+        require_editor(actor, job.product.workspace)
+        claimed = (
+            self._jobs()
+            .filter(pk=job.pk, state=ImportJobBase.State.READY)
+            .update(state=ImportJobBase.State.IMPORTING, processed_rows=0)
+        )
+        if not claimed:
+            raise ValidationError({"job": "This import is not ready (or was already imported)."})
+        job.refresh_from_db()
+        self.run(job, "import")
+        return job
+
+    def import_rows(self, job_id: int):
+        """Re-check every row (the product may have changed since the
+        validation) and create them all in one transaction, or none. A job
+        whose state is not IMPORTING is left alone, so a rerun does nothing."""
+        job = self._jobs().select_related("product__workspace", "created_by").get(pk=job_id)
+        if job.state != ImportJobBase.State.IMPORTING:
+            return job
+        check = self.checker(job)
+        try:
+            with transaction.atomic():
+                rows = []
+                for n, row in enumerate(rows_of(job), start=2):
+                    values, errors = check(n, row)
+                    if errors:
+                        raise ValidationError(f"row {n}: {errors[0]['message']}")
+                    rows.append(values)
+                fields = self.create(job, rows)
+                self._jobs().filter(pk=job.pk).update(
+                    state=ImportJobBase.State.DONE,
+                    processed_rows=len(rows),
+                    finished_at=timezone.now(),
+                    **fields,
+                )
+        except ValidationError as exc:
+            self._jobs().filter(pk=job.pk).update(
+                state=ImportJobBase.State.INVALID,
+                errors=[
+                    {"row": 0, "column": "", "message": f"Nothing was imported: {exc.messages[0]}"}
+                ],
+            )
+        job.refresh_from_db()
+        return job
+
+
+# --- views ------------------------------------------------------------------------------------
+# The HTML pages, shared: ``import_views`` makes an app's two views. The app's
+# templates extend templates/_import_start.html and templates/_import_job.html.
+
+
+def import_views(importer: str, *, app: str, urls: dict, product, context):
+    """The upload view and the job view of an app's import, for its urls.py.
+
+    ``importer``: dotted path of the app's ``Importer`` instance (loaded on
+    first use); ``app``: the templates are ``<app>/import.html`` and
+    ``<app>/import_job.html``; ``urls``: the app's URL names ``{"start": …,
+    "job": …}``; ``product(request, key)`` finds the product (404 otherwise)
+    and ``context(request, product)`` is the app's base page context."""
+
+    @workspace_view(edit=True)
+    def import_start(request, key):
+        found = product(request, key)
+        return start_page(
+            request,
+            import_string(importer),
+            product=found,
+            template=f"{app}/import.html",
+            context=context(request, found),
+            urls=urls,
+        )
+
+    @vary_on_headers("HX-Request")
+    @workspace_view(edit=True)
+    def import_job(request, key, pk):
+        found = product(request, key)
+        return job_page(
+            request,
+            import_string(importer),
+            product=found,
+            pk=pk,
+            template=f"{app}/import_job.html",
+            context=context(request, found),
+            urls=urls,
+        )
+
+    return import_start, import_job
+
+
+def errors_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return " ".join(exc.messages)
+
+
+def start_page(request, importer: Importer, *, product, template: str, context: dict, urls: dict):
+    """Upload form and recent imports; a good upload goes on to the job page.
+    ``urls``: the app's URL names, ``{"start": …, "job": …}``."""
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = "Choose a CSV file."
+        else:
+            try:
+                job = importer.start(
+                    request.user,
+                    product=product,
+                    filename=upload.name,
+                    raw=upload.read(MAX_BYTES + 1),
+                )
+            except ValidationError as exc:
+                error = errors_text(exc)
+            else:
+                return redirect(
+                    urls["job"], slug=request.workspace.slug, key=product.key, pk=job.pk
+                )
+    jobs = importer.job_model.objects.filter(product=product).select_related("created_by")
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "error": error,
+            "jobs": jobs[:10],
+            "targets": importer.targets(product),
+            "import_urls": urls,
+        },
+    )
+
+
+def job_page(request, importer: Importer, *, product, pk, template: str, context: dict, urls: dict):
+    """Mapping form, row errors, preview and the import button; with htmx and
+    ``?progress=1`` only the progress banner (and a refresh once done)."""
+    job = get_object_or_404(importer.job_model, product=product, pk=pk)
+    error = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "import":
+                importer.confirm(request.user, job=job)
+            else:
+                mapping = {h: request.POST.get(f"map_{i}", "") for i, h in enumerate(job.headers)}
+                importer.set_mapping(request.user, job=job, mapping=mapping)
+        except ValidationError as exc:
+            error = errors_text(exc)
+        else:
+            return redirect(urls["job"], slug=request.workspace.slug, key=product.key, pk=job.pk)
+        job.refresh_from_db()
+    ctx = {**context, "job": job, "import_urls": urls}
+    if request.htmx and request.GET.get("progress"):
+        response = render(request, "_import_progress.html", ctx)
+        if not job.is_running:
+            response["HX-Refresh"] = "true"
+        return response
+    preview = []
+    mapped = mapped_columns(job)
+    if job.state in (job.State.READY, job.State.INVALID) and job.mapping:
+        for row in rows_of(job)[:10]:
+            preview.append([row.get(col, "") for col, _target in mapped])
+    ctx |= {
+        "error": error,
+        "preview": preview,
+        "mapped": mapped,
+        "targets": importer.targets(product),
+        "columns": [(i, h, job.mapping.get(h, "")) for i, h in enumerate(job.headers)],
+        "sample": rows_of(job)[:3] if job.state == job.State.MAPPING else [],
+    }
+    return render(request, template, ctx)
