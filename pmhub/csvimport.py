@@ -14,6 +14,7 @@ import io
 import sys
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -142,6 +143,19 @@ class ImportJobBase(models.Model):
     def is_running(self) -> bool:
         return self.state in (self.State.VALIDATING, self.State.IMPORTING)
 
+    @property
+    def progress_key(self) -> str:
+        return f"csvimport:{self._meta.label_lower}:{self.pk}"
+
+    def with_live_progress(self):
+        """While importing, rows are re-checked inside the import's
+        transaction, where a progress UPDATE would stay invisible until the
+        commit: the importer publishes its count in the cache instead, and
+        this reads it (the cache is shared by all processes in production)."""
+        if self.state == self.State.IMPORTING:
+            self.processed_rows = max(self.processed_rows, cache.get(self.progress_key) or 0)
+        return self
+
 
 class Importer:
     """The import flow; an app subclasses it and fills in the hooks below.
@@ -149,8 +163,9 @@ class Importer:
     Two limits are constants of the module that defines the subclass, so
     they can be tuned (and patched in tests) there: ``BACKGROUND_ROWS``
     (bigger files run in a Celery task) and ``PROGRESS_EVERY`` (rows between
-    two progress updates while validating; the import itself is one
-    transaction, so its progress shows only when it is done)."""
+    two progress updates: in the job row while validating; in the cache while
+    importing, whose writes are one transaction — see
+    ``ImportJobBase.with_live_progress``)."""
 
     job_model: type[ImportJobBase]
     required_target = ""  # the field every row needs
@@ -302,6 +317,8 @@ class Importer:
                     if errors:
                         raise ValidationError(f"row {n}: {errors[0]['message']}")
                     rows.append(values)
+                    if (n - 1) % self.progress_every == 0:
+                        cache.set(job.progress_key, n - 1, 3600)
                 fields = self.create(job, rows)
                 self._jobs().filter(pk=job.pk).update(
                     state=ImportJobBase.State.DONE,
@@ -316,6 +333,8 @@ class Importer:
                     {"row": 0, "column": "", "message": f"Nothing was imported: {exc.messages[0]}"}
                 ],
             )
+        finally:
+            cache.delete(job.progress_key)
         job.refresh_from_db()
         return job
 
@@ -422,7 +441,7 @@ def job_page(request, importer: Importer, *, product, pk, template: str, context
         else:
             return redirect(urls["job"], slug=request.workspace.slug, key=product.key, pk=job.pk)
         job.refresh_from_db()
-    ctx = {**context, "job": job, "import_urls": urls}
+    ctx = {**context, "job": job.with_live_progress(), "import_urls": urls}
     if request.htmx and request.GET.get("progress"):
         response = render(request, "_import_progress.html", ctx)
         if not job.is_running:

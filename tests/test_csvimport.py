@@ -209,3 +209,46 @@ def test_the_progress_banner_polls_its_own_apps_job_page(as_user, pm, product):
     ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.READY)
     done = client.get(f"{url}?progress=1", HTTP_HX_REQUEST="true")
     assert done["HX-Refresh"] == "true"
+
+
+def test_import_progress_is_published_outside_the_transaction(importer, pm, product):
+    """The import re-checks rows inside its one transaction; the count goes to
+    the cache every PROGRESS_EVERY rows, where other processes can read it."""
+    from django.core.cache import cache
+
+    words = "\n".join(f"w{n}" for n in range(5))
+    job = upload(importer, pm, product, f"Word\n{words}\n")
+    importer.set_mapping(pm, job=job, mapping={"Word": "word"})
+    importer.validate(job.pk)  # 5 rows > BACKGROUND_ROWS: the (fake) task's steps, run here
+    job.refresh_from_db()
+    seen = []
+
+    def create(job, rows):
+        seen.append(cache.get(job.progress_key))
+        return {"created_count": len(rows)}
+
+    importer.create = create
+    importer.confirm(pm, job=job)
+    assert importer.import_rows(job.pk).state == "done"
+    assert seen == [4]  # rows 1…5, published at 2 and 4
+    assert cache.get(job.progress_key) is None  # cleared when done
+
+
+def test_the_job_page_shows_the_published_import_progress(as_user, pm, product):
+    from django.core.cache import cache
+
+    from backlog import importing
+
+    job = importing.start_import(pm, product=product, filename="x.csv", raw=b"Title\nA\n")
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.IMPORTING, total_rows=10, processed_rows=0
+    )
+    cache.set(job.progress_key, 6, 60)
+    try:
+        response = as_user(pm).get(
+            f"/w/acme/p/PAY/backlog/import/{job.pk}/?progress=1", HTTP_HX_REQUEST="true"
+        )
+    finally:
+        cache.delete(job.progress_key)
+    html = response.content.decode()
+    assert "6 / 10 rows" in html and 'value="60"' in html
