@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -494,8 +494,9 @@ def set_feedback_state(actor, *, feedback: Feedback, state: str) -> Feedback:
     require_editor(actor, feedback.product.workspace)
     if state not in State.values:
         raise ValidationError({"state": "Unknown state."})
+    # F(): the caller's copy may be stale; the version must still only go up.
     Feedback.objects.filter(pk=feedback.pk).exclude(state=state).update(
-        state=state, version=feedback.version + 1, updated_at=timezone.now()
+        state=state, version=F("version") + 1, updated_at=timezone.now()
     )
     feedback.refresh_from_db()
     return feedback
@@ -567,7 +568,7 @@ def link_feedback(
             start=start,
             end=end,
             importance=importance,
-            version=insight.version + 1,
+            version=F("version") + 1,
             updated_at=timezone.now(),
         )
         insight.refresh_from_db()

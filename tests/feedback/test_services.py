@@ -331,3 +331,19 @@ def test_item_panel_summary_counts_distinct_customers_and_revenue(
     assert summary["customers"] == 2
     assert summary["revenue"] == Decimal("1005000")
     assert len(summary["insights"]) == 3
+
+
+def test_state_change_from_a_stale_copy_still_moves_the_version_forward(product, pm):
+    feedback = services.create_feedback(pm, product=product, text="Export to Xero")
+    stale = Feedback.objects.get(pk=feedback.pk)
+    edited = services.update_feedback(
+        pm, feedback=feedback, expected_version=feedback.version, fields={"text": "Xero export"}
+    )
+
+    services.set_feedback_state(pm, feedback=stale, state=State.ARCHIVED)
+
+    assert Feedback.objects.get(pk=feedback.pk).version == edited.version + 1
+    with pytest.raises(VersionConflict):  # the editor's copy is outdated now
+        services.update_feedback(
+            pm, feedback=edited, expected_version=edited.version, fields={"text": "x"}
+        )
