@@ -187,7 +187,10 @@ def match_customer(
         else:
             person = Person.objects.create(workspace=workspace, name=name, company=company)
     if person is not None and company is not None and person.company_id is None:
-        Person.objects.filter(pk=person.pk).update(company=company, updated_at=timezone.now())
+        # A new version, so API readers' ETags (If-None-Match / If-Match) see the change.
+        Person.objects.filter(pk=person.pk).update(
+            company=company, version=F("version") + 1, updated_at=timezone.now()
+        )
         person.company = company
     return person, company
 

@@ -347,3 +347,15 @@ def test_state_change_from_a_stale_copy_still_moves_the_version_forward(product,
         services.update_feedback(
             pm, feedback=edited, expected_version=edited.version, fields={"text": "x"}
         )
+
+
+def test_attaching_a_company_to_a_known_person_is_a_new_version(workspace, product, pm):
+    person = services.create_person(pm, workspace=workspace, email="ann@gmail.com")
+
+    services.create_feedback(
+        pm, product=product, text="hi", email="ann@gmail.com", company_name="Initech"
+    )
+
+    person.refresh_from_db()
+    assert person.company.name == "Initech"
+    assert person.version == 2
