@@ -262,7 +262,12 @@ def link(request, key, pk):
             )
             messages.success(request, f"Created {insight.item.key} from this feedback.")
         else:
-            item = Item.objects.filter(product=product, pk=request.POST.get("item") or 0).first()
+            item_id = request.POST.get("item", "")
+            item = (
+                Item.objects.filter(product=product, pk=item_id).first()
+                if item_id.isdigit()
+                else None
+            )
             if item is None:
                 raise ValidationError({"item": "Choose an item to link."})
             insight = services.link_feedback(

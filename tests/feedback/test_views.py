@@ -354,3 +354,13 @@ def test_viewer_cannot_edit_feedback(as_user, viewer, feedback):
     response = as_user(viewer).post(f"{INBOX}{feedback.pk}/edit/", {"version": 1, "text": "x"})
     assert response.status_code == 403
     assert Feedback.objects.get().text == feedback.text
+
+
+def test_link_to_a_malformed_item_id_is_a_message_not_a_crash(as_user, pm, feedback):
+    response = as_user(pm).post(
+        f"{INBOX}{feedback.pk}/link/", {"item": "PAY-1", "qs": "state=new"}, **HX
+    )
+
+    assert response.status_code == 200
+    assert "Choose an item to link." in response.content.decode()
+    assert not Insight.objects.exists()
