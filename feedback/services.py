@@ -310,7 +310,10 @@ def update_person(actor, *, person: Person, expected_version: int | None, fields
 @transaction.atomic
 def delete_person(actor, *, person: Person, expected_version: int | None = None) -> None:
     require_editor(actor, person.workspace)
+    # Their feedback becomes anonymous: each piece then counts as a customer of its own.
+    items = list(Insight.objects.filter(feedback__person=person).values_list("item_id", flat=True))
     _delete_versioned(person, expected_version)
+    mark_demand_dirty(items)
 
 
 def _delete_versioned(obj, expected_version):

@@ -359,3 +359,24 @@ def test_attaching_a_company_to_a_known_person_is_a_new_version(workspace, produ
     person.refresh_from_db()
     assert person.company.name == "Initech"
     assert person.version == 2
+
+
+def test_deleting_a_person_requeues_the_demand_of_their_feedback(
+    workspace, product, pm, items, committed
+):
+    person = services.create_person(pm, workspace=workspace, email="ann@gmail.com")
+    one = services.create_feedback(pm, product=product, text="SEPA please", person=person)
+    two = services.create_feedback(pm, product=product, text="SEPA again", person=person)
+    with committed():
+        services.link_feedback(pm, feedback=one, item=items["sepa"])
+        services.link_feedback(pm, feedback=two, item=items["sepa"])
+    as_one_customer = Item.objects.get(pk=items["sepa"].pk).demand
+
+    with committed():
+        services.delete_person(pm, person=person, expected_version=person.version)
+
+    # Without the person, each piece of feedback counts as a customer of its own.
+    expected, customers = services.compute_item_demand(items["sepa"].pk, product)
+    assert customers == 2
+    assert expected != pytest.approx(as_one_customer)
+    assert Item.objects.get(pk=items["sepa"].pk).demand == pytest.approx(expected)
