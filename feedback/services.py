@@ -676,6 +676,14 @@ def portal_settings(product, *, create: bool = False) -> PortalSettings:
         return PortalSettings.objects.get(product=product)
 
 
+def customer_key(feedback_id, person_id, company_id) -> str:
+    """Who counts as one customer in demand: the company, else the person,
+    else the anonymous piece of feedback itself."""
+    if company_id:
+        return f"c:{company_id}"
+    return f"p:{person_id}" if person_id else f"f:{feedback_id}"
+
+
 def demand_signals(item_id: int, *, now=None) -> list[demand_formula.Signal]:
     now = now or timezone.now()
     rows = Insight.objects.filter(item_id=item_id).values_list(
@@ -689,14 +697,9 @@ def demand_signals(item_id: int, *, now=None) -> list[demand_formula.Signal]:
     )
     signals = []
     for feedback_id, person_id, company_id, revenue, segment, importance, received in rows:
-        customer = (
-            f"c:{company_id}"
-            if company_id
-            else (f"p:{person_id}" if person_id else f"f:{feedback_id}")
-        )
         signals.append(
             demand_formula.Signal(
-                customer=customer,
+                customer=customer_key(feedback_id, person_id, company_id),
                 revenue=float(revenue or 0),
                 segment=segment or Segment.OTHER,
                 importance=importance,
@@ -797,9 +800,7 @@ def item_demand_summary(item) -> dict:
     )
     customers, revenue_by_company = set(), {}
     for feedback_id, person_id, company_id, revenue in rows:
-        customers.add(
-            f"c{company_id}" if company_id else f"p{person_id}" if person_id else f"f{feedback_id}"
-        )
+        customers.add(customer_key(feedback_id, person_id, company_id))
         if company_id:
             revenue_by_company[company_id] = revenue or 0
     insights = list(
