@@ -22,8 +22,10 @@
     var pre = document.createRange();
     pre.selectNodeContents(container);
     pre.setEnd(range.startContainer, range.startOffset);
-    var start = pre.toString().length;
-    var end = start + range.toString().length;
+    // Offsets in code points, as the server slices the text (an emoji is one
+    // character there but two UTF-16 units in .length).
+    var start = Array.from(pre.toString()).length;
+    var end = start + Array.from(range.toString()).length;
     return end > start ? {start: start, end: end, text: range.toString()} : null;
   }
 

@@ -164,3 +164,36 @@ def test_submit_and_vote_on_the_portal_in_a_fresh_browser(
     expect(page.locator(f"#idea-{idea.pk}")).to_contain_text("You voted for this")
     assert errors == []
     context.close()
+
+
+def test_snippet_offsets_count_an_emoji_as_one_character(
+    live_server, page, login, pm, product, backlog, browser_errors
+):
+    feedback = services.create_feedback(
+        pm, product=product, text="🇩🇪 shops 🙏: we need SEPA direct debit, please."
+    )
+    login(pm)
+    page.goto(f"{live_server.url}{INBOX}?f={feedback.pk}")
+    page.evaluate(
+        """() => {
+          const node = document.querySelector('[data-fb-text]').firstChild;
+          const start = node.textContent.indexOf('SEPA direct debit');
+          const range = document.createRange();
+          range.setStart(node, start);
+          range.setEnd(node, start + 'SEPA direct debit'.length);
+          const sel = window.getSelection();
+          sel.removeAllRanges();
+          sel.addRange(range);
+        }"""
+    )
+    expect(page.locator("[data-fb-selection]")).to_contain_text("SEPA direct debit")
+    page.keyboard.press("c")
+    title = page.locator("[data-fb-create-title]")
+    expect(title).to_be_focused()
+    title.fill("SEPA for German shops")
+    with page.expect_response(lambda r: "/link/" in r.url):
+        page.keyboard.press("Enter")
+
+    insight = Insight.objects.get(item__title="SEPA for German shops")
+    assert insight.snippet == "SEPA direct debit"
+    assert browser_errors == []
