@@ -16,20 +16,11 @@ from products.models import Product
 from . import services
 from .models import Company, Feedback, Importance, Insight, Person, Segment, Source, State
 
-
-class WorkspaceField(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self):
-        user = self.context["request"].user
-        if not user.is_authenticated:
-            return Workspace.objects.none()
-        return Workspace.objects.filter(memberships__user=user)
-
-
 # --- serializers --------------------------------------------------------------------------
 
 
 class CompanySerializer(VersionedSerializer):
-    workspace = WorkspaceField()
+    workspace = ScopedPrimaryKeyField(Workspace)
     annual_revenue = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
     )
@@ -54,7 +45,7 @@ class CompanySerializer(VersionedSerializer):
 
 
 class PersonSerializer(VersionedSerializer):
-    workspace = WorkspaceField()
+    workspace = ScopedPrimaryKeyField(Workspace)
     company = ScopedPrimaryKeyField(Company, required=False, allow_null=True)
 
     class Meta:
