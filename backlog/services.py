@@ -901,12 +901,17 @@ def bulk_update_items(
 
 @transaction.atomic
 def save_view(actor, *, product: Product, name: str, query: str) -> SavedView:
+    """Save the filters as a named view of the product; saving under the name
+    of someone else's view replaces it, which (as deleting it) takes an editor."""
     require_member(actor, product.workspace)
-    name = (name or "").strip()
+    name = (name or "").strip()[:60]
     if not name:
         raise ValidationError({"name": "Name the view."})
+    existing = SavedView.objects.filter(product=product, name=name).first()
+    if existing is not None and existing.created_by_id != actor.pk:
+        require_editor(actor, product.workspace)
     view, _ = SavedView.objects.update_or_create(
-        product=product, name=name[:60], defaults={"query": query[:1000], "created_by": actor}
+        product=product, name=name, defaults={"query": query[:1000], "created_by": actor}
     )
     return view
 

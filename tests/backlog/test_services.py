@@ -474,3 +474,17 @@ def test_demand_change_without_a_demand_criterion_writes_no_score_change(pm, pro
     item = reload(item)
     assert item.demand == 10 and item.score == pytest.approx(50)
     assert not item.score_changes.filter(cause="demand").exists()
+
+
+# --- saved views ---------------------------------------------------------------------------------
+
+
+def test_viewer_cannot_overwrite_someone_elses_saved_view(pm, viewer, product):
+    services.save_view(pm, product=product, name="Growth", query="tag=growth")
+    with pytest.raises(PermissionDenied):
+        services.save_view(viewer, product=product, name="Growth", query="tag=other")
+    view = product.saved_views.get()
+    assert (view.query, view.created_by) == ("tag=growth", pm)
+    services.save_view(viewer, product=product, name="Mine", query="tag=x")
+    services.save_view(viewer, product=product, name="Mine", query="tag=y")
+    assert product.saved_views.get(name="Mine").query == "tag=y"
