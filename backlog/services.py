@@ -7,7 +7,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Min
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 from fractional_indexing import generate_key_between
 
@@ -850,7 +850,8 @@ def bulk_update_items(
         now = timezone.now()
         qs = Item.objects.filter(pk__in=ids)
         if changes.get("status") == Status.SHIPPED:
-            qs.filter(shipped_at__isnull=True).update(shipped_at=now)
+            # As update_item: the launch is stamped when an item becomes shipped.
+            qs.filter(~Q(status=Status.SHIPPED) | Q(shipped_at__isnull=True)).update(shipped_at=now)
         qs.update(**changes, version=F("version") + 1, updated_at=now)
     if add_tags:
         through = Item.tags.through

@@ -1,8 +1,11 @@
 """Item services: keys, status rules, parents, owners, custom fields, versions,
 rescoring on input changes, history and bulk edits."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from backlog import services
 from backlog.models import FieldKind, Item, ScoreChange, ScoringKind, Status
@@ -402,6 +405,19 @@ def test_bulk_update_tags_only_still_versions_and_records(pm, product):
         item = reload(item)
         assert item.version == 2 and [t.name for t in item.tags.all()] == ["x"]
         assert item.history_records.count() == 2
+
+
+def test_bulk_shipping_stamps_the_launch_as_a_single_edit_does(pm, product):
+    single, bulk = create(pm, product, title="Single"), create(pm, product, title="Bulk")
+    for item in (single, bulk):
+        update(pm, item, status=Status.SHIPPED)
+        Item.objects.filter(pk=item.pk).update(shipped_at=timezone.now() - dt.timedelta(days=30))
+        update(pm, reload(item), status=Status.PLANNED)  # reopened, then shipped again:
+    update(pm, reload(single), status=Status.SHIPPED)
+    services.bulk_update_items(pm, product=product, item_ids=[bulk.pk], status=Status.SHIPPED)
+    recent = timezone.now() - dt.timedelta(minutes=1)
+    assert reload(single).shipped_at > recent
+    assert reload(bulk).shipped_at > recent
 
 
 def test_bulk_update_rules(pm, viewer, stranger, product, workspace):
