@@ -41,6 +41,7 @@ from .forms import (
     ScoringModelForm,
 )
 from .models import (
+    REASON_STATUSES,
     BacklogSettings,
     CustomField,
     FieldKind,
@@ -722,17 +723,13 @@ def cell_edit(request, key, number, field):
         try:
             value = _parse_cell(request, field, raw)
             extra = {}
-            if field == "status" and value in ("declined", "archived"):
+            if field == "status" and value in REASON_STATUSES:
                 extra["status_reason"] = request.POST.get("status_reason", "")
             services.update_item(
                 request.user, item=item, expected_version=version, fields={field: value, **extra}
             )
         except ValidationError as exc:
-            ctx["error"] = (
-                "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
-                if hasattr(exc, "error_dict")
-                else "; ".join(exc.messages)
-            )
+            ctx["error"] = _errors_text(exc)
             ctx["value"] = raw
             return render(request, f"{LIST}#cell-editor", ctx)
         except VersionConflict as exc:
@@ -840,7 +837,7 @@ def bulk_edit(request, key):
             add_objective=data["objective"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(m for msgs in exc.message_dict.values() for m in msgs))
+        messages.error(request, _errors_text(exc))
     else:
         messages.success(request, f"Updated {n} item{'s' if n != 1 else ''}.")
     return redirect(back)
