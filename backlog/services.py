@@ -706,6 +706,19 @@ def delete_item(actor, *, item: Item, expected_version: int | None = None) -> No
     victim = qs.select_for_update().first()
     if victim is None:
         raise VersionConflict(current=Item.objects.filter(pk=item.pk).first())
+    # Its children lose their parent. The SET_NULL cascade would do that with
+    # a plain UPDATE: no new version, no updated_at, so API clients syncing
+    # with updated_since or ETags would keep the deleted parent.
+    children = Item.objects.filter(parent_id=victim.pk)
+    child_ids = list(children.values_list("pk", flat=True))
+    if child_ids:
+        children.update(parent=None, version=F("version") + 1, updated_at=timezone.now())
+        Item.history.bulk_history_create(
+            list(Item.objects.filter(pk__in=child_ids)),
+            update=True,
+            default_user=actor,
+            default_change_reason=f"Parent {victim.key} deleted",
+        )
     victim._history_user = actor
     victim.delete()
 

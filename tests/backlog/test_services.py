@@ -44,6 +44,18 @@ def test_keys_are_never_reused_after_delete(pm, product):
     assert not Item.objects.filter(key__in=["PAY-1", "PAY-2"]).exists()
 
 
+def test_deleting_a_parent_gives_its_children_a_new_version(pm, product):
+    epic = create(pm, product, title="Epic", type="epic")
+    child = update(pm, create(pm, product, title="Child"), parent=epic)
+    child = reload(child)
+    services.delete_item(pm, item=epic)
+    after = reload(child)
+    assert after.parent is None
+    assert after.version == child.version + 1  # ETags and updated_since see the change
+    assert after.updated_at > child.updated_at
+    assert after.history_records.first().history_change_reason == "Parent PAY-1 deleted"
+
+
 def test_viewer_and_stranger_cannot_create(viewer, stranger, product):
     for user in (viewer, stranger):
         with pytest.raises(PermissionDenied):
