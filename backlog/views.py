@@ -29,7 +29,7 @@ from pmhub.errors import DomainError, VersionConflict
 from products.models import Objective, Product
 
 from . import launch_reviews, scoring, services
-from .expressions import RowList, TagNames
+from .expressions import ObjectiveTitles, TagNames
 from .filters import KEYSET_SORTS, SORTS, BacklogQuery
 from .forms import (
     CELL_FIELDS,
@@ -105,23 +105,6 @@ class ScoreExplainer:
 
 
 # --- the table's rows ----------------------------------------------------------------------
-
-
-class ObjectiveTitles(RowList):
-    """An item's objective titles, in the objectives' order (see RowList)."""
-
-    select = "row_objective.title"
-    source = (
-        "%(links)s row_link JOIN %(objectives)s row_objective "
-        "ON row_objective.id = row_link.objective_id WHERE row_link.item_id = %(row)s"
-    )
-    order = "row_objective.position, row_objective.id"
-
-    def tables(self):
-        return {
-            "links": Item.objectives.through._meta.db_table,
-            "objectives": Objective._meta.db_table,
-        }
 
 
 # What a table row reads from the database; RowWriter writes it.
