@@ -1,6 +1,6 @@
 """Database expressions for the backlog's list reads, shared by the API's
-item list and the backlog page: an item's tag names and objective ids as a
-list column of the row itself."""
+item list and the backlog page: an item's tag names and objective ids (or
+titles) as a list column of the row itself."""
 
 import json
 
@@ -86,3 +86,9 @@ class ObjectiveIds(RowList):
             "links": Item.objectives.through._meta.db_table,
             "objectives": Objective._meta.db_table,
         }
+
+
+class ObjectiveTitles(ObjectiveIds):
+    """The objectives' titles, in the same order (the backlog page shows them)."""
+
+    select = "row_objective.title"

@@ -21,7 +21,16 @@ from pmhub.accounts.models import User
 from pmhub.csvimport import mapped_columns, neutralize
 
 from . import scoring, services
-from .models import BacklogSettings, CustomField, ImportJob, Item, ItemType, ScoreChange, Status
+from .models import (
+    REASON_STATUSES,
+    BacklogSettings,
+    CustomField,
+    ImportJob,
+    Item,
+    ItemType,
+    ScoreChange,
+    Status,
+)
 
 BACKGROUND_ROWS = 500  # bigger files are validated and imported by a Celery task
 PROGRESS_EVERY = 250
@@ -180,7 +189,7 @@ class _Checker:
                 for key, messages in exc.message_dict.items():
                     err(key.removeprefix("custom."), " ".join(messages))
         status = values.get("status", "idea")
-        if status in ("declined", "archived") and not values.get("status_reason"):
+        if status in REASON_STATUSES and not values.get("status_reason"):
             err(
                 "status_reason",
                 "Declined or archived items need a reason (map a Status reason column).",

@@ -55,6 +55,24 @@ class ScoringKind(models.TextChoices):
     WEIGHTED = "weighted", "Weighted criteria"
 
 
+class ScoringModelQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Scoring models of products in workspaces the user belongs to."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(product__workspace__memberships__user=user)
+
+    def for_api(self):
+        """With the product's workspace and ``is_active`` (one LEFT JOIN to the
+        product's backlog settings, no subquery per row)."""
+        active = models.Case(
+            models.When(product__backlog__active_model=models.F("pk"), then=models.Value(True)),
+            default=models.Value(False),
+            output_field=models.BooleanField(),
+        )
+        return self.select_related("product__workspace").annotate(is_active=active)
+
+
 class ScoringModel(Versioned):
     """A saved way of scoring a product's backlog. ``criteria`` holds the
     weighted model's criteria: ``[{"name", "source", "weight", "min", "max",
@@ -68,6 +86,8 @@ class ScoringModel(Versioned):
     reach_from_demand = models.BooleanField(
         default=False, help_text="RICE: an item without Reach uses its customer demand"
     )
+
+    objects = ScoringModelQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]

@@ -7,7 +7,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Min
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 from fractional_indexing import generate_key_between
 
@@ -706,6 +706,19 @@ def delete_item(actor, *, item: Item, expected_version: int | None = None) -> No
     victim = qs.select_for_update().first()
     if victim is None:
         raise VersionConflict(current=Item.objects.filter(pk=item.pk).first())
+    # Its children lose their parent. The SET_NULL cascade would do that with
+    # a plain UPDATE: no new version, no updated_at, so API clients syncing
+    # with updated_since or ETags would keep the deleted parent.
+    children = Item.objects.filter(parent_id=victim.pk)
+    child_ids = list(children.values_list("pk", flat=True))
+    if child_ids:
+        children.update(parent=None, version=F("version") + 1, updated_at=timezone.now())
+        Item.history.bulk_history_create(
+            list(Item.objects.filter(pk__in=child_ids)),
+            update=True,
+            default_user=actor,
+            default_change_reason=f"Parent {victim.key} deleted",
+        )
     victim._history_user = actor
     victim.delete()
 
@@ -850,7 +863,8 @@ def bulk_update_items(
         now = timezone.now()
         qs = Item.objects.filter(pk__in=ids)
         if changes.get("status") == Status.SHIPPED:
-            qs.filter(shipped_at__isnull=True).update(shipped_at=now)
+            # As update_item: the launch is stamped when an item becomes shipped.
+            qs.filter(~Q(status=Status.SHIPPED) | Q(shipped_at__isnull=True)).update(shipped_at=now)
         qs.update(**changes, version=F("version") + 1, updated_at=now)
     if add_tags:
         through = Item.tags.through
@@ -901,12 +915,17 @@ def bulk_update_items(
 
 @transaction.atomic
 def save_view(actor, *, product: Product, name: str, query: str) -> SavedView:
+    """Save the filters as a named view of the product; saving under the name
+    of someone else's view replaces it, which (as deleting it) takes an editor."""
     require_member(actor, product.workspace)
-    name = (name or "").strip()
+    name = (name or "").strip()[:60]
     if not name:
         raise ValidationError({"name": "Name the view."})
+    existing = SavedView.objects.filter(product=product, name=name).first()
+    if existing is not None and existing.created_by_id != actor.pk:
+        require_editor(actor, product.workspace)
     view, _ = SavedView.objects.update_or_create(
-        product=product, name=name[:60], defaults={"query": query[:1000], "created_by": actor}
+        product=product, name=name, defaults={"query": query[:1000], "created_by": actor}
     )
     return view
 

@@ -29,7 +29,7 @@ from pmhub.errors import DomainError, VersionConflict
 from products.models import Objective, Product
 
 from . import launch_reviews, scoring, services
-from .expressions import RowList, TagNames
+from .expressions import ObjectiveTitles, TagNames
 from .filters import KEYSET_SORTS, SORTS, BacklogQuery
 from .forms import (
     CELL_FIELDS,
@@ -41,6 +41,7 @@ from .forms import (
     ScoringModelForm,
 )
 from .models import (
+    REASON_STATUSES,
     BacklogSettings,
     CustomField,
     FieldKind,
@@ -104,23 +105,6 @@ class ScoreExplainer:
 
 
 # --- the table's rows ----------------------------------------------------------------------
-
-
-class ObjectiveTitles(RowList):
-    """An item's objective titles, in the objectives' order (see RowList)."""
-
-    select = "row_objective.title"
-    source = (
-        "%(links)s row_link JOIN %(objectives)s row_objective "
-        "ON row_objective.id = row_link.objective_id WHERE row_link.item_id = %(row)s"
-    )
-    order = "row_objective.position, row_objective.id"
-
-    def tables(self):
-        return {
-            "links": Item.objectives.through._meta.db_table,
-            "objectives": Objective._meta.db_table,
-        }
 
 
 # What a table row reads from the database; RowWriter writes it.
@@ -722,17 +706,13 @@ def cell_edit(request, key, number, field):
         try:
             value = _parse_cell(request, field, raw)
             extra = {}
-            if field == "status" and value in ("declined", "archived"):
+            if field == "status" and value in REASON_STATUSES:
                 extra["status_reason"] = request.POST.get("status_reason", "")
             services.update_item(
                 request.user, item=item, expected_version=version, fields={field: value, **extra}
             )
         except ValidationError as exc:
-            ctx["error"] = (
-                "; ".join(m for msgs in exc.message_dict.values() for m in msgs)
-                if hasattr(exc, "error_dict")
-                else "; ".join(exc.messages)
-            )
+            ctx["error"] = _errors_text(exc)
             ctx["value"] = raw
             return render(request, f"{LIST}#cell-editor", ctx)
         except VersionConflict as exc:
@@ -840,7 +820,7 @@ def bulk_edit(request, key):
             add_objective=data["objective"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(m for msgs in exc.message_dict.values() for m in msgs))
+        messages.error(request, _errors_text(exc))
     else:
         messages.success(request, f"Updated {n} item{'s' if n != 1 else ''}.")
     return redirect(back)

@@ -2,7 +2,7 @@
 through backlog.services."""
 
 import django_filters
-from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -151,20 +151,7 @@ class ScoringModelViewSet(VersionedViewSet):
     ordering_fields = [*VersionedViewSet.ordering_fields, "name"]
 
     def get_queryset(self):
-        user = self.request.user
-        if not user.is_authenticated:
-            return ScoringModel.objects.none()
-        # One LEFT JOIN to the product's backlog settings, no subquery per row.
-        active = Case(
-            When(product__backlog__active_model=F("pk"), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-        return (
-            ScoringModel.objects.filter(product__workspace__memberships__user=user)
-            .select_related("product__workspace")
-            .annotate(is_active=active)
-        )
+        return ScoringModel.objects.visible_to(self.request.user).for_api()
 
     def create_object(self, serializer):
         return services.create_scoring_model(self.request.user, **serializer.validated_data)

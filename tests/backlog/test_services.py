@@ -1,8 +1,11 @@
 """Item services: keys, status rules, parents, owners, custom fields, versions,
 rescoring on input changes, history and bulk edits."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from backlog import services
 from backlog.models import FieldKind, Item, ScoreChange, ScoringKind, Status
@@ -39,6 +42,18 @@ def test_keys_are_never_reused_after_delete(pm, product):
     services.delete_item(pm, item=first)
     assert create(pm, product).key == "PAY-3"
     assert not Item.objects.filter(key__in=["PAY-1", "PAY-2"]).exists()
+
+
+def test_deleting_a_parent_gives_its_children_a_new_version(pm, product):
+    epic = create(pm, product, title="Epic", type="epic")
+    child = update(pm, create(pm, product, title="Child"), parent=epic)
+    child = reload(child)
+    services.delete_item(pm, item=epic)
+    after = reload(child)
+    assert after.parent is None
+    assert after.version == child.version + 1  # ETags and updated_since see the change
+    assert after.updated_at > child.updated_at
+    assert after.history_records.first().history_change_reason == "Parent PAY-1 deleted"
 
 
 def test_viewer_and_stranger_cannot_create(viewer, stranger, product):
@@ -404,6 +419,19 @@ def test_bulk_update_tags_only_still_versions_and_records(pm, product):
         assert item.history_records.count() == 2
 
 
+def test_bulk_shipping_stamps_the_launch_as_a_single_edit_does(pm, product):
+    single, bulk = create(pm, product, title="Single"), create(pm, product, title="Bulk")
+    for item in (single, bulk):
+        update(pm, item, status=Status.SHIPPED)
+        Item.objects.filter(pk=item.pk).update(shipped_at=timezone.now() - dt.timedelta(days=30))
+        update(pm, reload(item), status=Status.PLANNED)  # reopened, then shipped again:
+    update(pm, reload(single), status=Status.SHIPPED)
+    services.bulk_update_items(pm, product=product, item_ids=[bulk.pk], status=Status.SHIPPED)
+    recent = timezone.now() - dt.timedelta(minutes=1)
+    assert reload(single).shipped_at > recent
+    assert reload(bulk).shipped_at > recent
+
+
 def test_bulk_update_rules(pm, viewer, stranger, product, workspace):
     item = create(pm, product)
     with pytest.raises(ValidationError):
@@ -474,3 +502,17 @@ def test_demand_change_without_a_demand_criterion_writes_no_score_change(pm, pro
     item = reload(item)
     assert item.demand == 10 and item.score == pytest.approx(50)
     assert not item.score_changes.filter(cause="demand").exists()
+
+
+# --- saved views ---------------------------------------------------------------------------------
+
+
+def test_viewer_cannot_overwrite_someone_elses_saved_view(pm, viewer, product):
+    services.save_view(pm, product=product, name="Growth", query="tag=growth")
+    with pytest.raises(PermissionDenied):
+        services.save_view(viewer, product=product, name="Growth", query="tag=other")
+    view = product.saved_views.get()
+    assert (view.query, view.created_by) == ("tag=growth", pm)
+    services.save_view(viewer, product=product, name="Mine", query="tag=x")
+    services.save_view(viewer, product=product, name="Mine", query="tag=y")
+    assert product.saved_views.get(name="Mine").query == "tag=y"
