@@ -146,6 +146,7 @@ def create_roadmap(
     start_date: dt.date | None = None,
     periods: int = 12,
     description: str = "",
+    investment_target: dict | None = None,
 ) -> Roadmap:
     """A roadmap of ``product``, or (product None) a portfolio roadmap of
     ``products``, which must be two or more products of ``workspace``."""
@@ -171,6 +172,9 @@ def create_roadmap(
     )
     if fields["lane_by"] == LaneBy.PRODUCT and product is not None:
         fields["lane_by"] = LaneBy.NONE  # one product: one lane
+    if investment_target:
+        product_ids = [product.pk] if product is not None else [p.pk for p in products]
+        fields["investment_target"] = _clean_investment_target(product_ids, investment_target)
     roadmap = Roadmap(workspace=workspace, product=product, created_by=actor, **fields)
     roadmap.full_clean()
     roadmap.save()
@@ -181,13 +185,19 @@ def create_roadmap(
 
 @transaction.atomic
 def update_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None, fields: dict):
+    """Change settings and/or the investment target split in one versioned
+    write: if any of it is invalid, nothing is saved."""
     require_editor(actor, roadmap.workspace)
-    unknown = set(fields) - set(ROADMAP_FIELDS)
+    unknown = set(fields) - {*ROADMAP_FIELDS, "investment_target"}
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
     fields = _clean_roadmap_fields(fields)
     if fields.get("lane_by") == LaneBy.PRODUCT and roadmap.product_id:
         raise ValidationError({"lane_by": "Lanes by product need a portfolio roadmap."})
+    if "investment_target" in fields:
+        fields["investment_target"] = _clean_investment_target(
+            roadmap_product_ids(roadmap), fields["investment_target"]
+        )
     roadmap = save_versioned(roadmap, expected_version=expected_version, fields=fields)
     _touch(roadmap.pk)
     return roadmap
@@ -203,17 +213,22 @@ def delete_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None = No
         raise VersionConflict(current=Roadmap.objects.filter(pk=roadmap.pk).first())
 
 
-@transaction.atomic
 def set_investment_target(
     actor, *, roadmap: Roadmap, expected_version: int | None, target: dict
 ) -> Roadmap:
     """The target split of effort per objective, in percent (summing to 100)."""
-    require_editor(actor, roadmap.workspace)
-    allowed = set(
-        Objective.objects.filter(product_id__in=roadmap_product_ids(roadmap)).values_list(
-            "id", flat=True
-        )
+    return update_roadmap(
+        actor,
+        roadmap=roadmap,
+        expected_version=expected_version,
+        fields={"investment_target": target},
     )
+
+
+def _clean_investment_target(product_ids: list[int], target: dict | None) -> dict:
+    """``target`` as {objective id: percent}, checked against the objectives
+    of ``product_ids``; zero shares are dropped, the rest must sum to 100."""
+    allowed = set(Objective.objects.filter(product_id__in=product_ids).values_list("id", flat=True))
     clean = {}
     errors = {}
     for key, value in (target or {}).items():
@@ -233,11 +248,7 @@ def set_investment_target(
         errors["target"] = f"The split adds up to {sum(clean.values()):g}%, not 100%."
     if errors:
         raise ValidationError(errors)
-    roadmap = save_versioned(
-        roadmap, expected_version=expected_version, fields={"investment_target": clean}
-    )
-    _touch(roadmap.pk)
-    return roadmap
+    return clean
 
 
 # --- lanes -------------------------------------------------------------------------------------
