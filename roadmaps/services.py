@@ -507,21 +507,26 @@ def move_entry(
 
 
 def move_entry_by(actor, *, entry: Entry, expected_version: int | None, steps: int) -> Entry:
-    """Keyboard reorder within the entry's column: one place up or down."""
-    peers = Entry.objects.filter(roadmap_id=entry.roadmap_id).exclude(pk=entry.pk)
-    if entry.roadmap.layout == Layout.NOW_NEXT_LATER:
-        peers = peers.filter(horizon=entry.horizon)
-    elif entry.roadmap.layout == Layout.STATUS and entry.item_id:
-        peers = peers.filter(item__status=entry.item.status)
-    if steps < 0:
-        above = list(peers.filter(rank__lt=entry.rank).order_by("-rank")[:1])
-        if not above:
+    """Keyboard reorder: one place up or down among the cards shown with it
+    (same lane and column, as ``reads.load_board`` groups them)."""
+    from . import reads  # reads builds on this module
+
+    board = reads.load_board(entry.roadmap)
+    shown = [column.cards for lane in board.lanes for column in lane.columns]
+    for cards in [*shown, board.unscheduled]:
+        ids = [card.entry.pk for card in cards]
+        if entry.pk not in ids:
+            continue
+        index = ids.index(entry.pk) + (-1 if steps < 0 else 1)
+        if not 0 <= index < len(cards):
             return entry
-        return move_entry(actor, entry=entry, expected_version=expected_version, before=above[0])
-    below = list(peers.filter(rank__gt=entry.rank).order_by("rank")[:1])
-    if not below:
-        return entry
-    return move_entry(actor, entry=entry, expected_version=expected_version, after=below[0])
+        neighbour = cards[index].entry
+        if steps < 0:
+            return move_entry(
+                actor, entry=entry, expected_version=expected_version, before=neighbour
+            )
+        return move_entry(actor, entry=entry, expected_version=expected_version, after=neighbour)
+    return entry
 
 
 @transaction.atomic
