@@ -26,6 +26,7 @@ from pmhub.versioning import save_versioned
 from products.models import Objective, Product
 
 from . import sharing
+from .dates import format_date
 from .models import (
     BOARD_STATUSES,
     HORIZON_ORDER,
@@ -350,10 +351,6 @@ def add_entry(
     return entry
 
 
-def fmt_date(value) -> str:
-    return value.strftime("%-d %b %Y") if value else "open"
-
-
 def _add_months(value: dt.date, months: int) -> dt.date:
     month = value.month - 1 + months
     return value.replace(year=value.year + month // 12, month=month % 12 + 1, day=1)
@@ -660,8 +657,8 @@ def dependency_warning(blocker: Entry, blocked: Entry) -> str:
     the blocker ends after the entry it blocks starts."""
     if blocker.end_date and blocked.start_date and blocker.end_date > blocked.start_date:
         return (
-            f"“{blocker.display_title}” ends {fmt_date(blocker.end_date)}, after "
-            f"“{blocked.display_title}” starts ({fmt_date(blocked.start_date)})."
+            f"“{blocker.display_title}” ends {format_date(blocker.end_date)}, after "
+            f"“{blocked.display_title}” starts ({format_date(blocked.start_date)})."
         )
     if (
         blocker.roadmap.layout == Layout.NOW_NEXT_LATER
