@@ -207,11 +207,21 @@ def update_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None, fie
 @transaction.atomic
 def delete_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None = None) -> None:
     require_editor(actor, roadmap.workspace)
+    # Its links go with it: drop their cached probes, or a conditional GET
+    # would still get 304 for up to sharing.PROBE_TTL.
+    hashes = list(ShareLink.objects.filter(roadmap=roadmap).values_list("token_hash", flat=True))
     qs = Roadmap.objects.filter(pk=roadmap.pk)
     if expected_version is not None:
         qs = qs.filter(version=expected_version)
     if not qs.delete()[0]:
         raise VersionConflict(current=Roadmap.objects.filter(pk=roadmap.pk).first())
+
+    def forget():
+        for token_hash in hashes:
+            sharing.forget_link(token_hash)
+
+    forget()
+    transaction.on_commit(forget)  # also after commit, like a revocation
 
 
 def set_investment_target(

@@ -263,3 +263,13 @@ def test_a_backlog_status_change_refreshes_the_shared_page_at_once(shared, pm, i
     )
     fresh = Client().get(page(token), HTTP_IF_NONE_MATCH=etag)
     assert fresh.status_code == 200 and fresh["ETag"] != etag
+
+
+def test_deleted_roadmap_is_404_on_the_very_next_request(shared, pm, nnl):
+    """Deleting the roadmap drops its links' cached probes, as a revocation does."""
+    _link, token = shared
+    client = Client()
+    etag = client.get(page(token))["ETag"]
+    services.delete_roadmap(pm, roadmap=nnl)
+    assert client.get(page(token), HTTP_IF_NONE_MATCH=etag).status_code == 404
+    assert client.get(page(token)).status_code == 404
