@@ -106,6 +106,7 @@ def _etag(found: sharing.Probe, *parts) -> str:
             found.items_at,
             found.strategy_at,
             found.vision_at,
+            found.entries,
             *parts,
         )
     )

@@ -7,7 +7,8 @@ the token's hash. Whatever must show at once drops it: every roadmap edit
 (``forget_roadmap``, called by services._touch) and revocation
 (``forget_link``); an expiry is checked against the cached time. Backlog
 items, objectives and visions are edited in other apps: their changes reach
-the ETag within PROBE_TTL.
+the ETag within PROBE_TTL (a deleted item, through the entry count: its
+entry goes with it and no remaining row's time changes).
 
 Views are counted in memory and written to the row (one UPDATE ... SET
 views = views + n) when the probe is read from the database, or when the
@@ -31,7 +32,7 @@ from backlog.models import Item
 from pmhub.accounts.models import hash_token
 from products.models import Objective, Vision
 
-from .models import Roadmap, ShareLink
+from .models import Entry, Roadmap, ShareLink
 
 PROBE_TTL = 60
 
@@ -48,6 +49,7 @@ class Probe(NamedTuple):
     strategy_at: object
     vision_at: object
     expires_at: object
+    entries: int = 0  # the roadmap's entry count (a default: probes cached before it)
 
 
 def _probe_key(token_hash: str) -> str:
@@ -62,6 +64,7 @@ def _table(model) -> str:
 def _statements(vendor: str) -> tuple[str, str, str]:
     link, roadmap = _table(ShareLink), _table(Roadmap)
     item, objective, vision = _table(Item), _table(Objective), _table(Vision)
+    entry = _table(Entry)
     products = _table(Roadmap.products.through)
     # The newest change among a product's items, objectives and vision.
     latest = {
@@ -76,7 +79,8 @@ def _statements(vendor: str) -> tuple[str, str, str]:
                ({latest["items"].format(p="r.product_id")}),
                ({latest["strategy"].format(p="r.product_id")}),
                ({latest["vision"].format(p="r.product_id")}),
-               l.expires_at
+               l.expires_at,
+               (SELECT COUNT(*) FROM {entry} e WHERE e.roadmap_id = r.id)
           FROM {link} l JOIN {roadmap} r ON r.id = l.roadmap_id
          WHERE l.token_hash = %s AND l.revoked_at IS NULL
     """

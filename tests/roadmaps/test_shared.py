@@ -273,3 +273,20 @@ def test_deleted_roadmap_is_404_on_the_very_next_request(shared, pm, nnl):
     services.delete_roadmap(pm, roadmap=nnl)
     assert client.get(page(token), HTTP_IF_NONE_MATCH=etag).status_code == 404
     assert client.get(page(token)).status_code == 404
+
+
+def test_etag_changes_when_an_item_on_the_roadmap_is_deleted(shared, pm, nnl, items):
+    """Deleting a backlog item takes its entry off the roadmap: the ETag must
+    change, or readers holding the old page keep seeing the item (304)."""
+    from backlog import services as backlog_services
+
+    link, token = shared
+    card = f'id="entry-{entry_of(nnl, items[1]).pk}"'.encode()
+    first = Client().get(page(token))
+    assert card in first.content
+    item = items[1]
+    item.refresh_from_db()
+    backlog_services.delete_item(pm, item=item, expected_version=item.version)
+    cache.delete(f"roadmaps:share:{link.token_hash}")  # as after sharing.PROBE_TTL
+    again = Client().get(page(token), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200 and card not in again.content
