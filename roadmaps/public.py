@@ -107,6 +107,7 @@ def _etag(found: sharing.Probe, *parts) -> str:
             found.strategy_at,
             found.vision_at,
             found.entries,
+            found.objectives,
             *parts,
         )
     )

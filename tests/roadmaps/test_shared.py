@@ -290,3 +290,20 @@ def test_etag_changes_when_an_item_on_the_roadmap_is_deleted(shared, pm, nnl, it
     cache.delete(f"roadmaps:share:{link.token_hash}")  # as after sharing.PROBE_TTL
     again = Client().get(page(token), HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 200 and card not in again.content
+
+
+def test_etag_changes_when_an_objective_is_deleted(shared, pm, nnl, items, objective, product):
+    """Deleting an objective takes it off the cards and the "why" list; no
+    remaining row's time changes, so the ETag counts the objectives."""
+    from products import services as product_services
+    from tests.factories import ObjectiveFactory
+
+    ObjectiveFactory(product=product, title="Newer objective")  # the newest updated_at
+    link, token = shared
+    first = Client().get(page(token))
+    assert b"Grow conversion" in first.content
+    objective.refresh_from_db()
+    product_services.delete_objective(pm, objective=objective)
+    cache.delete(f"roadmaps:share:{link.token_hash}")  # as after sharing.PROBE_TTL
+    again = Client().get(page(token), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200 and b"Grow conversion" not in again.content
