@@ -235,22 +235,12 @@ class RoadmapViewSet(VersionedViewSet):
         )
 
     def create_object(self, serializer):
-        data = dict(serializer.validated_data)
-        data.pop("investment_target", None)
-        return services.create_roadmap(self.request.user, **data)
+        return services.create_roadmap(self.request.user, **serializer.validated_data)
 
     def update_object(self, obj, expected_version, fields):
-        target = fields.pop("investment_target", None)
-        if fields or target is None:
-            obj = services.update_roadmap(
-                self.request.user, roadmap=obj, expected_version=expected_version, fields=fields
-            )
-            expected_version = obj.version if fields else expected_version
-        if target is not None:
-            obj = services.set_investment_target(
-                self.request.user, roadmap=obj, expected_version=expected_version, target=target
-            )
-        return obj
+        return services.update_roadmap(
+            self.request.user, roadmap=obj, expected_version=expected_version, fields=fields
+        )
 
     def delete_object(self, obj, expected_version):
         services.delete_roadmap(self.request.user, roadmap=obj, expected_version=expected_version)

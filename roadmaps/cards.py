@@ -9,8 +9,9 @@ from html import escape
 
 from backlog.models import Status
 
+from .dates import format_span
 from .models import Commitment
-from .reads import Card, quarter_label
+from .reads import Card
 
 STATUS_LABELS = dict(Status.choices)
 COMMITMENT_LABELS = dict(Commitment.choices)
@@ -35,17 +36,10 @@ def _fmt_score(score) -> str:
     return f"{score:,.0f}" if abs(score) >= 100 else f"{score:.1f}"
 
 
-def _date(value, exact: bool) -> str:
-    if value is None:
-        return ""
-    return value.strftime("%-d %b %Y") if exact else quarter_label(value)
-
-
 def dates_text(entry, exact: bool) -> str:
     if not entry.start_date and not entry.end_date:
         return ""
-    start, end = _date(entry.start_date, exact), _date(entry.end_date, exact)
-    return start if start == end else f"{start} – {end}"
+    return format_span(entry.start_date, entry.end_date, exact=exact, empty="")
 
 
 def card_html(card: Card, opts: CardOptions, *, bar: bool = False) -> str:

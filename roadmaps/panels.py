@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 
+from .dates import format_date
 from .models import Entry
 
 
@@ -22,7 +23,7 @@ def item_roadmaps(request, item) -> dict | None:
                 "where": e.get_horizon_display()
                 if e.roadmap.layout == "now_next_later"
                 else (
-                    f"{e.start_date:%-d %b %Y} – {e.end_date:%-d %b %Y}"
+                    f"{format_date(e.start_date)} – {format_date(e.end_date)}"
                     if e.roadmap.layout == "timeline" and e.start_date and e.end_date
                     else ""
                 ),

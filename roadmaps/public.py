@@ -25,6 +25,7 @@ from pmhub.accounts.models import hash_token
 
 from . import reads, services, sharing
 from .cards import CardOptions, cards_html, dates_text
+from .dates import format_date
 from .models import Entry, Granularity, Layout, ShareLink
 
 COOKIE = "pmhub_shared"
@@ -105,6 +106,8 @@ def _etag(found: sharing.Probe, *parts) -> str:
             found.items_at,
             found.strategy_at,
             found.vision_at,
+            found.entries,
+            found.objectives,
             *parts,
         )
     )
@@ -188,7 +191,7 @@ def shared_roadmap(request, token):
         {
             "name": m.name,
             "kind": m.get_kind_display(),
-            "when": _when(m.date, link.exact_dates),
+            "when": format_date(m.date, exact=link.exact_dates),
         }
         for m in board.milestones
     ]
@@ -212,10 +215,6 @@ def shared_roadmap(request, token):
     )
     response["ETag"] = etag
     return _share_headers(response)
-
-
-def _when(date, exact: bool) -> str:
-    return date.strftime("%-d %b %Y") if exact else reads.quarter_label(date)
 
 
 def _objectives_with_entries(board):

@@ -13,6 +13,7 @@ from backlog.models import Item, Status
 from products.models import Objective, Product, Vision
 
 from . import services
+from .dates import format_span, quarter_label
 from .models import (
     BOARD_STATUSES,
     Change,
@@ -236,10 +237,6 @@ def _period_index(roadmap: Roadmap, start: dt.date, value: dt.date) -> int:
     return months // step + 1
 
 
-def quarter_label(value: dt.date) -> str:
-    return f"Q{(value.month - 1) // 3 + 1} {value.year}"
-
-
 def _periods(roadmap: Roadmap, today) -> list[Period]:
     start = roadmap.timeline_start()
     step = 3 if roadmap.granularity == Granularity.QUARTER else 1
@@ -392,24 +389,14 @@ def changes_since(roadmap: Roadmap, since, *, link: ShareLink | None = None, lim
     return shown
 
 
-def _span(start, end, exact: bool) -> str:
-    def one(value):
-        if value is None:
-            return "open"
-        return value.strftime("%-d %b %Y") if exact else quarter_label(value)
-
-    first, last = one(start), one(end)
-    return first if first == last else f"{first} – {last}"
-
-
 def change_detail(change: Change, *, exact: bool = True) -> str:
     """What moved, with dates as dates or only quarters (a share link's choice)."""
     if change.detail:
         return change.detail
     if change.to_start or change.to_end:
-        to = _span(change.to_start, change.to_end, exact)
+        to = format_span(change.to_start, change.to_end, exact=exact)
         if change.from_start or change.from_end:
-            was = _span(change.from_start, change.from_end, exact)
+            was = format_span(change.from_start, change.from_end, exact=exact)
             return f"{was} → {to}" if was != to else f"within {to}"
         return to
     return ""

@@ -26,6 +26,7 @@ from pmhub.versioning import save_versioned
 from products.models import Objective, Product
 
 from . import sharing
+from .dates import format_date
 from .models import (
     BOARD_STATUSES,
     HORIZON_ORDER,
@@ -146,6 +147,7 @@ def create_roadmap(
     start_date: dt.date | None = None,
     periods: int = 12,
     description: str = "",
+    investment_target: dict | None = None,
 ) -> Roadmap:
     """A roadmap of ``product``, or (product None) a portfolio roadmap of
     ``products``, which must be two or more products of ``workspace``."""
@@ -171,6 +173,9 @@ def create_roadmap(
     )
     if fields["lane_by"] == LaneBy.PRODUCT and product is not None:
         fields["lane_by"] = LaneBy.NONE  # one product: one lane
+    if investment_target:
+        product_ids = [product.pk] if product is not None else [p.pk for p in products]
+        fields["investment_target"] = _clean_investment_target(product_ids, investment_target)
     roadmap = Roadmap(workspace=workspace, product=product, created_by=actor, **fields)
     roadmap.full_clean()
     roadmap.save()
@@ -181,13 +186,19 @@ def create_roadmap(
 
 @transaction.atomic
 def update_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None, fields: dict):
+    """Change settings and/or the investment target split in one versioned
+    write: if any of it is invalid, nothing is saved."""
     require_editor(actor, roadmap.workspace)
-    unknown = set(fields) - set(ROADMAP_FIELDS)
+    unknown = set(fields) - {*ROADMAP_FIELDS, "investment_target"}
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
     fields = _clean_roadmap_fields(fields)
     if fields.get("lane_by") == LaneBy.PRODUCT and roadmap.product_id:
         raise ValidationError({"lane_by": "Lanes by product need a portfolio roadmap."})
+    if "investment_target" in fields:
+        fields["investment_target"] = _clean_investment_target(
+            roadmap_product_ids(roadmap), fields["investment_target"]
+        )
     roadmap = save_versioned(roadmap, expected_version=expected_version, fields=fields)
     _touch(roadmap.pk)
     return roadmap
@@ -196,24 +207,39 @@ def update_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None, fie
 @transaction.atomic
 def delete_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None = None) -> None:
     require_editor(actor, roadmap.workspace)
+    # Its links go with it: drop their cached probes, or a conditional GET
+    # would still get 304 for up to sharing.PROBE_TTL.
+    hashes = list(ShareLink.objects.filter(roadmap=roadmap).values_list("token_hash", flat=True))
     qs = Roadmap.objects.filter(pk=roadmap.pk)
     if expected_version is not None:
         qs = qs.filter(version=expected_version)
     if not qs.delete()[0]:
         raise VersionConflict(current=Roadmap.objects.filter(pk=roadmap.pk).first())
 
+    def forget():
+        for token_hash in hashes:
+            sharing.forget_link(token_hash)
 
-@transaction.atomic
+    forget()
+    transaction.on_commit(forget)  # also after commit, like a revocation
+
+
 def set_investment_target(
     actor, *, roadmap: Roadmap, expected_version: int | None, target: dict
 ) -> Roadmap:
     """The target split of effort per objective, in percent (summing to 100)."""
-    require_editor(actor, roadmap.workspace)
-    allowed = set(
-        Objective.objects.filter(product_id__in=roadmap_product_ids(roadmap)).values_list(
-            "id", flat=True
-        )
+    return update_roadmap(
+        actor,
+        roadmap=roadmap,
+        expected_version=expected_version,
+        fields={"investment_target": target},
     )
+
+
+def _clean_investment_target(product_ids: list[int], target: dict | None) -> dict:
+    """``target`` as {objective id: percent}, checked against the objectives
+    of ``product_ids``; zero shares are dropped, the rest must sum to 100."""
+    allowed = set(Objective.objects.filter(product_id__in=product_ids).values_list("id", flat=True))
     clean = {}
     errors = {}
     for key, value in (target or {}).items():
@@ -233,11 +259,7 @@ def set_investment_target(
         errors["target"] = f"The split adds up to {sum(clean.values()):g}%, not 100%."
     if errors:
         raise ValidationError(errors)
-    roadmap = save_versioned(
-        roadmap, expected_version=expected_version, fields={"investment_target": clean}
-    )
-    _touch(roadmap.pk)
-    return roadmap
+    return clean
 
 
 # --- lanes -------------------------------------------------------------------------------------
@@ -337,10 +359,6 @@ def add_entry(
     _log(entry, ChangeKind.ADDED, detail, actor)
     _touch(roadmap.pk)
     return entry
-
-
-def fmt_date(value) -> str:
-    return value.strftime("%-d %b %Y") if value else "open"
 
 
 def _add_months(value: dt.date, months: int) -> dt.date:
@@ -496,21 +514,26 @@ def move_entry(
 
 
 def move_entry_by(actor, *, entry: Entry, expected_version: int | None, steps: int) -> Entry:
-    """Keyboard reorder within the entry's column: one place up or down."""
-    peers = Entry.objects.filter(roadmap_id=entry.roadmap_id).exclude(pk=entry.pk)
-    if entry.roadmap.layout == Layout.NOW_NEXT_LATER:
-        peers = peers.filter(horizon=entry.horizon)
-    elif entry.roadmap.layout == Layout.STATUS and entry.item_id:
-        peers = peers.filter(item__status=entry.item.status)
-    if steps < 0:
-        above = list(peers.filter(rank__lt=entry.rank).order_by("-rank")[:1])
-        if not above:
+    """Keyboard reorder: one place up or down among the cards shown with it
+    (same lane and column, as ``reads.load_board`` groups them)."""
+    from . import reads  # reads builds on this module
+
+    board = reads.load_board(entry.roadmap)
+    shown = [column.cards for lane in board.lanes for column in lane.columns]
+    for cards in [*shown, board.unscheduled]:
+        ids = [card.entry.pk for card in cards]
+        if entry.pk not in ids:
+            continue
+        index = ids.index(entry.pk) + (-1 if steps < 0 else 1)
+        if not 0 <= index < len(cards):
             return entry
-        return move_entry(actor, entry=entry, expected_version=expected_version, before=above[0])
-    below = list(peers.filter(rank__gt=entry.rank).order_by("rank")[:1])
-    if not below:
-        return entry
-    return move_entry(actor, entry=entry, expected_version=expected_version, after=below[0])
+        neighbour = cards[index].entry
+        if steps < 0:
+            return move_entry(
+                actor, entry=entry, expected_version=expected_version, before=neighbour
+            )
+        return move_entry(actor, entry=entry, expected_version=expected_version, after=neighbour)
+    return entry
 
 
 @transaction.atomic
@@ -644,8 +667,8 @@ def dependency_warning(blocker: Entry, blocked: Entry) -> str:
     the blocker ends after the entry it blocks starts."""
     if blocker.end_date and blocked.start_date and blocker.end_date > blocked.start_date:
         return (
-            f"“{blocker.display_title}” ends {fmt_date(blocker.end_date)}, after "
-            f"“{blocked.display_title}” starts ({fmt_date(blocked.start_date)})."
+            f"“{blocker.display_title}” ends {format_date(blocker.end_date)}, after "
+            f"“{blocked.display_title}” starts ({format_date(blocked.start_date)})."
         )
     if (
         blocker.roadmap.layout == Layout.NOW_NEXT_LATER

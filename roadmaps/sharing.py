@@ -7,7 +7,9 @@ the token's hash. Whatever must show at once drops it: every roadmap edit
 (``forget_roadmap``, called by services._touch) and revocation
 (``forget_link``); an expiry is checked against the cached time. Backlog
 items, objectives and visions are edited in other apps: their changes reach
-the ETag within PROBE_TTL.
+the ETag within PROBE_TTL (a deleted item, through the entry count: its
+entry goes with it and no remaining row's time changes; a deleted
+objective, through the objective count).
 
 Views are counted in memory and written to the row (one UPDATE ... SET
 views = views + n) when the probe is read from the database, or when the
@@ -31,7 +33,7 @@ from backlog.models import Item
 from pmhub.accounts.models import hash_token
 from products.models import Objective, Vision
 
-from .models import Roadmap, ShareLink
+from .models import Entry, Roadmap, ShareLink
 
 PROBE_TTL = 60
 
@@ -48,6 +50,8 @@ class Probe(NamedTuple):
     strategy_at: object
     vision_at: object
     expires_at: object
+    entries: int = 0  # the roadmap's entry count (a default: probes cached before it)
+    objectives: int = 0  # its products' objective count
 
 
 def _probe_key(token_hash: str) -> str:
@@ -62,6 +66,7 @@ def _table(model) -> str:
 def _statements(vendor: str) -> tuple[str, str, str]:
     link, roadmap = _table(ShareLink), _table(Roadmap)
     item, objective, vision = _table(Item), _table(Objective), _table(Vision)
+    entry = _table(Entry)
     products = _table(Roadmap.products.through)
     # The newest change among a product's items, objectives and vision.
     latest = {
@@ -70,20 +75,24 @@ def _statements(vendor: str) -> tuple[str, str, str]:
         "strategy": f"SELECT o.updated_at FROM {objective} o WHERE o.product_id = {{p}} "
         "ORDER BY o.updated_at DESC LIMIT 1",
         "vision": f"SELECT v.updated_at FROM {vision} v WHERE v.product_id = {{p}}",
+        "objectives": f"SELECT COUNT(*) FROM {objective} o WHERE o.product_id = {{p}}",
     }
     select = f"""
         SELECT l.id, l.version, l.password, l.roadmap_id, r.version, r.revision, r.product_id,
                ({latest["items"].format(p="r.product_id")}),
                ({latest["strategy"].format(p="r.product_id")}),
                ({latest["vision"].format(p="r.product_id")}),
-               l.expires_at
+               l.expires_at,
+               (SELECT COUNT(*) FROM {entry} e WHERE e.roadmap_id = r.id),
+               ({latest["objectives"].format(p="r.product_id")})
           FROM {link} l JOIN {roadmap} r ON r.id = l.roadmap_id
          WHERE l.token_hash = %s AND l.revoked_at IS NULL
     """
     portfolio = f"""
         SELECT MAX(({latest["items"].format(p="p.product_id")})),
                MAX(({latest["strategy"].format(p="p.product_id")})),
-               MAX(({latest["vision"].format(p="p.product_id")}))
+               MAX(({latest["vision"].format(p="p.product_id")})),
+               SUM(({latest["objectives"].format(p="p.product_id")}))
           FROM {products} p WHERE p.roadmap_id = %s
     """
     count = f"UPDATE {link} SET views = views + %s, last_viewed_at = %s WHERE id = %s"
@@ -101,7 +110,11 @@ def _load(token_hash: str) -> Probe | None:
         if found.product_id is None:
             cursor.execute(portfolio, [found.roadmap_id])
             latest = dict(
-                zip(("items_at", "strategy_at", "vision_at"), cursor.fetchone(), strict=True)
+                zip(
+                    ("items_at", "strategy_at", "vision_at", "objectives"),
+                    cursor.fetchone(),
+                    strict=True,
+                )
             )
             found = found._replace(**latest)
     expires = found.expires_at

@@ -213,3 +213,42 @@ def test_other_workspace_is_404(stranger, nnl, items):
 def test_lists_need_authentication(path):
     assert Client().get(path).status_code in (401, 403)
     assert reverse("roadmap-list") == "/api/v1/roadmaps/"
+
+
+def test_patch_with_a_bad_target_changes_nothing(api, nnl, objective):
+    """Settings and target split are one write: a bad split saves no settings."""
+    nnl.refresh_from_db()
+    response = api.patch(
+        f"{ROADMAPS}{nnl.pk}/",
+        {"name": "Renamed", "investment_target": {str(objective.pk): 40}},
+        format="json",
+    )
+    assert response.status_code == 400 and "target" in response.json()
+    fresh = Roadmap.objects.get(pk=nnl.pk)
+    assert (fresh.name, fresh.version) == (nnl.name, nnl.version)
+
+
+def test_create_keeps_the_target_split(api, workspace, product, objective):
+    created = api.post(
+        ROADMAPS,
+        {
+            "workspace": workspace.pk,
+            "product": product.pk,
+            "name": "With target",
+            "investment_target": {str(objective.pk): 100},
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["investment_target"] == {str(objective.pk): 100.0}
+    bad = api.post(
+        ROADMAPS,
+        {
+            "workspace": workspace.pk,
+            "product": product.pk,
+            "name": "Bad target",
+            "investment_target": {str(objective.pk): 40},
+        },
+        format="json",
+    )
+    assert bad.status_code == 400 and not Roadmap.objects.filter(name="Bad target").exists()

@@ -304,3 +304,34 @@ def test_lanes_by_tag_product_and_custom(pm, workspace, product, nnl, items):
     foreign = Lane.objects.create(roadmap=portfolio, name="Elsewhere")
     with pytest.raises(services.BadMove):
         services.move_entry(pm, entry=moved, expected_version=moved.version, lane=foreign)
+
+
+def test_keyboard_move_goes_past_the_card_above_in_the_same_lane(pm, workspace, product):
+    """Alt+Up moves a card above the one shown above it, not above an entry of
+    another lane that happens to sit between them in the roadmap's order."""
+    roadmap = services.create_roadmap(
+        pm,
+        workspace=workspace,
+        product=product,
+        name="Lanes",
+        layout=Layout.NOW_NEXT_LATER,
+        lane_by="custom",
+    )
+    one = services.add_lane(pm, roadmap=roadmap, name="One")
+    two = services.add_lane(pm, roadmap=roadmap, name="Two")
+    first = services.add_entry(pm, roadmap=roadmap, title="A", lane=one, horizon=Horizon.NOW)
+    services.add_entry(pm, roadmap=roadmap, title="B", lane=two, horizon=Horizon.NOW)
+    third = services.add_entry(pm, roadmap=roadmap, title="C", lane=one, horizon=Horizon.NOW)
+
+    def lane_one_titles():
+        board = reads.load_board(Roadmap.objects.get(pk=roadmap.pk))
+        lane = next(la for la in board.lanes if la.lane_id == one.pk)
+        return [c.entry.title for c in lane.columns[0].cards]
+
+    assert lane_one_titles() == ["A", "C"]
+    third = Entry.objects.get(pk=third.pk)
+    services.move_entry_by(pm, entry=third, expected_version=third.version, steps=-1)
+    assert lane_one_titles() == ["C", "A"]
+    first = Entry.objects.get(pk=first.pk)
+    services.move_entry_by(pm, entry=first, expected_version=first.version, steps=-1)
+    assert lane_one_titles() == ["A", "C"]

@@ -263,3 +263,47 @@ def test_a_backlog_status_change_refreshes_the_shared_page_at_once(shared, pm, i
     )
     fresh = Client().get(page(token), HTTP_IF_NONE_MATCH=etag)
     assert fresh.status_code == 200 and fresh["ETag"] != etag
+
+
+def test_deleted_roadmap_is_404_on_the_very_next_request(shared, pm, nnl):
+    """Deleting the roadmap drops its links' cached probes, as a revocation does."""
+    _link, token = shared
+    client = Client()
+    etag = client.get(page(token))["ETag"]
+    services.delete_roadmap(pm, roadmap=nnl)
+    assert client.get(page(token), HTTP_IF_NONE_MATCH=etag).status_code == 404
+    assert client.get(page(token)).status_code == 404
+
+
+def test_etag_changes_when_an_item_on_the_roadmap_is_deleted(shared, pm, nnl, items):
+    """Deleting a backlog item takes its entry off the roadmap: the ETag must
+    change, or readers holding the old page keep seeing the item (304)."""
+    from backlog import services as backlog_services
+
+    link, token = shared
+    card = f'id="entry-{entry_of(nnl, items[1]).pk}"'.encode()
+    first = Client().get(page(token))
+    assert card in first.content
+    item = items[1]
+    item.refresh_from_db()
+    backlog_services.delete_item(pm, item=item, expected_version=item.version)
+    cache.delete(f"roadmaps:share:{link.token_hash}")  # as after sharing.PROBE_TTL
+    again = Client().get(page(token), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200 and card not in again.content
+
+
+def test_etag_changes_when_an_objective_is_deleted(shared, pm, nnl, items, objective, product):
+    """Deleting an objective takes it off the cards and the "why" list; no
+    remaining row's time changes, so the ETag counts the objectives."""
+    from products import services as product_services
+    from tests.factories import ObjectiveFactory
+
+    ObjectiveFactory(product=product, title="Newer objective")  # the newest updated_at
+    link, token = shared
+    first = Client().get(page(token))
+    assert b"Grow conversion" in first.content
+    objective.refresh_from_db()
+    product_services.delete_objective(pm, objective=objective)
+    cache.delete(f"roadmaps:share:{link.token_hash}")  # as after sharing.PROBE_TTL
+    again = Client().get(page(token), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200 and b"Grow conversion" not in again.content
