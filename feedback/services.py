@@ -23,7 +23,7 @@ from backlog import services as backlog_services
 from backlog.models import Item, Status
 from pmhub.accounts.services import require_editor, require_workspace_user
 from pmhub.errors import DomainError
-from pmhub.versioning import save_versioned
+from pmhub.versioning import delete_versioned, save_versioned
 from products.models import Product
 
 from . import demand as demand_formula
@@ -267,7 +267,7 @@ def delete_company(actor, *, company: Company, expected_version: int | None = No
     items = list(
         Insight.objects.filter(feedback__company=company).values_list("item_id", flat=True)
     )
-    _delete_versioned(company, expected_version)
+    delete_versioned(company, expected_version=expected_version)
     mark_demand_dirty(items)
 
 
@@ -312,18 +312,8 @@ def delete_person(actor, *, person: Person, expected_version: int | None = None)
     require_editor(actor, person.workspace)
     # Their feedback becomes anonymous: each piece then counts as a customer of its own.
     items = list(Insight.objects.filter(feedback__person=person).values_list("item_id", flat=True))
-    _delete_versioned(person, expected_version)
+    delete_versioned(person, expected_version=expected_version)
     mark_demand_dirty(items)
-
-
-def _delete_versioned(obj, expected_version):
-    from pmhub.errors import VersionConflict
-
-    qs = type(obj).objects.filter(pk=obj.pk)
-    if expected_version is not None:
-        qs = qs.filter(version=expected_version)
-    if not qs.delete()[0]:
-        raise VersionConflict(current=type(obj).objects.filter(pk=obj.pk).first())
 
 
 # --- feedback intake ----------------------------------------------------------------------
@@ -512,7 +502,7 @@ def set_feedback_state(actor, *, feedback: Feedback, state: str) -> Feedback:
 def delete_feedback(actor, *, feedback: Feedback, expected_version: int | None = None) -> None:
     require_editor(actor, feedback.product.workspace)
     items = list(feedback.insights.values_list("item_id", flat=True))
-    _delete_versioned(feedback, expected_version)
+    delete_versioned(feedback, expected_version=expected_version)
     mark_demand_dirty(items)
 
 
@@ -606,7 +596,7 @@ def update_insight(actor, *, insight: Insight, expected_version: int | None, fie
 def delete_insight(actor, *, insight: Insight, expected_version: int | None = None) -> None:
     require_editor(actor, insight.feedback.product.workspace)
     item_id = insight.item_id
-    _delete_versioned(insight, expected_version)
+    delete_versioned(insight, expected_version=expected_version)
     mark_demand_dirty([item_id])
 
 

@@ -75,3 +75,17 @@ def _unvalidated_fields(instance, fields: dict) -> list[str]:
     return [
         f.name for f in instance._meta.concrete_fields if f.name not in fields and not f.primary_key
     ]
+
+
+def delete_versioned(instance: Versioned, *, expected_version: int | None) -> None:
+    """Delete ``instance`` if the row is still at ``expected_version`` (None:
+    whatever version it is at). Cascades and delete signals (history rows)
+    follow as with ``Model.delete()``. Raises ``VersionConflict`` with the
+    current row when someone changed it first, or ``None`` when it is gone.
+    Permission checks stay with the caller's service."""
+    model = type(instance)
+    qs = model._base_manager.filter(pk=instance.pk)
+    if expected_version is not None:
+        qs = qs.filter(version=expected_version)
+    if not qs.delete()[0]:
+        raise VersionConflict(current=model._base_manager.filter(pk=instance.pk).first())

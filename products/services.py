@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 
+from pmhub import versioning
 from pmhub.accounts.models import Workspace
 from pmhub.accounts.services import require_editor, require_workspace_user
 from pmhub.errors import VersionConflict
@@ -85,14 +86,7 @@ def update_versioned(actor, *, obj, expected_version: int | None, fields: dict, 
 def delete_versioned(actor, *, obj, expected_version: int | None = None) -> None:
     """Delete a strategy object, refusing if it changed since ``expected_version``."""
     require_editor(actor, _workspace_of(obj))
-    qs = type(obj)._base_manager.filter(pk=obj.pk)
-    if expected_version is not None:
-        qs = qs.filter(version=expected_version)
-    # Delete through the collector so cascades (key results, history) follow.
-    victims = list(qs.select_for_update())
-    if not victims:
-        raise VersionConflict(current=type(obj)._base_manager.filter(pk=obj.pk).first())
-    victims[0].delete()
+    versioning.delete_versioned(obj, expected_version=expected_version)
 
 
 # --- products -------------------------------------------------------------------

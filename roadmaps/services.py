@@ -22,7 +22,7 @@ from backlog.models import Item, Status
 from pmhub.accounts.models import hash_token
 from pmhub.accounts.services import require_admin, require_editor
 from pmhub.errors import DomainError, VersionConflict
-from pmhub.versioning import save_versioned
+from pmhub.versioning import delete_versioned, save_versioned
 from products.models import Objective, Product
 
 from . import sharing
@@ -210,11 +210,7 @@ def delete_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None = No
     # Its links go with it: drop their cached probes, or a conditional GET
     # would still get 304 for up to sharing.PROBE_TTL.
     hashes = list(ShareLink.objects.filter(roadmap=roadmap).values_list("token_hash", flat=True))
-    qs = Roadmap.objects.filter(pk=roadmap.pk)
-    if expected_version is not None:
-        qs = qs.filter(version=expected_version)
-    if not qs.delete()[0]:
-        raise VersionConflict(current=Roadmap.objects.filter(pk=roadmap.pk).first())
+    delete_versioned(roadmap, expected_version=expected_version)
 
     def forget():
         for token_hash in hashes:
@@ -630,11 +626,7 @@ def update_milestone(actor, *, milestone: Milestone, expected_version: int | Non
 @transaction.atomic
 def delete_milestone(actor, *, milestone: Milestone, expected_version: int | None = None):
     require_editor(actor, milestone.roadmap.workspace)
-    qs = Milestone.objects.filter(pk=milestone.pk)
-    if expected_version is not None:
-        qs = qs.filter(version=expected_version)
-    if not qs.delete()[0]:
-        raise VersionConflict(current=Milestone.objects.filter(pk=milestone.pk).first())
+    delete_versioned(milestone, expected_version=expected_version)
     _touch(milestone.roadmap_id)
 
 
