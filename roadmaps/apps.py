@@ -5,14 +5,20 @@ class RoadmapsConfig(AppConfig):
     name = "roadmaps"
 
     def ready(self):
+        from django.db.models.signals import post_delete
+
         from backlog.panels import register_item_panel
         from backlog.signals import item_status_changed
         from pmhub.navigation import register_product_tab
 
-        from . import panels, services
+        from . import panels, services, sharing
+        from .models import ShareLink
 
         register_product_tab("roadmaps", "Roadmaps", "roadmaps", order=30)
         register_item_panel("roadmaps/_item_panel.html", panels.item_roadmaps, order=20)
+        post_delete.connect(
+            sharing.link_deleted, sender=ShareLink, dispatch_uid="roadmaps.link_deleted"
+        )
         item_status_changed.connect(
             services.status_receiver, dispatch_uid="roadmaps.status_receiver"
         )

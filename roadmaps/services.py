@@ -207,17 +207,8 @@ def update_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None, fie
 @transaction.atomic
 def delete_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None = None) -> None:
     require_editor(actor, roadmap.workspace)
-    # Its links go with it: drop their cached probes, or a conditional GET
-    # would still get 304 for up to sharing.PROBE_TTL.
-    hashes = list(ShareLink.objects.filter(roadmap=roadmap).values_list("token_hash", flat=True))
+    # Its share links go with it; sharing.link_deleted drops their cached probes.
     delete_versioned(roadmap, expected_version=expected_version)
-
-    def forget():
-        for token_hash in hashes:
-            sharing.forget_link(token_hash)
-
-    forget()
-    transaction.on_commit(forget)  # also after commit, like a revocation
 
 
 def set_investment_target(

@@ -182,6 +182,17 @@ def forget_link(token_hash: str) -> None:
     cache.delete(_probe_key(token_hash))
 
 
+def link_deleted(sender, instance: ShareLink, **kwargs) -> None:
+    """post_delete of a ShareLink, however it goes (its roadmap, product or
+    workspace deleted): drop its cached probe now and again after the commit,
+    or a conditional GET would still get 304 for up to PROBE_TTL."""
+    from django.db import transaction
+
+    token_hash = instance.token_hash
+    forget_link(token_hash)
+    transaction.on_commit(lambda: forget_link(token_hash))
+
+
 def forget_roadmap(roadmap_id: int) -> None:
     """Drop the cached probes of a roadmap's links (its content changed)."""
     hashes = ShareLink.objects.filter(roadmap_id=roadmap_id, revoked_at__isnull=True).values_list(

@@ -275,6 +275,17 @@ def test_deleted_roadmap_is_404_on_the_very_next_request(shared, pm, nnl):
     assert client.get(page(token)).status_code == 404
 
 
+def test_deleted_product_is_404_on_the_very_next_request(shared, pm, nnl, product):
+    """The links also go when the roadmap's product is deleted (a cascade)."""
+    from products import services as product_services
+
+    _link, token = shared
+    client = Client()
+    etag = client.get(page(token))["ETag"]
+    product_services.delete_product(pm, product=product)
+    assert client.get(page(token), HTTP_IF_NONE_MATCH=etag).status_code == 404
+
+
 def test_etag_changes_when_an_item_on_the_roadmap_is_deleted(shared, pm, nnl, items):
     """Deleting a backlog item takes its entry off the roadmap: the ETag must
     change, or readers holding the old page keep seeing the item (304)."""
