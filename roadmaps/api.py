@@ -17,7 +17,7 @@ from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
 from pmhub.api.views import UpdatedSinceFilterSet, VersionedViewSet
 from products.models import Product
 
-from . import services
+from . import services, sharing
 from .models import Commitment, DateMode, Entry, Milestone, Roadmap, ShareLink
 
 
@@ -316,7 +316,9 @@ class RoadmapViewSet(VersionedViewSet):
             data["url"] = request.build_absolute_uri(reverse("shared-roadmap", args=[raw]))
             return Response(data, status=status.HTTP_201_CREATED)
         require_editor(request.user, roadmap.workspace)
-        page = self.paginate_queryset(ShareLink.objects.filter(roadmap=roadmap))
+        page = sharing.with_pending_views(
+            self.paginate_queryset(ShareLink.objects.filter(roadmap=roadmap))
+        )
         return self.get_paginated_response(ShareLinkSerializer(page, many=True).data)
 
 

@@ -178,6 +178,15 @@ def pending_views(links) -> dict[int, int]:
         }
 
 
+def with_pending_views(links: list) -> list:
+    """``links`` with ``views`` including this process's unwritten views, for
+    display (the HTML list and the API show the same count; never saved)."""
+    pending = pending_views(links)
+    for link in links:
+        link.views += pending.get(link.pk, 0)
+    return links
+
+
 def forget_link(token_hash: str) -> None:
     cache.delete(_probe_key(token_hash))
 

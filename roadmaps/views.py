@@ -667,10 +667,7 @@ def share_links(request, pk):
             else:
                 created_url = request.build_absolute_uri(reverse("shared-roadmap", args=[raw]))
                 form = ShareLinkForm(initial={"label": f"{roadmap.name} — stakeholders"})
-    links = list(roadmap.share_links.select_related("created_by"))
-    pending = sharing.pending_views(links)
-    for link in links:
-        link.total_views = link.views + pending.get(link.pk, 0)
+    links = sharing.with_pending_views(list(roadmap.share_links.select_related("created_by")))
     return render(
         request,
         "roadmaps/share.html",

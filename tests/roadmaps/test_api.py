@@ -252,3 +252,14 @@ def test_create_keeps_the_target_split(api, workspace, product, objective):
         format="json",
     )
     assert bad.status_code == 400 and not Roadmap.objects.filter(name="Bad target").exists()
+
+
+def test_listed_links_count_the_views_not_yet_written(api, nnl, items):
+    """Views are written once a minute per process; the API list, like the
+    HTML list, adds the ones this process counted since."""
+    created = api.post(f"{ROADMAPS}{nnl.pk}/share-links/", {"label": "Board"}, format="json")
+    shared = created.json()["url"].replace("http://testserver", "")
+    for _ in range(3):
+        assert Client().get(shared).status_code == 200
+    listed = api.get(f"{ROADMAPS}{nnl.pk}/share-links/").json()["results"]
+    assert listed[0]["views"] == 3
