@@ -44,6 +44,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from pmhub.accounts.services import require_editor
+from pmhub.csvimport import MAX_BYTES, read_csv
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
 
@@ -415,13 +416,10 @@ def ingest_csv(actor, *, metric: Metric, file, all_or_nothing: bool = False) -> 
     """Store datapoints from a CSV file with a header row naming ``timestamp``
     and ``value`` (``dedupe_key`` optional). Errors name the CSV line."""
     require_editor(actor, metric.product.workspace)
-    raw = file.read()
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError({"file": "The file is not UTF-8 text."}) from None
-    reader = csv.DictReader(io.StringIO(raw, newline=""))
+    # One byte over the limit is enough for read_csv to refuse a big file
+    # without holding all of it in memory.
+    _headers, text = read_csv(file.read(MAX_BYTES + 1))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ("timestamp", "value") if c not in header]
     if missing:

@@ -184,6 +184,16 @@ def test_csv_without_the_needed_header_is_refused(metric, pm):
     assert "timestamp" in exc.value.message_dict["file"][0]
 
 
+def test_csv_larger_than_the_upload_limit_is_refused_before_storing(metric, pm):
+    from pmhub.csvimport import MAX_BYTES
+
+    text = b"timestamp,value\n2026-01-01T00:00:00Z,1\n" + b"\n" * MAX_BYTES
+    with pytest.raises(ValidationError) as exc:
+        metrics.ingest_csv(pm, metric=metric, file=io.BytesIO(text))
+    assert "larger than" in exc.value.message_dict["file"][0]
+    assert not Datapoint.objects.exists()
+
+
 def test_csv_all_or_nothing(metric, pm):
     text = b"timestamp,value\n2026-01-01,1\n2026-01-02,x\n"
     result = metrics.ingest_csv(pm, metric=metric, file=io.BytesIO(text), all_or_nothing=True)
