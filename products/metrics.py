@@ -721,35 +721,14 @@ def refresh_key_results(metric: Metric) -> int:
 # --- reads --------------------------------------------------------------------------------------
 
 
-def rollups(metric: Metric, period: str, start: date | None = None, end: date | None = None):
-    """Rollup rows of a period kind, oldest first; ``end`` is exclusive."""
+def rollups(metric: Metric, period: str, *, first: date | None = None, last: date | None = None):
+    """Rollup rows of a period kind whose start lies in [first, last], oldest first."""
     qs = MetricRollup.objects.filter(metric=metric, period=period)
-    if start is not None:
-        qs = qs.filter(start__gte=start)
-    if end is not None:
-        qs = qs.filter(start__lt=end)
-    return qs.order_by("start")
-
-
-def series(metric: Metric, period: str, *, limit: int | None = None) -> list[dict]:
-    """The chart series of a metric: [{"start", "value"}], oldest first, the
-    most recent ``limit`` periods."""
-    qs = MetricRollup.objects.filter(metric=metric, period=period).order_by("-start")
-    if limit:
-        qs = qs[:limit]
-    rows = list(qs.values_list("start", "total", "count", "last"))
-    rows.reverse()
-    return [
-        {"start": s, "value": metric.value_of(total=t, count=n, last=la)} for s, t, n, la in rows
-    ]
-
-
-def daily_values(metric: Metric, first: date, last: date) -> dict[date, float]:
-    """The metric's value for each UTC day in [first, last] that has data."""
-    rows = MetricRollup.objects.filter(
-        metric=metric, period=Period.DAY, start__gte=first, start__lte=last
-    ).values_list("start", "total", "count", "last")
-    return {s: metric.value_of(total=t, count=n, last=la) for s, t, n, la in rows}
+    if first is not None:
+        qs = qs.filter(start__gte=first)
+    if last is not None:
+        qs = qs.filter(start__lte=last)
+    return qs.order_by("start", "id")
 
 
 # --- launch markers (contributed by downstream apps) ---------------------------------------------
