@@ -399,13 +399,22 @@ def create_hypothesis(actor, *, item: Item, learnings: str = "", **fields) -> Hy
     if Hypothesis.objects.filter(item=item).exists():
         raise ValidationError({"item": taken})
     extra = _learnings_fields(actor, learnings) if (learnings or "").strip() else {}
-    hypothesis = Hypothesis(item=item, **fields, **extra)
+    hypothesis = _insert(item, {**fields, **extra})
+    if hypothesis is None:  # created concurrently
+        raise ValidationError({"item": taken})
+    return hypothesis
+
+
+def _insert(item: Item, fields: dict) -> Hypothesis | None:
+    """Validate and insert the item's hypothesis; None when another request
+    gave the item its hypothesis first."""
+    hypothesis = Hypothesis(item=item, **fields)
     hypothesis.full_clean()
     try:
         with transaction.atomic():
             hypothesis.save()
-    except IntegrityError:  # created concurrently
-        raise ValidationError({"item": taken}) from None
+    except IntegrityError:
+        return None
     return hypothesis
 
 
@@ -431,26 +440,25 @@ def update_hypothesis(
 
 @transaction.atomic
 def save_hypothesis(actor, *, item: Item, expected_version: int | None, fields: dict) -> Hypothesis:
-    """Create the item's hypothesis, or update it if it is still at
-    ``expected_version`` (VersionConflict otherwise)."""
+    """Create the item's hypothesis, or update it (``update_hypothesis``) if it
+    is still at ``expected_version`` (VersionConflict otherwise)."""
+    existing = Hypothesis.objects.filter(item=item).first()
+    if existing is not None:
+        existing.item = item
+        return update_hypothesis(
+            actor, hypothesis=existing, expected_version=expected_version, fields=fields
+        )
     require_editor(actor, item.product.workspace)
     unknown = set(fields) - set(HYPOTHESIS_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     _check_fields(item, fields)
-    existing = Hypothesis.objects.filter(item=item).first()
-    if existing is None:
-        if expected_version not in (None, 0):
-            raise VersionConflict(current=None)
-        hypothesis = Hypothesis(item=item, **fields)
-        hypothesis.full_clean()
-        try:
-            with transaction.atomic():
-                hypothesis.save()
-        except IntegrityError:  # created concurrently
-            raise VersionConflict(current=Hypothesis.objects.filter(item=item).first()) from None
-        return hypothesis
-    return save_versioned(existing, expected_version=expected_version, fields=fields)
+    if expected_version not in (None, 0):
+        raise VersionConflict(current=None)
+    hypothesis = _insert(item, fields)
+    if hypothesis is None:
+        raise VersionConflict(current=Hypothesis.objects.filter(item=item).first())
+    return hypothesis
 
 
 @transaction.atomic
@@ -459,9 +467,11 @@ def save_learnings(
 ) -> Hypothesis:
     """Record what the launch taught; a stale version is a VersionConflict
     (the other writer's text is never overwritten silently)."""
-    require_editor(actor, hypothesis.item.product.workspace)
-    return save_versioned(
-        hypothesis, expected_version=expected_version, fields=_learnings_fields(actor, learnings)
+    return update_hypothesis(
+        actor,
+        hypothesis=hypothesis,
+        expected_version=expected_version,
+        fields={"learnings": learnings},
     )
 
 
