@@ -149,6 +149,8 @@ class Review:
     before: dict = field(default_factory=dict)  # day -> value
     after: dict = field(default_factory=dict)
     adoption: dict = field(default_factory=dict)
+    # The adoption metric over the after window, under its aggregation.
+    adoption_total: float | None = None
     window_ends: date | None = None
     complete: bool = False
 
@@ -170,20 +172,6 @@ class Review:
         if j is None or j.mean_before is None:
             return None
         return j.mean_before * (1 + self.hypothesis.expected_change / 100)
-
-    @property
-    def adoption_total(self) -> float | None:
-        metric = self.hypothesis.adoption_metric
-        if metric is None or self.launch_day is None:
-            return None
-        values = [v for d, v in sorted(self.adoption.items()) if d > self.launch_day]
-        if not values:
-            return None
-        if metric.aggregation in ("sum", "count"):
-            return sum(values)
-        if metric.aggregation == "average":
-            return statistics.fmean(values)
-        return values[-1]
 
     def chart(self) -> dict:
         """Chart data (json_script): daily values before and after the launch,
@@ -303,6 +291,19 @@ def build_reviews(hypotheses: list[Hypothesis], *, today: date | None = None) ->
         r.after = values(h.metric, L + timedelta(days=1), L + timedelta(days=w))
         if h.adoption_metric is not None:
             r.adoption = values(h.adoption_metric, L - timedelta(days=w), L + timedelta(days=w))
+            # Combined from the day rows' statistics, as weeks and months are,
+            # so an average stays exact (not a mean of daily means).
+            after = [
+                stats
+                for d, stats in sorted(daily.get(h.adoption_metric.pk, {}).items())
+                if L < d <= L + timedelta(days=w)
+            ]
+            if after:
+                r.adoption_total = h.adoption_metric.value_of(
+                    total=math.fsum(t for t, _n, _last in after),
+                    count=sum(n for _t, n, _last in after),
+                    last=after[-1][2],
+                )
         r.judgement = judge(list(r.before.values()), list(r.after.values()), h.expected_change, w)
     return reviews
 
