@@ -167,6 +167,16 @@ class Review:
         return self.hypothesis.metric
 
     @property
+    def windows(self) -> tuple[tuple[date, date], tuple[date, date]] | None:
+        """The (first, last) days of the before and the after window; the
+        launch day belongs to neither. None until the item ships."""
+        if self.launch_day is None:
+            return None
+        launch, w = self.launch_day, timedelta(days=self.hypothesis.window_days)
+        one = timedelta(days=1)
+        return (launch - w, launch - one), (launch + one, launch + w)
+
+    @property
     def expected_level(self) -> float | None:
         j = self.judgement
         if j is None or j.mean_before is None:
@@ -275,9 +285,8 @@ def build_reviews(hypotheses: list[Hypothesis], *, today: date | None = None) ->
         h = r.hypothesis
         if r.launch_day is None or h.metric is None:
             continue
-        w = h.window_days
-        L = r.launch_day
-        r.window_ends = L + timedelta(days=w)
+        (before_first, before_last), (after_first, after_last) = r.windows
+        r.window_ends = after_last
         r.complete = r.window_ends < today
 
         def values(metric, first, last):
@@ -287,16 +296,16 @@ def build_reviews(hypotheses: list[Hypothesis], *, today: date | None = None) ->
                     out[d] = metric.value_of(total=total, count=count, last=last_value)
             return out
 
-        r.before = values(h.metric, L - timedelta(days=w), L - timedelta(days=1))
-        r.after = values(h.metric, L + timedelta(days=1), L + timedelta(days=w))
+        r.before = values(h.metric, before_first, before_last)
+        r.after = values(h.metric, after_first, after_last)
         if h.adoption_metric is not None:
-            r.adoption = values(h.adoption_metric, L - timedelta(days=w), L + timedelta(days=w))
+            r.adoption = values(h.adoption_metric, before_first, after_last)
             # Combined from the day rows' statistics, as weeks and months are,
             # so an average stays exact (not a mean of daily means).
             after = [
                 stats
                 for d, stats in sorted(daily.get(h.adoption_metric.pk, {}).items())
-                if L < d <= L + timedelta(days=w)
+                if after_first <= d <= after_last
             ]
             if after:
                 r.adoption_total = h.adoption_metric.value_of(
@@ -304,7 +313,9 @@ def build_reviews(hypotheses: list[Hypothesis], *, today: date | None = None) ->
                     count=sum(n for _t, n, _last in after),
                     last=after[-1][2],
                 )
-        r.judgement = judge(list(r.before.values()), list(r.after.values()), h.expected_change, w)
+        r.judgement = judge(
+            list(r.before.values()), list(r.after.values()), h.expected_change, h.window_days
+        )
     return reviews
 
 
