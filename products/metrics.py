@@ -164,7 +164,11 @@ def update_metric(actor, *, metric: Metric, expected_version: int | None, fields
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     if "name" in fields:
         fields["name"] = _check_name(metric.product, fields["name"], exclude_pk=metric.pk)
-    saved = save_versioned(metric, expected_version=expected_version, fields=fields)
+    try:
+        with transaction.atomic():
+            saved = save_versioned(metric, expected_version=expected_version, fields=fields)
+    except IntegrityError as exc:  # a concurrent rename took the name (as in create_metric)
+        raise ValidationError({"name": "A metric with this name already exists."}) from exc
     if "aggregation" in fields:
         refresh_key_results(saved)
     return saved

@@ -231,3 +231,17 @@ def test_linking_a_key_result_sets_its_value_at_once(pm, product, key_result):
         fields={"metric": metric, "metric_since": date(2026, 1, 2)},
     )
     assert saved.current_value == 20
+
+
+def test_a_rename_that_loses_a_race_for_the_name_is_a_validation_error(
+    metric, pm, product, monkeypatch
+):
+    other = metrics.create_metric(pm, product=product, name="Revenue")
+    # The name check passed before the other rename committed: only the
+    # database's unique constraint sees the clash.
+    monkeypatch.setattr(metrics, "_check_name", lambda product, name, exclude_pk=None: name)
+    with pytest.raises(ValidationError) as exc:
+        metrics.update_metric(
+            pm, metric=other, expected_version=other.version, fields={"name": metric.name}
+        )
+    assert "name" in exc.value.message_dict
