@@ -149,6 +149,8 @@ class Review:
     before: dict = field(default_factory=dict)  # day -> value
     after: dict = field(default_factory=dict)
     adoption: dict = field(default_factory=dict)
+    # The adoption metric over the after window, under its aggregation.
+    adoption_total: float | None = None
     window_ends: date | None = None
     complete: bool = False
 
@@ -165,25 +167,21 @@ class Review:
         return self.hypothesis.metric
 
     @property
+    def windows(self) -> tuple[tuple[date, date], tuple[date, date]] | None:
+        """The (first, last) days of the before and the after window; the
+        launch day belongs to neither. None until the item ships."""
+        if self.launch_day is None:
+            return None
+        launch, w = self.launch_day, timedelta(days=self.hypothesis.window_days)
+        one = timedelta(days=1)
+        return (launch - w, launch - one), (launch + one, launch + w)
+
+    @property
     def expected_level(self) -> float | None:
         j = self.judgement
         if j is None or j.mean_before is None:
             return None
         return j.mean_before * (1 + self.hypothesis.expected_change / 100)
-
-    @property
-    def adoption_total(self) -> float | None:
-        metric = self.hypothesis.adoption_metric
-        if metric is None or self.launch_day is None:
-            return None
-        values = [v for d, v in sorted(self.adoption.items()) if d > self.launch_day]
-        if not values:
-            return None
-        if metric.aggregation in ("sum", "count"):
-            return sum(values)
-        if metric.aggregation == "average":
-            return statistics.fmean(values)
-        return values[-1]
 
     def chart(self) -> dict:
         """Chart data (json_script): daily values before and after the launch,
@@ -287,9 +285,8 @@ def build_reviews(hypotheses: list[Hypothesis], *, today: date | None = None) ->
         h = r.hypothesis
         if r.launch_day is None or h.metric is None:
             continue
-        w = h.window_days
-        L = r.launch_day
-        r.window_ends = L + timedelta(days=w)
+        (before_first, before_last), (after_first, after_last) = r.windows
+        r.window_ends = after_last
         r.complete = r.window_ends < today
 
         def values(metric, first, last):
@@ -299,11 +296,26 @@ def build_reviews(hypotheses: list[Hypothesis], *, today: date | None = None) ->
                     out[d] = metric.value_of(total=total, count=count, last=last_value)
             return out
 
-        r.before = values(h.metric, L - timedelta(days=w), L - timedelta(days=1))
-        r.after = values(h.metric, L + timedelta(days=1), L + timedelta(days=w))
+        r.before = values(h.metric, before_first, before_last)
+        r.after = values(h.metric, after_first, after_last)
         if h.adoption_metric is not None:
-            r.adoption = values(h.adoption_metric, L - timedelta(days=w), L + timedelta(days=w))
-        r.judgement = judge(list(r.before.values()), list(r.after.values()), h.expected_change, w)
+            r.adoption = values(h.adoption_metric, before_first, after_last)
+            # Combined from the day rows' statistics, as weeks and months are,
+            # so an average stays exact (not a mean of daily means).
+            after = [
+                stats
+                for d, stats in sorted(daily.get(h.adoption_metric.pk, {}).items())
+                if after_first <= d <= after_last
+            ]
+            if after:
+                r.adoption_total = h.adoption_metric.value_of(
+                    total=math.fsum(t for t, _n, _last in after),
+                    count=sum(n for _t, n, _last in after),
+                    last=after[-1][2],
+                )
+        r.judgement = judge(
+            list(r.before.values()), list(r.after.values()), h.expected_change, h.window_days
+        )
     return reviews
 
 
@@ -399,13 +411,22 @@ def create_hypothesis(actor, *, item: Item, learnings: str = "", **fields) -> Hy
     if Hypothesis.objects.filter(item=item).exists():
         raise ValidationError({"item": taken})
     extra = _learnings_fields(actor, learnings) if (learnings or "").strip() else {}
-    hypothesis = Hypothesis(item=item, **fields, **extra)
+    hypothesis = _insert(item, {**fields, **extra})
+    if hypothesis is None:  # created concurrently
+        raise ValidationError({"item": taken})
+    return hypothesis
+
+
+def _insert(item: Item, fields: dict) -> Hypothesis | None:
+    """Validate and insert the item's hypothesis; None when another request
+    gave the item its hypothesis first."""
+    hypothesis = Hypothesis(item=item, **fields)
     hypothesis.full_clean()
     try:
         with transaction.atomic():
             hypothesis.save()
-    except IntegrityError:  # created concurrently
-        raise ValidationError({"item": taken}) from None
+    except IntegrityError:
+        return None
     return hypothesis
 
 
@@ -431,26 +452,25 @@ def update_hypothesis(
 
 @transaction.atomic
 def save_hypothesis(actor, *, item: Item, expected_version: int | None, fields: dict) -> Hypothesis:
-    """Create the item's hypothesis, or update it if it is still at
-    ``expected_version`` (VersionConflict otherwise)."""
+    """Create the item's hypothesis, or update it (``update_hypothesis``) if it
+    is still at ``expected_version`` (VersionConflict otherwise)."""
+    existing = Hypothesis.objects.filter(item=item).first()
+    if existing is not None:
+        existing.item = item
+        return update_hypothesis(
+            actor, hypothesis=existing, expected_version=expected_version, fields=fields
+        )
     require_editor(actor, item.product.workspace)
     unknown = set(fields) - set(HYPOTHESIS_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     _check_fields(item, fields)
-    existing = Hypothesis.objects.filter(item=item).first()
-    if existing is None:
-        if expected_version not in (None, 0):
-            raise VersionConflict(current=None)
-        hypothesis = Hypothesis(item=item, **fields)
-        hypothesis.full_clean()
-        try:
-            with transaction.atomic():
-                hypothesis.save()
-        except IntegrityError:  # created concurrently
-            raise VersionConflict(current=Hypothesis.objects.filter(item=item).first()) from None
-        return hypothesis
-    return save_versioned(existing, expected_version=expected_version, fields=fields)
+    if expected_version not in (None, 0):
+        raise VersionConflict(current=None)
+    hypothesis = _insert(item, fields)
+    if hypothesis is None:
+        raise VersionConflict(current=Hypothesis.objects.filter(item=item).first())
+    return hypothesis
 
 
 @transaction.atomic
@@ -459,9 +479,11 @@ def save_learnings(
 ) -> Hypothesis:
     """Record what the launch taught; a stale version is a VersionConflict
     (the other writer's text is never overwritten silently)."""
-    require_editor(actor, hypothesis.item.product.workspace)
-    return save_versioned(
-        hypothesis, expected_version=expected_version, fields=_learnings_fields(actor, learnings)
+    return update_hypothesis(
+        actor,
+        hypothesis=hypothesis,
+        expected_version=expected_version,
+        fields={"learnings": learnings},
     )
 
 

@@ -699,11 +699,9 @@ class MetricViewSet(VersionedViewSet):
         query = RollupQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        qs = MetricRollup.objects.filter(metric=metric, period=params["period"])
-        if params.get("from"):
-            qs = qs.filter(start__gte=params["from"])
-        if params.get("to"):
-            qs = qs.filter(start__lte=params["to"])
+        qs = metrics.rollups(
+            metric, params["period"], first=params.get("from"), last=params.get("to")
+        )
         paginator = RollupPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         data = RollupSerializer(page, many=True, context={"metric": metric}).data

@@ -44,6 +44,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from pmhub.accounts.services import require_editor
+from pmhub.csvimport import MAX_BYTES, read_csv
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
 
@@ -163,7 +164,11 @@ def update_metric(actor, *, metric: Metric, expected_version: int | None, fields
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     if "name" in fields:
         fields["name"] = _check_name(metric.product, fields["name"], exclude_pk=metric.pk)
-    saved = save_versioned(metric, expected_version=expected_version, fields=fields)
+    try:
+        with transaction.atomic():
+            saved = save_versioned(metric, expected_version=expected_version, fields=fields)
+    except IntegrityError as exc:  # a concurrent rename took the name (as in create_metric)
+        raise ValidationError({"name": "A metric with this name already exists."}) from exc
     if "aggregation" in fields:
         refresh_key_results(saved)
     return saved
@@ -415,13 +420,10 @@ def ingest_csv(actor, *, metric: Metric, file, all_or_nothing: bool = False) -> 
     """Store datapoints from a CSV file with a header row naming ``timestamp``
     and ``value`` (``dedupe_key`` optional). Errors name the CSV line."""
     require_editor(actor, metric.product.workspace)
-    raw = file.read()
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationError({"file": "The file is not UTF-8 text."}) from None
-    reader = csv.DictReader(io.StringIO(raw, newline=""))
+    # One byte over the limit is enough for read_csv to refuse a big file
+    # without holding all of it in memory.
+    _headers, text = read_csv(file.read(MAX_BYTES + 1))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ("timestamp", "value") if c not in header]
     if missing:
@@ -723,35 +725,14 @@ def refresh_key_results(metric: Metric) -> int:
 # --- reads --------------------------------------------------------------------------------------
 
 
-def rollups(metric: Metric, period: str, start: date | None = None, end: date | None = None):
-    """Rollup rows of a period kind, oldest first; ``end`` is exclusive."""
+def rollups(metric: Metric, period: str, *, first: date | None = None, last: date | None = None):
+    """Rollup rows of a period kind whose start lies in [first, last], oldest first."""
     qs = MetricRollup.objects.filter(metric=metric, period=period)
-    if start is not None:
-        qs = qs.filter(start__gte=start)
-    if end is not None:
-        qs = qs.filter(start__lt=end)
-    return qs.order_by("start")
-
-
-def series(metric: Metric, period: str, *, limit: int | None = None) -> list[dict]:
-    """The chart series of a metric: [{"start", "value"}], oldest first, the
-    most recent ``limit`` periods."""
-    qs = MetricRollup.objects.filter(metric=metric, period=period).order_by("-start")
-    if limit:
-        qs = qs[:limit]
-    rows = list(qs.values_list("start", "total", "count", "last"))
-    rows.reverse()
-    return [
-        {"start": s, "value": metric.value_of(total=t, count=n, last=la)} for s, t, n, la in rows
-    ]
-
-
-def daily_values(metric: Metric, first: date, last: date) -> dict[date, float]:
-    """The metric's value for each UTC day in [first, last] that has data."""
-    rows = MetricRollup.objects.filter(
-        metric=metric, period=Period.DAY, start__gte=first, start__lte=last
-    ).values_list("start", "total", "count", "last")
-    return {s: metric.value_of(total=t, count=n, last=la) for s, t, n, la in rows}
+    if first is not None:
+        qs = qs.filter(start__gte=first)
+    if last is not None:
+        qs = qs.filter(start__lte=last)
+    return qs.order_by("start", "id")
 
 
 # --- launch markers (contributed by downstream apps) ---------------------------------------------

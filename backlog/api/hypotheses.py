@@ -7,8 +7,6 @@ constant number of queries (the hypotheses with their items and metrics, then
 one read of the day rollups of every metric on the page) however many rows it
 holds. Writes go through the services in ``backlog.launch_reviews``."""
 
-from datetime import timedelta
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -115,15 +113,16 @@ def review_data(review: launch_reviews.Review) -> dict:
             "low": j.low,
             "high": j.high,
         }
+    (before_first, before_last), (after_first, after_last) = review.windows
     data["before"] = {
-        "start": day - timedelta(days=w),
-        "end": day - timedelta(days=1),
+        "start": before_first,
+        "end": before_last,
         "days_with_data": len(review.before),
         "mean": j.mean_before,
     }
     data["after"] = {
-        "start": day + timedelta(days=1),
-        "end": day + timedelta(days=w),
+        "start": after_first,
+        "end": after_last,
         "days_with_data": len(review.after),
         "mean": j.mean_after,
     }

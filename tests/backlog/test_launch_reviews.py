@@ -353,3 +353,23 @@ def test_remove_a_hypothesis_with_a_version_check(as_user, pm, reviewed):
     assert Hypothesis.objects.filter(pk=h.pk).exists()  # stale: nothing removed
     assert as_user(pm).post(url, {"version": h.version, "next": "item"}).status_code == 302
     assert not Hypothesis.objects.filter(pk=h.pk).exists()
+
+
+def test_average_adoption_is_exact_over_the_after_window(pm, product, metric):
+    adoption = metrics.create_metric(pm, product=product, name="Load time", aggregation="average")
+    item = _shipped(product, days_ago=10)
+    hypothesis = launch_reviews.save_hypothesis(
+        pm,
+        item=item,
+        expected_version=None,
+        fields={"metric": metric, "expected_change": 5, "adoption_metric": adoption},
+    )
+    today = datetime.now(UTC).date()
+    rows = [
+        {"timestamp": f"{today - timedelta(days=5)}T0{h}:00:00Z", "value": 0} for h in (1, 2, 3)
+    ] + [{"timestamp": f"{today - timedelta(days=4)}T01:00:00Z", "value": 10}]
+    metrics.ingest_datapoints(pm, metric=adoption, rows=rows)
+    metrics.process_dirty()
+    review = launch_reviews.build_reviews([hypothesis])[0]
+    # Four datapoints after the launch: (0 + 0 + 0 + 10) / 4, not the mean of daily means (5).
+    assert review.adoption_total == 2.5

@@ -184,6 +184,16 @@ def test_csv_without_the_needed_header_is_refused(metric, pm):
     assert "timestamp" in exc.value.message_dict["file"][0]
 
 
+def test_csv_larger_than_the_upload_limit_is_refused_before_storing(metric, pm):
+    from pmhub.csvimport import MAX_BYTES
+
+    text = b"timestamp,value\n2026-01-01T00:00:00Z,1\n" + b"\n" * MAX_BYTES
+    with pytest.raises(ValidationError) as exc:
+        metrics.ingest_csv(pm, metric=metric, file=io.BytesIO(text))
+    assert "larger than" in exc.value.message_dict["file"][0]
+    assert not Datapoint.objects.exists()
+
+
 def test_csv_all_or_nothing(metric, pm):
     text = b"timestamp,value\n2026-01-01,1\n2026-01-02,x\n"
     result = metrics.ingest_csv(pm, metric=metric, file=io.BytesIO(text), all_or_nothing=True)
@@ -221,3 +231,17 @@ def test_linking_a_key_result_sets_its_value_at_once(pm, product, key_result):
         fields={"metric": metric, "metric_since": date(2026, 1, 2)},
     )
     assert saved.current_value == 20
+
+
+def test_a_rename_that_loses_a_race_for_the_name_is_a_validation_error(
+    metric, pm, product, monkeypatch
+):
+    other = metrics.create_metric(pm, product=product, name="Revenue")
+    # The name check passed before the other rename committed: only the
+    # database's unique constraint sees the clash.
+    monkeypatch.setattr(metrics, "_check_name", lambda product, name, exclude_pk=None: name)
+    with pytest.raises(ValidationError) as exc:
+        metrics.update_metric(
+            pm, metric=other, expected_version=other.version, fields={"name": metric.name}
+        )
+    assert "name" in exc.value.message_dict
