@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from backlog.models import Item
 from pmhub.accounts.models import Workspace
 from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
-from pmhub.api.views import UpdatedSinceFilterSet, VersionedViewSet
+from pmhub.api.views import UpdatedSinceFilterSet, VersionedViewSet, filterset_for
 from products.models import Product
 
 from . import services
@@ -156,11 +156,6 @@ class InsightSerializer(VersionedSerializer):
 # --- filters --------------------------------------------------------------------------------
 
 
-def _filterset(model, fields, **extra):
-    meta = type("Meta", (), {"model": model, "fields": fields})
-    return type(f"{model.__name__}FilterSet", (UpdatedSinceFilterSet,), {"Meta": meta, **extra})
-
-
 class FeedbackFilterSet(UpdatedSinceFilterSet):
     q = django_filters.CharFilter(field_name="text", lookup_expr="icontains", help_text="Text")
     external_id = django_filters.CharFilter()
@@ -178,7 +173,7 @@ class CompanyViewSet(VersionedViewSet):
     segment weigh the demand of the items their feedback supports."""
 
     serializer_class = CompanySerializer
-    filterset_class = _filterset(Company, ["workspace", "segment", "domain"])
+    filterset_class = filterset_for(Company, "workspace", "segment", "domain")
     ordering_fields = [*VersionedViewSet.ordering_fields, "name", "annual_revenue"]
 
     def get_queryset(self):
@@ -204,7 +199,7 @@ class PersonViewSet(VersionedViewSet):
     """People who gave feedback: unique per workspace by email."""
 
     serializer_class = PersonSerializer
-    filterset_class = _filterset(Person, ["workspace", "company", "email"])
+    filterset_class = filterset_for(Person, "workspace", "company", "email")
     ordering_fields = [*VersionedViewSet.ordering_fields, "name"]
 
     def get_queryset(self):
@@ -335,7 +330,7 @@ class InsightViewSet(VersionedViewSet):
     background."""
 
     serializer_class = InsightSerializer
-    filterset_class = _filterset(Insight, ["feedback", "item", "importance"])
+    filterset_class = filterset_for(Insight, "feedback", "item", "importance")
 
     def get_queryset(self):
         return Insight.objects.visible_to(self.request.user).for_api().distinct()

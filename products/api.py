@@ -21,7 +21,7 @@ from rest_framework.utils.urls import replace_query_param
 from pmhub.accounts.models import Workspace
 from pmhub.api.pagination import KeysetPagination
 from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
-from pmhub.api.views import IF_MATCH, UpdatedSinceFilterSet, VersionedViewSet
+from pmhub.api.views import IF_MATCH, VersionedViewSet, filterset_for
 
 from . import metrics, services
 from .models import (
@@ -186,16 +186,11 @@ class PersonaSerializer(VersionedSerializer):
         create_only = ["product"]
 
 
-def _filterset(model, *names):
-    meta = type("Meta", (), {"model": model, "fields": list(names)})
-    return type(f"{model.__name__}FilterSet", (UpdatedSinceFilterSet,), {"Meta": meta})
-
-
 class ProductViewSet(VersionedViewSet):
     """Products of your workspaces. Create with a `workspace` id; `key` is fixed once set."""
 
     serializer_class = ProductSerializer
-    filterset_class = _filterset(Product, "workspace", "stage", "key")
+    filterset_class = filterset_for(Product, "workspace", "stage", "key")
     ordering_fields = [*VersionedViewSet.ordering_fields, "name"]
 
     def get_queryset(self):
@@ -235,7 +230,7 @@ class ProductViewSet(VersionedViewSet):
 
 class ObjectiveViewSet(VersionedViewSet):
     serializer_class = ObjectiveSerializer
-    filterset_class = _filterset(Objective, "product", "status", "owner")
+    filterset_class = filterset_for(Objective, "product", "status", "owner")
 
     def get_queryset(self):
         return (
@@ -260,7 +255,7 @@ class ObjectiveViewSet(VersionedViewSet):
 
 class KeyResultViewSet(VersionedViewSet):
     serializer_class = KeyResultSerializer
-    filterset_class = _filterset(KeyResult, "objective", "objective__product")
+    filterset_class = filterset_for(KeyResult, "objective", "objective__product")
 
     def get_queryset(self):
         return KeyResult.objects.visible_to(self.request.user).for_api()
@@ -281,7 +276,7 @@ class KeyResultViewSet(VersionedViewSet):
 
 class CompetitorViewSet(VersionedViewSet):
     serializer_class = CompetitorSerializer
-    filterset_class = _filterset(Competitor, "product", "threat_level")
+    filterset_class = filterset_for(Competitor, "product", "threat_level")
     ordering_fields = [*VersionedViewSet.ordering_fields, "name"]
 
     def get_queryset(self):
@@ -303,7 +298,7 @@ class CompetitorViewSet(VersionedViewSet):
 
 class PersonaViewSet(VersionedViewSet):
     serializer_class = PersonaSerializer
-    filterset_class = _filterset(Persona, "product")
+    filterset_class = filterset_for(Persona, "product")
     ordering_fields = [*VersionedViewSet.ordering_fields, "name"]
 
     def get_queryset(self):
@@ -554,7 +549,7 @@ class MetricViewSet(VersionedViewSet):
     (starting Monday) and month in the background."""
 
     serializer_class = MetricSerializer
-    filterset_class = _filterset(Metric, "product", "aggregation")
+    filterset_class = filterset_for(Metric, "product", "aggregation")
     ordering_fields = [*VersionedViewSet.ordering_fields, "name"]
 
     def get_queryset(self):

@@ -14,7 +14,7 @@ from pmhub.accounts.models import Workspace
 from pmhub.accounts.services import require_editor
 from pmhub.api.pagination import KeysetPagination
 from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
-from pmhub.api.views import UpdatedSinceFilterSet, VersionedViewSet
+from pmhub.api.views import VersionedViewSet, filterset_for
 from products.models import Product
 
 from . import services, sharing
@@ -205,11 +205,6 @@ class CreatedShareLinkSerializer(ShareLinkSerializer):
         fields = [*ShareLinkSerializer.Meta.fields, "url", "token"]
 
 
-def _filterset(model, *names):
-    meta = type("Meta", (), {"model": model, "fields": list(names)})
-    return type(f"{model.__name__}FilterSet", (UpdatedSinceFilterSet,), {"Meta": meta})
-
-
 class EntryPagination(KeysetPagination):
     """A roadmap's entries in rank order (filters: /roadmap-entries/?roadmap=)."""
 
@@ -224,7 +219,7 @@ class RoadmapViewSet(VersionedViewSet):
     (`products`, two or more). Entries, share links: nested routes."""
 
     serializer_class = RoadmapSerializer
-    filterset_class = _filterset(Roadmap, "workspace", "product", "layout")
+    filterset_class = filterset_for(Roadmap, "workspace", "product", "layout")
     ordering_fields = [*VersionedViewSet.ordering_fields, "name"]
 
     def get_queryset(self):
@@ -333,7 +328,7 @@ class EntryViewSet(VersionedViewSet):
     through `/roadmaps/{id}/entries/`."""
 
     serializer_class = EntrySerializer
-    filterset_class = _filterset(Entry, "roadmap", "item", "commitment", "horizon")
+    filterset_class = filterset_for(Entry, "roadmap", "item", "commitment", "horizon")
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -353,7 +348,7 @@ class MilestoneViewSet(VersionedViewSet):
     """Milestones and releases drawn on a roadmap."""
 
     serializer_class = MilestoneSerializer
-    filterset_class = _filterset(Milestone, "roadmap", "kind")
+    filterset_class = filterset_for(Milestone, "roadmap", "kind")
 
     def get_queryset(self):
         return Milestone.objects.filter(

@@ -65,6 +65,13 @@ class UpdatedSinceFilterSet(django_filters.FilterSet):
     )
 
 
+def filterset_for(model, *fields, **filters):
+    """A ``UpdatedSinceFilterSet`` for ``model`` on ``fields`` (plus explicit
+    ``filters``): foreign keys filter by id, ``updated_since`` included."""
+    meta = type("Meta", (), {"model": model, "fields": list(fields)})
+    return type(f"{model.__name__}FilterSet", (UpdatedSinceFilterSet,), {"Meta": meta, **filters})
+
+
 class VersionedViewSet(viewsets.ModelViewSet):
     """CRUD where writes go through services and honour ``If-Match``.
 
