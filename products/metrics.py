@@ -711,15 +711,27 @@ def refresh_key_results(metric: Metric) -> int:
     ):
         if kr.metric_since not in cache:
             cache[kr.metric_since] = metric_value_since(metric, kr.metric_since)
-        value = cache[kr.metric_since]
-        if value is not None:
-            value = round(value, 6)
-        if value == kr.current_value:
-            continue
-        changed += KeyResult.objects.filter(pk=kr.pk).update(
-            current_value=value, version=F("version") + 1, updated_at=timezone.now()
-        )
+        changed += follow_metric(kr, metric=metric, value=cache[kr.metric_since])
     return changed
+
+
+_UNSET = object()
+
+
+def follow_metric(kr: KeyResult, *, metric: Metric | None = None, value=_UNSET) -> int:
+    """The one rule for a key result linked to a metric: its current value is
+    the metric's value over its period (empty when the period has no data).
+    Writes, bumping the version, only when that changes; returns 0 or 1."""
+    if value is _UNSET:
+        value = metric_value_since(metric or kr.metric, kr.metric_since)
+    if value is not None:
+        value = round(value, 6)
+    if value == kr.current_value:
+        return 0
+    kr.current_value = value
+    return KeyResult.objects.filter(pk=kr.pk).update(
+        current_value=value, version=F("version") + 1, updated_at=timezone.now()
+    )
 
 
 # --- reads --------------------------------------------------------------------------------------

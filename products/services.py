@@ -12,7 +12,7 @@ from pmhub.accounts.services import require_editor, require_workspace_user
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
 
-from .metrics import metric_value_since
+from .metrics import follow_metric
 from .models import (
     VISION_FIELDS,
     Competitor,
@@ -254,21 +254,14 @@ def create_key_result(
         metric=metric,
         metric_since=metric_since,
     )
-    if metric is not None:
-        _follow_metric(kr)
-        kr.refresh_from_db()
+    if metric is not None and follow_metric(kr):
+        kr.refresh_from_db(fields=["current_value", "version", "updated_at"])
     return kr
 
 
 def _check_metric(objective: Objective, metric) -> None:
     if metric is not None and metric.product_id != objective.product_id:
         raise ValidationError({"metric": "Pick a metric of this key result's product."})
-
-
-def _follow_metric(kr: KeyResult) -> None:
-    value = metric_value_since(kr.metric, kr.metric_since)
-    if value is not None:
-        KeyResult.objects.filter(pk=kr.pk).update(current_value=round(value, 6))
 
 
 @transaction.atomic
@@ -284,11 +277,14 @@ def update_key_result(actor, *, key_result: KeyResult, expected_version: int | N
         fields=fields,
         allowed=KEY_RESULT_FIELDS,
     )
-    if saved.metric_id is not None and {"metric", "metric_since", "current_value"} & set(fields):
-        _follow_metric(saved)
-        saved.current_value = KeyResult.objects.values_list("current_value", flat=True).get(
-            pk=saved.pk
-        )
+    follows = saved.metric_id is not None
+    # The metric's value, when it differs, is written as a version of its own.
+    if (
+        follows
+        and {"metric", "metric_since", "current_value"} & set(fields)
+        and follow_metric(saved)
+    ):
+        saved.refresh_from_db(fields=["current_value", "version", "updated_at"])
     return saved
 
 

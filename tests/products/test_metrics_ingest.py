@@ -224,6 +224,7 @@ def test_linking_a_key_result_sets_its_value_at_once(pm, product, key_result):
         rows=[{"timestamp": "2026-01-01", "value": 10}, {"timestamp": "2026-01-02", "value": 20}],
     )
     metrics.process_dirty()
+    before = key_result.version
     saved = services.update_key_result(
         pm,
         key_result=key_result,
@@ -231,6 +232,31 @@ def test_linking_a_key_result_sets_its_value_at_once(pm, product, key_result):
         fields={"metric": metric, "metric_since": date(2026, 1, 2)},
     )
     assert saved.current_value == 20
+    # The metric's value is a version of its own: the ETag a client holds changes.
+    assert saved.version == KeyResult.objects.get(pk=key_result.pk).version == before + 2
+
+
+def test_a_key_result_period_without_data_has_no_value_on_edit_as_after_a_rollup(
+    pm, product, key_result
+):
+    """One rule (metrics.follow_metric): editing a linked key result and the
+    rollup agree — no data in its period means no current value."""
+    from products import services
+
+    metric = metrics.create_metric(pm, product=product, name="Rate", aggregation="average")
+    metrics.ingest_datapoints(pm, metric=metric, rows=[{"timestamp": "2026-01-01", "value": 10}])
+    metrics.process_dirty()
+    KeyResult.objects.filter(pk=key_result.pk).update(current_value=7)
+    key_result.refresh_from_db()
+    saved = services.update_key_result(
+        pm,
+        key_result=key_result,
+        expected_version=key_result.version,
+        fields={"metric": metric, "metric_since": date(2026, 6, 1)},
+    )
+    assert saved.current_value is None
+    assert KeyResult.objects.get(pk=key_result.pk).current_value is None
+    assert metrics.refresh_key_results(metric) == 0  # the rollup finds nothing to change
 
 
 def test_a_rename_that_loses_a_race_for_the_name_is_a_validation_error(
