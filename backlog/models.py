@@ -395,10 +395,20 @@ class ImportJob(ImportJobBase):
         return f"Import {self.filename or self.pk} into {self.product}"
 
 
+class HypothesisQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Hypotheses of items in workspaces the user belongs to."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(item__product__workspace__memberships__user=user)
+
+
 class Hypothesis(Versioned):
     """What an item should move after launch: the metric, the expected change
     in percent, and the window compared before and after the launch day. The
     PM's learnings after the launch review live here too (versioned edits)."""
+
+    objects = HypothesisQuerySet.as_manager()
 
     item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="hypothesis")
     metric = models.ForeignKey(

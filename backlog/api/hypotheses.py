@@ -207,12 +207,9 @@ class HypothesisViewSet(VersionedViewSet):
     filterset_class = HypothesisFilterSet
 
     def get_queryset(self):
-        user = self.request.user
-        if not user.is_authenticated:
-            return Hypothesis.objects.none()
-        return Hypothesis.objects.filter(
-            item__product__workspace__memberships__user=user
-        ).select_related("item__product__workspace", "metric", "adoption_metric")
+        return Hypothesis.objects.visible_to(self.request.user).select_related(
+            "item__product__workspace", "metric", "adoption_metric"
+        )
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
