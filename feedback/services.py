@@ -409,23 +409,37 @@ def create_feedback(
         }
     )
     if fields["external_id"]:
-        existing = Feedback.objects.filter(
-            product=product, external_id=fields["external_id"]
-        ).first()
+        existing = _by_external_id(product, fields["external_id"])
         if existing is not None:
             existing._created = False
             return existing
     customer = {"email": email, "name": name, "company_name": company_name, "domain": domain}
     person, company = _resolve_customer(product, customer, person, company)
-    feedback = Feedback.objects.create(
-        product=product,
-        person=person,
-        company=company,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
-        **fields,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: losing the race below leaves the rest intact
+            feedback = Feedback.objects.create(
+                product=product,
+                person=person,
+                company=company,
+                created_by=actor if actor is not None and actor.is_authenticated else None,
+                **fields,
+            )
+    except IntegrityError:
+        # A concurrent request (a webhook retry) stored the same external_id
+        # between the check above and this insert: answer with its row.
+        existing = (
+            _by_external_id(product, fields["external_id"]) if fields["external_id"] else None
+        )
+        if existing is None:
+            raise
+        existing._created = False
+        return existing
     feedback._created = True
     return feedback
+
+
+def _by_external_id(product, external_id: str) -> Feedback | None:
+    return Feedback.objects.filter(product=product, external_id=external_id).first()
 
 
 @transaction.atomic

@@ -99,6 +99,24 @@ def test_external_id_makes_a_resend_change_nothing(product, pm):
     assert Feedback.objects.get().text == "one"
 
 
+def test_a_resend_that_races_the_first_gets_the_stored_feedback(product, pm, monkeypatch):
+    """Two requests with one external_id at once: the check finds nothing for
+    both, the second insert hits the unique constraint — it answers with the
+    first one's row instead of a 500."""
+    first = services.create_feedback(pm, product=product, text="one", external_id="zen-9")
+    real = services._by_external_id
+    calls = []
+
+    def not_yet_committed(product, external_id):
+        calls.append(external_id)
+        return None if len(calls) == 1 else real(product, external_id)
+
+    monkeypatch.setattr(services, "_by_external_id", not_yet_committed)
+    again = services.create_feedback(pm, product=product, text="two", external_id="zen-9")
+    assert again.pk == first.pk and again._created is False and again.text == "one"
+    assert Feedback.objects.filter(product=product, external_id="zen-9").count() == 1
+
+
 def test_batch_with_a_bad_row_creates_nothing(product, pm):
     rows = [
         {"product": product, "text": "fine"},
