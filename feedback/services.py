@@ -1095,9 +1095,17 @@ def _absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path if getattr(settings, "SITE_URL", "") else path
 
 
-def send_status_emails(item_id: int, news: str) -> int:
-    """Email voters and requesters of a public item about its news. Returns
-    the number of emails sent. Each email carries an unsubscribe link."""
+def status_email_recipients(item_id: int) -> list[str]:
+    """Who hears about a public item's news: its verified voters and requesters
+    who have not unsubscribed."""
+    idea = PublicIdea.objects.filter(item_id=item_id).first()
+    return recipients(idea) if idea is not None else []
+
+
+def send_status_emails(item_id: int, news: str, *, only: list[str] | None = None) -> int:
+    """Email voters and requesters of a public item about its news (or only
+    the addresses in ``only``). Returns the number of emails sent. Each email
+    carries an unsubscribe link."""
     idea = (
         PublicIdea.objects.select_related("item", "product__workspace")
         .filter(item_id=item_id)
@@ -1113,7 +1121,7 @@ def send_status_emails(item_id: int, news: str) -> int:
         "declined": f"Not planned: {idea.public_title}",
     }[news]
     sent = 0
-    for email in recipients(idea):
+    for email in recipients(idea) if only is None else only:
         unsubscribe_url = _absolute(
             reverse("portal-unsubscribe", args=[unsubscribe_token(product.pk, email)])
         )

@@ -23,10 +23,20 @@ def decay_demand() -> int:
     return services.mark_decayed_demand()
 
 
-@shared_task(acks_late=True, **RETRY)
+@shared_task(acks_late=True)
 def send_status_emails(item_id: int, news: str) -> int:
-    """Email voters and requesters of a public item that was planned, shipped or declined."""
-    return services.send_status_emails(item_id, news)
+    """Email voters and requesters of a public item that was planned, shipped
+    or declined: one task per address, so that a retry after a mail-server
+    error resends only the email that failed, never the ones already sent."""
+    emails = services.status_email_recipients(item_id)
+    for email in emails:
+        send_status_email.delay(item_id, news, email)
+    return len(emails)
+
+
+@shared_task(acks_late=True, **RETRY)
+def send_status_email(item_id: int, news: str, email: str) -> int:
+    return services.send_status_emails(item_id, news, only=[email])
 
 
 @shared_task(acks_late=True, **RETRY)

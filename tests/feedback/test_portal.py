@@ -185,6 +185,27 @@ def test_declining_a_public_item_emails_voters_and_requesters_with_reason(
     assert "Our bank partner has no SEPA support." in client.get(PORTAL).content.decode()
 
 
+def test_status_emails_go_one_task_per_address(pm, idea, product, items, mailoutbox, monkeypatch):
+    """A retry (after a mail-server error) repeats one task: one address, so
+    the emails already sent are never sent twice."""
+    from feedback import tasks
+
+    _voters_and_requester(idea, pm, product, items)
+    mailoutbox.clear()
+    queued = []
+    monkeypatch.setattr(tasks.send_status_email, "delay", lambda *args: queued.append(args))
+    assert tasks.send_status_emails(items["sepa"].pk, "planned") == 3
+    assert sorted(email for _item, _news, email in queued) == [
+        "a@example.net",
+        "b@example.net",
+        "req@globex.example",
+    ]
+    assert not mailoutbox
+    # One of them, run (or re-run after a failure), emails that address only.
+    assert tasks.send_status_email(items["sepa"].pk, "planned", "b@example.net") == 1
+    assert [m.to for m in mailoutbox] == [["b@example.net"]]
+
+
 def test_unsubscribed_addresses_get_no_more_emails(
     pm, idea, product, items, mailoutbox, committed, client
 ):
