@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from backlog.models import Item
 from pmhub.accounts.decorators import workspace_view
@@ -212,6 +213,7 @@ def _editor_context(request, roadmap) -> dict:
     }
 
 
+@vary_on_headers("HX-Request")
 @workspace_view()
 def roadmap_page(request, pk):
     roadmap = _roadmap(request, pk)

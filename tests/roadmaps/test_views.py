@@ -430,3 +430,10 @@ def test_drag_into_a_custom_lane_and_out_of_it(as_user, pm, nnl, items, timeline
         {"version": out.json()["version"], "lane": other_lane.pk},
     )
     assert refused.status_code == 404
+
+
+def test_the_roadmap_page_varies_on_hx_request(as_user, pm, nnl):
+    """The same URL answers the board partial to htmx and the page otherwise."""
+    url = f"/w/acme/roadmaps/{nnl.pk}/?partial=board"
+    response = as_user(pm).get(url, HTTP_HX_REQUEST="true")
+    assert "HX-Request" in response["Vary"]
