@@ -20,3 +20,13 @@ class BacklogConfig(AppConfig):
 
         register_marker_source(launch_markers)
         register_item_panel("backlog/_launch_panel.html", item_panel_context, order=10)
+
+        from django.db.models.signals import post_save
+
+        from products.models import Product
+
+        from .receivers import create_backlog_of_new_product
+
+        post_save.connect(
+            create_backlog_of_new_product, sender=Product, dispatch_uid="backlog-of-new-product"
+        )

@@ -1,6 +1,6 @@
 """HTML for launch reviews: the product's "Launch reviews" tab, one item's
 review page, the hypothesis and learnings forms, and the panel on the item
-page. Thin: reads through backlog.launch_reviews, writes through its services."""
+page. Thin: reads through backlog.launch_reviews, writes through backlog.services."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -13,7 +13,7 @@ from pmhub.accounts.views import apply_errors
 from pmhub.errors import VersionConflict
 from products.models import Metric, Product
 
-from . import launch_reviews
+from . import launch_reviews, services
 from .forms import HypothesisForm, LearningsForm
 from .models import Hypothesis, Item, Status
 
@@ -129,7 +129,7 @@ def hypothesis_save(request, key, number):
     conflict = None
     if form.is_valid():
         try:
-            launch_reviews.save_hypothesis(
+            services.save_hypothesis(
                 request.user,
                 item=item,
                 expected_version=_version(request.POST.get("version")),
@@ -166,7 +166,7 @@ def learnings_save(request, key, number):
     conflict = None
     if form.is_valid():
         try:
-            launch_reviews.save_learnings(
+            services.save_learnings(
                 request.user,
                 hypothesis=hypothesis,
                 expected_version=form.cleaned_data.get("version"),
@@ -205,7 +205,7 @@ def hypothesis_delete(request, key, number):
     item = _item(product, number)
     hypothesis = get_object_or_404(Hypothesis.objects.select_related("item__product"), item=item)
     try:
-        launch_reviews.delete_hypothesis(
+        services.delete_hypothesis(
             request.user,
             hypothesis=hypothesis,
             expected_version=_version(request.POST.get("version")),

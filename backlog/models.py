@@ -112,6 +112,13 @@ class ScoringModel(Versioned):
         )
 
 
+class BacklogSettingsQuerySet(models.QuerySet):
+    def of(self, product) -> "BacklogSettings":
+        """The product's settings with its active scoring model (one query).
+        Every product has them from its creation on (``services.create_backlog``)."""
+        return self.select_related("active_model").get(product=product)
+
+
 class BacklogSettings(models.Model):
     """Per-product backlog state: the item counter, the active scoring model
     and the bookkeeping of background score recomputes.
@@ -133,6 +140,8 @@ class BacklogSettings(models.Model):
     recompute_claimed_at = models.DateTimeField(null=True, blank=True)
     recompute_total = models.PositiveIntegerField(default=0)
     recompute_done = models.PositiveIntegerField(default=0)
+
+    objects = BacklogSettingsQuerySet.as_manager()
 
     def __str__(self):
         return f"Backlog of {self.product}"

@@ -76,7 +76,7 @@ class ScoreExplainer:
     """Explains scores of many items with one scoring model loaded once."""
 
     def __init__(self, product, settings_row=None):
-        self.settings = settings_row or services.backlog_of(product)
+        self.settings = settings_row or BacklogSettings.objects.of(product)
         self.model = self.settings.active_model
         self.criteria = services.model_criteria(self.model) if self.model else []
         # The custom values the model reads ("cf:<key>" sources); most read none.
@@ -883,7 +883,7 @@ def _sources(product) -> list[tuple[str, str]]:
 @workspace_view()
 def scoring_page(request, key):
     product = _product(request, key)
-    settings_row = services.backlog_of(product)
+    settings_row = BacklogSettings.objects.of(product)
     models_ = list(ScoringModel.objects.filter(product=product))
     compare = _compare(request, product, models_)
     return render(
@@ -1047,7 +1047,7 @@ def scoring_delete(request, key, pk):
 def recompute_progress(request, key):
     """The progress bar of a background recompute; htmx polls it while pending."""
     product = _product(request, key)
-    settings_row = services.backlog_of(product)
+    settings_row = BacklogSettings.objects.of(product)
     response = render(
         request, "backlog/_progress.html", {**_base(request, product), "settings": settings_row}
     )

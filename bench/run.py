@@ -327,7 +327,7 @@ def seed(n: int, force: bool) -> dict:
     product, _ = Product.objects.get_or_create(
         workspace=workspace, key=PRODUCT_KEY, defaults={"name": "Benchmark product"}
     )
-    settings_row = services.backlog_of(product)  # creates the RICE model
+    settings_row = BacklogSettings.objects.get(product=product)  # made with the product
     rice, _ = ScoringModel.objects.get_or_create(
         product=product, name="RICE", defaults={"kind": ScoringKind.RICE}
     )

@@ -17,7 +17,8 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from backlog import services
 from backlog.api.serializers import ItemSerializer
-from backlog.models import Item, ScoreChange, ScoringKind, ScoringModel
+from backlog.models import BacklogSettings, Item, ScoreChange, ScoringKind, ScoringModel
+from backlog.services.items import _tags_for
 from tests.conftest import api_client_for, is_postgres
 from tests.factories import MembershipFactory, ObjectiveFactory, ProductFactory
 
@@ -841,14 +842,13 @@ def test_a_weighted_model_explains_each_criterion_including_custom_fields(api, p
 
 @pytest.fixture
 def rice(product):
-    return services.backlog_of(product).active_model
+    return BacklogSettings.objects.of(product).active_model
 
 
 def test_scoring_models_list_by_product_with_the_active_one_marked(
     api, rice, product, other_product, pm
 ):
     ice = services.create_scoring_model(pm, product=product, name="ICE", kind="ice")
-    services.backlog_of(other_product)
 
     rows = api.get(MODELS, {"product": product.pk}).json()["results"]
 
@@ -1003,7 +1003,7 @@ def test_scoring_model_roles(rice, product, viewer, stranger, pm):
         assert client.post(activate).status_code == write
         assert client.delete(model_url(ice)).status_code == write
     assert api_client_for(viewer).post(MODELS, {"product": product.pk, "name": "W", "kind": "ice"})
-    assert services.backlog_of(product).active_model_id == rice.pk
+    assert BacklogSettings.objects.of(product).active_model_id == rice.pk
     assert ScoringModel.objects.get(pk=ice.pk).name == "ICE"
 
 
@@ -1021,7 +1021,7 @@ def test_list_queries_do_not_grow_with_page_size(api, product, pm, objective, te
     made += bulk_items(other, 10)
     Item.tags.through.objects.bulk_create(
         Item.tags.through(item_id=i.pk, tag_id=tag.pk)
-        for tag in services._tags_for(product, ["alpha", "beta"])
+        for tag in _tags_for(product, ["alpha", "beta"])
         for i in made[:510]
     )
     Item.objectives.through.objects.bulk_create(

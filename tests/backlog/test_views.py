@@ -3,7 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backlog import services
-from backlog.models import CustomField, Item, SavedView, ScoringModel
+from backlog.models import BacklogSettings, CustomField, Item, SavedView, ScoringModel
 from tests.backlog.factories import bulk_items, make_item, make_rice_item
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -357,7 +357,7 @@ def test_weighted_model_from_the_form(as_user, pm, product, items):
 
 
 def test_compare_two_models(as_user, pm, product, items):
-    rice = services.backlog_of(product).active_model
+    rice = BacklogSettings.objects.of(product).active_model
     ve = services.create_scoring_model(pm, product=product, name="VE", kind="value_effort")
     html = as_user(pm).get(BACKLOG + f"scoring/?a={rice.pk}&b={ve.pk}").content.decode()
     assert "Compare two models" in html and "SEPA" in html and "▲" in html
