@@ -46,7 +46,7 @@ def backlog(pm, product, fields, workspace):
         user__last_name="O'Brien & co",
     ).user
     goals = [
-        ObjectiveFactory(product=product, title="Grow <conversion> & \"retention\"", position=1),
+        ObjectiveFactory(product=product, title='Grow <conversion> & "retention"', position=1),
         ObjectiveFactory(product=product, title="Short", position=2),
     ]
     epic = make_item(product, pm, type=ItemType.EPIC, title=LONG + " <epic>", **RICE)
