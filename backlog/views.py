@@ -30,7 +30,7 @@ from products.models import Objective, Product
 
 from . import launch_reviews, scoring, services
 from .expressions import ObjectiveTitles, TagNames
-from .filters import KEYSET_SORTS, SORTS, BacklogQuery
+from .filters import SORTS, BacklogQuery
 from .forms import (
     CELL_FIELDS,
     SCORING_KIND_HELP,
@@ -159,21 +159,11 @@ def _page_items(product):
 def _rows_context(
     request, product, query: BacklogQuery, *, cursor=None, page=1, settings_row=None
 ) -> dict:
-    qs = query.order(query.apply(_page_items(product)))
-    if query.sort in KEYSET_SORTS:
-        rows = list(query.after(qs, cursor)[: PAGE_SIZE + 1])
-    else:
-        start = (page - 1) * PAGE_SIZE
-        rows = list(qs[start : start + PAGE_SIZE + 1])
-    has_more = len(rows) > PAGE_SIZE
-    rows = [TableRow(row) for row in rows[:PAGE_SIZE]]
+    rows, after = query.page(query.apply(_page_items(product)), cursor, PAGE_SIZE)
+    rows = [TableRow(row) for row in rows]
     more_url = None
-    if has_more:
-        if query.sort in KEYSET_SORTS:
-            more_qs = query.querystring(after=query.cursor_for(rows[-1]))
-        else:
-            more_qs = query.querystring(page=str(page + 1))
-        more_url = f"{request.path}?{more_qs}"
+    if after is not None:
+        more_url = f"{request.path}?{query.querystring(after=after)}"
     explainer = ScoreExplainer(product, settings_row)
     qs_text = query.querystring()
     _prepare_rows(request, product, query, rows, explainer, qs=qs_text)
