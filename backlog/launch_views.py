@@ -193,9 +193,10 @@ def learnings_save(request, key, number):
 
 def _after(request, item) -> str:
     """Back where the form was: the item page (``next=item``) or the review."""
-    name = "item" if request.POST.get("next") == "item" else "launch-review"
+    to_item = request.POST.get("next") == "item"
+    name = "backlog:item" if to_item else "backlog:launch-review"
     url = reverse(name, args=[request.workspace.slug, item.product.key, item.number])
-    return url + ("#launch-review" if name == "item" else "")
+    return url + ("#launch-review" if to_item else "")
 
 
 @require_POST

@@ -23,9 +23,9 @@ from django.views.decorators.vary import vary_on_headers
 from pmhub import csvimport
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.models import Membership, User
-from pmhub.accounts.templatetags.pmhub_tags import fmt_number
 from pmhub.accounts.views import apply_errors
 from pmhub.errors import DomainError, VersionConflict
+from pmhub.templatetags.pmhub_tags import fmt_number
 from products.models import Objective, Product
 
 from . import launch_reviews, scoring, services
@@ -192,7 +192,7 @@ def _prepare_rows(request, product, query, rows, explainer=None, *, qs=None) -> 
     product's scoring model loaded once. ``rows`` are TableRows or, for one
     row after an edit, Items from ``for_board()``."""
     write = RowWriter(
-        base=reverse("backlog", args=[request.workspace.slug, product.key]),
+        base=reverse("backlog:backlog", args=[request.workspace.slug, product.key]),
         qs=query.querystring() if qs is None else qs,
         can_edit=request.can_edit,
         can_drag=query.can_drag,
@@ -580,10 +580,10 @@ def item_create(request, key):
     form = QuickAddForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the item a title.")
-        return redirect("backlog", slug=request.workspace.slug, key=product.key)
+        return redirect("backlog:backlog", slug=request.workspace.slug, key=product.key)
     item = services.create_item(request.user, product=product, **form.cleaned_data)
     messages.success(request, f"Added {item.key}.")
-    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    url = reverse("backlog:backlog", args=[request.workspace.slug, product.key])
     if request.htmx:
         query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
         item = Item.objects.for_board().get(pk=item.pk)
@@ -636,7 +636,9 @@ def item_detail(request, key, number):
                 status = 409
             else:
                 messages.success(request, f"{item.key} saved.")
-                return redirect("item", slug=request.workspace.slug, key=product.key, number=number)
+                return redirect(
+                    "backlog:item", slug=request.workspace.slug, key=product.key, number=number
+                )
     item = _item(request, product, number)
     if form is None:
         form = ItemForm(
@@ -780,7 +782,7 @@ def item_move(request, key, number):
         messages.error(request, exc.message)
     if request.htmx and not to:
         return HttpResponse(status=204)
-    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    url = reverse("backlog:backlog", args=[request.workspace.slug, product.key])
     query = request.POST.get("query", "")
     return redirect(f"{url}?{query}#row-{item.pk}" if query else f"{url}#row-{item.pk}")
 
@@ -801,7 +803,7 @@ def _neighbour(product, raw) -> Item | None:
 def bulk_edit(request, key):
     product = _product(request, key)
     form = BulkForm(request.POST, product=product, workspace=request.workspace)
-    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    url = reverse("backlog:backlog", args=[request.workspace.slug, product.key])
     back = f"{url}?{request.POST.get('query', '')}"
     if not form.is_valid():
         messages.error(request, "Select items and a change to apply.")
@@ -833,7 +835,7 @@ def item_delete(request, key, number):
     item = _item(request, product, number)
     services.delete_item(request.user, item=item)
     messages.success(request, f"Deleted {item.key}. Its key will not be reused.")
-    return redirect("backlog", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:backlog", slug=request.workspace.slug, key=product.key)
 
 
 # --- saved views ---------------------------------------------------------------------------
@@ -852,9 +854,9 @@ def view_save(request, key):
         )
     except ValidationError:
         messages.error(request, "Name the view to save it.")
-        return redirect("backlog", slug=request.workspace.slug, key=product.key)
+        return redirect("backlog:backlog", slug=request.workspace.slug, key=product.key)
     messages.success(request, f"Saved view “{view.name}”.")
-    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    url = reverse("backlog:backlog", args=[request.workspace.slug, product.key])
     return redirect(f"{url}?{view.query}")
 
 
@@ -865,7 +867,7 @@ def view_delete(request, key, pk):
     view = get_object_or_404(SavedView, product=product, pk=pk)
     services.delete_view(request.user, view=view)
     messages.success(request, f"Deleted view “{view.name}”.")
-    return redirect("backlog", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:backlog", slug=request.workspace.slug, key=product.key)
 
 
 # --- scoring models ------------------------------------------------------------------------
@@ -951,12 +953,11 @@ def scoring_create(request, key):
             messages.error(request, _errors_text(exc))
         else:
             messages.success(request, f"Created scoring model “{model.name}”.")
-            return redirect(
-                f"{reverse('scoring', args=[request.workspace.slug, product.key])}#model-{model.pk}"
-            )
+            url = reverse("backlog:scoring", args=[request.workspace.slug, product.key])
+            return redirect(f"{url}#model-{model.pk}")
     else:
         messages.error(request, "Give the model a name and a framework.")
-    return redirect("scoring", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:scoring", slug=request.workspace.slug, key=product.key)
 
 
 def _criteria_from_post(request) -> list[dict]:
@@ -1014,9 +1015,8 @@ def scoring_update(request, key, pk):
         messages.error(request, "Bad version.")
     else:
         messages.success(request, f"Saved “{model.name}”.")
-    return redirect(
-        f"{reverse('scoring', args=[request.workspace.slug, product.key])}#model-{model.pk}"
-    )
+    url = reverse("backlog:scoring", args=[request.workspace.slug, product.key])
+    return redirect(f"{url}#model-{model.pk}")
 
 
 @require_POST
@@ -1026,7 +1026,7 @@ def scoring_activate(request, key, pk):
     model = get_object_or_404(ScoringModel, product=product, pk=pk)
     services.activate_scoring_model(request.user, product=product, model=model)
     messages.success(request, f"Scoring with “{model.name}”. Scores are being recomputed.")
-    return redirect("scoring", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:scoring", slug=request.workspace.slug, key=product.key)
 
 
 @require_POST
@@ -1040,7 +1040,7 @@ def scoring_delete(request, key, pk):
         messages.error(request, _errors_text(exc))
     else:
         messages.success(request, f"Deleted “{model.name}”.")
-    return redirect("scoring", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:scoring", slug=request.workspace.slug, key=product.key)
 
 
 @workspace_view()
@@ -1080,7 +1080,9 @@ def fields_page(request, key):
                 messages.success(
                     request, f"Added field “{field.name}”: it is now a backlog column."
                 )
-                return redirect("custom-fields", slug=request.workspace.slug, key=product.key)
+                return redirect(
+                    "backlog:custom-fields", slug=request.workspace.slug, key=product.key
+                )
     return render(
         request,
         "backlog/fields.html",
@@ -1103,7 +1105,7 @@ def field_delete(request, key, pk):
         messages.error(request, _errors_text(exc))
     else:
         messages.success(request, f"Deleted field “{field.name}”.")
-    return redirect("custom-fields", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:custom-fields", slug=request.workspace.slug, key=product.key)
 
 
 # --- import and export ---------------------------------------------------------------------
@@ -1138,7 +1140,7 @@ def export_items(request, key):
 import_start, import_job = csvimport.import_views(
     "backlog.importing.IMPORTER",
     app="backlog",
-    urls={"start": "import", "job": "import-job"},
+    urls={"start": "backlog:import", "job": "backlog:import-job"},
     product=_product,
     context=_base,
 )

@@ -172,7 +172,7 @@ def vote_confirm(request, token):
         "feedback/portal_message.html",
         {
             "message": f"Thanks! Your vote for “{title}” counts.",
-            "back_url": reverse("portal", args=[product.workspace.slug, product.key]),
+            "back_url": reverse("feedback:portal", args=[product.workspace.slug, product.key]),
         },
     )
 

@@ -206,7 +206,7 @@ def _feedback(request, product, pk) -> Feedback:
 
 def _after_action(request, product, handled, *, keep=False):
     """Re-render the inbox with the next feedback selected (htmx), or redirect."""
-    url = reverse("feedback-inbox", args=[request.workspace.slug, product.key])
+    url = reverse("feedback:feedback-inbox", args=[request.workspace.slug, product.key])
     qs = request.POST.get("qs", "")
     if request.htmx:
         request.GET = request.GET.copy()
@@ -234,7 +234,7 @@ def quick_add(request, key):
             apply_errors(form, exc)
         else:
             messages.success(request, "Feedback added to the inbox.")
-            url = reverse("feedback-inbox", args=[request.workspace.slug, product.key])
+            url = reverse("feedback:feedback-inbox", args=[request.workspace.slug, product.key])
             return redirect(f"{url}?f={feedback.pk}")
     ctx = _inbox_context(request, product)
     ctx["quick_form"] = form
@@ -347,7 +347,7 @@ def unlink(request, key, pk):
     messages.success(request, f"Unlinked from {insight.item.key}.")
     if request.POST.get("next") == "item":
         return redirect(
-            "item", slug=request.workspace.slug, key=product.key, number=insight.item.number
+            "backlog:item", slug=request.workspace.slug, key=product.key, number=insight.item.number
         )
     return _after_action(request, product, insight.feedback, keep=True)
 
@@ -391,7 +391,7 @@ def export(request, key):
 import_start, import_job = csvimport.import_views(
     "feedback.importing.IMPORTER",
     app="feedback",
-    urls={"start": "feedback-import", "job": "feedback-import-job"},
+    urls={"start": "feedback:feedback-import", "job": "feedback:feedback-import-job"},
     product=_product,
     context=_base,
 )
@@ -422,7 +422,9 @@ def customers(request, key):
                 apply_errors(form, exc)
             else:
                 messages.success(request, f"Added {company.name}.")
-                return redirect("feedback-customers", slug=request.workspace.slug, key=product.key)
+                return redirect(
+                    "feedback:feedback-customers", slug=request.workspace.slug, key=product.key
+                )
         status = 400
     segment = request.GET.get("segment", "")
     companies = Company.objects.filter(workspace=request.workspace).annotate(
@@ -481,7 +483,7 @@ def company_detail(request, key, pk):
             else:
                 messages.success(request, f"{company.name} saved.")
                 return redirect(
-                    "feedback-company", slug=request.workspace.slug, key=product.key, pk=pk
+                    "feedback:feedback-company", slug=request.workspace.slug, key=product.key, pk=pk
                 )
         else:
             status = 400
@@ -546,7 +548,9 @@ def portal_settings(request, key):
                 status = 409
             else:
                 messages.success(request, "Portal settings saved.")
-                return redirect("feedback-portal-settings", slug=request.workspace.slug, key=key)
+                return redirect(
+                    "feedback:feedback-portal-settings", slug=request.workspace.slug, key=key
+                )
         else:
             status = 400
     ideas = list(PublicIdea.objects.for_portal(product).order_by("item__status", "-votes"))
@@ -560,7 +564,7 @@ def portal_settings(request, key):
             "conflict": conflict,
             "ideas": ideas,
             "formula": demand.FORMULA,
-            "portal_url": reverse("portal", args=[request.workspace.slug, product.key]),
+            "portal_url": reverse("feedback:portal", args=[request.workspace.slug, product.key]),
         },
         status=status,
     )
@@ -588,7 +592,7 @@ def publish(request, key, number):
             messages.success(request, f"{item.key} is on the portal.")
     else:
         messages.error(request, "Give the idea a public title.")
-    url = reverse("item", args=[request.workspace.slug, product.key, item.number])
+    url = reverse("backlog:item", args=[request.workspace.slug, product.key, item.number])
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)

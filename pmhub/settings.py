@@ -125,7 +125,10 @@ TEMPLATES = [
                 "pmhub.accounts.context_processors.workspace_nav",
                 "pmhub.accounts.context_processors.product_tabs",
             ],
-            "builtins": ["pmhub.accounts.templatetags.pmhub_tags"],
+            # Project-wide filters (markdown, fmt_number, ago, ...): available in
+            # every template without {% load %}; loadable by name as well.
+            "builtins": ["pmhub.templatetags.pmhub_tags"],
+            "libraries": {"pmhub_tags": "pmhub.templatetags.pmhub_tags"},
         },
     }
 ]
@@ -162,9 +165,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
 SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", True)
 INVITE_TTL_DAYS = env_int("INVITE_TTL_DAYS", 7)
 

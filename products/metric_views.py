@@ -133,7 +133,9 @@ def metrics_page(request, key):
                 apply_errors(form, exc)
             else:
                 messages.success(request, f"Metric “{metric.name}” created. Send it data.")
-                return redirect("metric", slug=request.workspace.slug, key=key, pk=metric.pk)
+                return redirect(
+                    "products:metric", slug=request.workspace.slug, key=key, pk=metric.pk
+                )
         status = 400
     metric_list = list(
         Metric.objects.filter(product=product).prefetch_related("key_results").order_by("name")
@@ -220,14 +222,14 @@ def metric_edit(request, key, pk):
             conflict = exc.current
             if conflict is None:
                 messages.error(request, "This metric was deleted by someone else.")
-                return redirect("metrics", slug=request.workspace.slug, key=key)
+                return redirect("products:metrics", slug=request.workspace.slug, key=key)
             data = request.POST.copy()
             data["version"] = conflict.version  # saving again replaces theirs, knowingly
             form = MetricForm(data, instance=conflict)
             form.is_valid()
         else:
             messages.success(request, f"“{form.cleaned_data['name']}” saved.")
-            return redirect("metric", slug=request.workspace.slug, key=key, pk=pk)
+            return redirect("products:metric", slug=request.workspace.slug, key=key, pk=pk)
     metric = _metric(product, pk)
     ctx = _detail_context(request, product, metric, conflict=conflict, edit_open=True)
     ctx["form"] = form
@@ -270,9 +272,9 @@ def metric_delete(request, key, pk):
         )
     except VersionConflict:
         messages.error(request, "The metric changed since you opened it; nothing was deleted.")
-        return redirect("metric", slug=request.workspace.slug, key=key, pk=pk)
+        return redirect("products:metric", slug=request.workspace.slug, key=key, pk=pk)
     messages.success(request, f"Metric “{metric.name}” deleted.")
-    return redirect("metrics", slug=request.workspace.slug, key=key)
+    return redirect("products:metrics", slug=request.workspace.slug, key=key)
 
 
 def _int(raw):

@@ -190,7 +190,7 @@ def product_create(request):
             apply_errors(form, exc)
         else:
             messages.success(request, f"{product.name} created. Start with its vision.")
-            return redirect("strategy", slug=request.workspace.slug, key=product.key)
+            return redirect("products:strategy", slug=request.workspace.slug, key=product.key)
     products = Product.objects.filter(workspace=request.workspace).for_home()
     return render(
         request,
@@ -233,7 +233,7 @@ def product_delete(request, key):
     product = _product(request, key)
     services.delete_product(request.user, product=product)
     messages.success(request, f"{product.name} deleted.")
-    url = reverse("workspace", args=[request.workspace.slug])
+    url = reverse("products:workspace", args=[request.workspace.slug])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
@@ -255,7 +255,7 @@ def region_show(request, key, kind, pk=None):
     product = _product(request, key)
     region, obj = _get_obj(request, product, kind, pk)
     if not request.htmx:
-        return redirect("strategy", slug=request.workspace.slug, key=product.key)
+        return redirect("products:strategy", slug=request.workspace.slug, key=product.key)
     ctx = {**_base_context(request, product), **_obj_context(kind, obj)}
     return render(request, f"{STRATEGY}#{region.partial}", ctx)
 
@@ -281,14 +281,14 @@ def _render_form(request, product, kind, form, *, obj=None, parent=None, conflic
         [obj.pk] if obj is not None and kind not in ("product", "vision") else []
     )
     if obj is not None:
-        action = reverse("region-edit", args=pk_args)
+        action = reverse("products:region-edit", args=pk_args)
         form_id = _dom_id(kind, obj)
-        cancel_hx = reverse("region", args=pk_args)
+        cancel_hx = reverse("products:region", args=pk_args)
     elif parent is not None:
-        action = reverse("keyresult-new", args=[slug, key, parent.pk])
+        action = reverse("products:keyresult-new", args=[slug, key, parent.pk])
         form_id, cancel_hx = f"objective-{parent.pk}-kr-form", None
     else:
-        action = reverse("region-new", args=[slug, key, kind])
+        action = reverse("products:region-new", args=[slug, key, kind])
         form_id, cancel_hx = f"{kind}-form", None
     conflict_html = None
     if conflict is not None:
@@ -306,9 +306,9 @@ def _render_form(request, product, kind, form, *, obj=None, parent=None, conflic
         "region": region,
         "action": action,
         "form_id": form_id,
-        "cancel_url": reverse("strategy", args=[slug, key]),
+        "cancel_url": reverse("products:strategy", args=[slug, key]),
         "cancel_hx": cancel_hx,
-        "delete_url": reverse("region-delete", args=pk_args)
+        "delete_url": reverse("products:region-delete", args=pk_args)
         if obj is not None and region.delete
         else None,
         "refresh_target": _refresh_target(kind, obj) if obj is not None and region.delete else "",
@@ -397,14 +397,14 @@ def region_edit(request, key, kind, pk=None):
         )
     if not request.htmx:
         messages.success(request, "Saved.")
-        return redirect("strategy", slug=request.workspace.slug, key=product.key)
+        return redirect("products:strategy", slug=request.workspace.slug, key=product.key)
     if kind == "keyresult":
         return _render_section(request, product, _refresh_target(kind, saved))
     return _render_region(request, product, kind, saved)
 
 
 def _after_change(request, product):
-    url = reverse("strategy", args=[request.workspace.slug, product.key])
+    url = reverse("products:strategy", args=[request.workspace.slug, product.key])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
@@ -437,7 +437,7 @@ def region_new(request, key, kind, parent_pk=None):
         else:
             if not request.htmx:
                 messages.success(request, f"Added {region.label}.")
-                return redirect("strategy", slug=request.workspace.slug, key=product.key)
+                return redirect("products:strategy", slug=request.workspace.slug, key=product.key)
             return _render_section(request, product, _refresh_target(kind, parent=parent))
     return _render_form(request, product, kind, form, parent=parent)
 

@@ -76,7 +76,7 @@ def _base(request, roadmap=None, product=None) -> dict:
 
 
 def _roadmap_url(roadmap) -> str:
-    return reverse("roadmap", args=[roadmap.workspace.slug, roadmap.pk])
+    return reverse("roadmaps:roadmap", args=[roadmap.workspace.slug, roadmap.pk])
 
 
 def _list_rows(qs):
@@ -163,7 +163,7 @@ def _editor_context(request, roadmap) -> dict:
     board = reads.load_board(roadmap)
     slug = request.workspace.slug
     opts = CardOptions(
-        edit_url=reverse("roadmap-entry", args=[slug, roadmap.pk, 0]),
+        edit_url=reverse("roadmaps:roadmap-entry", args=[slug, roadmap.pk, 0]),
         draggable=request.can_edit,
         show_dates=roadmap.layout != Layout.TIMELINE,
     )
@@ -204,8 +204,8 @@ def _editor_context(request, roadmap) -> dict:
         "milestone_form": MilestoneForm(),
         "lane_form": LaneForm(),
         "entry_options": mark_safe(entry_options(board.cards)),
-        "move_url": reverse("roadmap-entry-move", args=[slug, roadmap.pk, 0]),
-        "shift_url": reverse("roadmap-entry-shift", args=[slug, roadmap.pk, 0]),
+        "move_url": reverse("roadmaps:roadmap-entry-move", args=[slug, roadmap.pk, 0]),
+        "shift_url": reverse("roadmaps:roadmap-entry-shift", args=[slug, roadmap.pk, 0]),
         "target_total": sum(float(v) for v in (roadmap.investment_target or {}).values()),
         "target_rows": [
             (o, (roadmap.investment_target or {}).get(str(o.pk), "")) for o in board.objectives
@@ -277,8 +277,8 @@ def roadmap_delete(request, pk):
         return redirect(_roadmap_url(roadmap))
     messages.success(request, f"Deleted the roadmap “{roadmap.name}”.")
     if product:
-        return redirect("roadmaps", request.workspace.slug, product.key)
-    return redirect("roadmaps-home", request.workspace.slug)
+        return redirect("roadmaps:roadmaps", request.workspace.slug, product.key)
+    return redirect("roadmaps:roadmaps-home", request.workspace.slug)
 
 
 def _int(value):
@@ -527,7 +527,9 @@ def entry_remove(request, pk, eid):
         )
     except VersionConflict:
         messages.error(request, "Someone changed this entry first; it was not removed.")
-        return redirect(reverse("roadmap-entry", args=[request.workspace.slug, roadmap.pk, eid]))
+        return redirect(
+            reverse("roadmaps:roadmap-entry", args=[request.workspace.slug, roadmap.pk, eid])
+        )
     messages.success(request, f"Removed “{entry.display_title}” from the roadmap.")
     return redirect(_roadmap_url(roadmap))
 
@@ -581,7 +583,9 @@ def dependency_add(request, pk):
         )
     back = request.POST.get("back")
     if back == "entry":
-        return redirect(reverse("roadmap-entry", args=[request.workspace.slug, pk, blocked.pk]))
+        return redirect(
+            reverse("roadmaps:roadmap-entry", args=[request.workspace.slug, pk, blocked.pk])
+        )
     return redirect(_roadmap_url(roadmap) + "#dependencies")
 
 
@@ -667,7 +671,9 @@ def share_links(request, pk):
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                created_url = request.build_absolute_uri(reverse("shared-roadmap", args=[raw]))
+                created_url = request.build_absolute_uri(
+                    reverse("roadmaps:shared-roadmap", args=[raw])
+                )
                 form = ShareLinkForm(initial={"label": f"{roadmap.name} — stakeholders"})
     links = sharing.with_pending_views(list(roadmap.share_links.select_related("created_by")))
     return render(
@@ -685,4 +691,4 @@ def share_link_revoke(request, pk, lid):
     link.roadmap = roadmap
     services.revoke_share_link(request.user, link=link)
     messages.success(request, f"Revoked “{link.label}”: the link now answers 404.")
-    return redirect("roadmap-share", request.workspace.slug, roadmap.pk)
+    return redirect("roadmaps:roadmap-share", request.workspace.slug, roadmap.pk)
