@@ -23,9 +23,9 @@ from django.views.decorators.vary import vary_on_headers
 from pmhub import csvimport
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.models import Membership, User
-from pmhub.accounts.views import apply_errors
 from pmhub.errors import DomainError, VersionConflict
 from pmhub.templatetags.pmhub_tags import fmt_number
+from pmhub.web import apply_errors, get_in_workspace, int_param, save_with_conflict
 from products.models import Objective, Product
 
 from . import launch_reviews, scoring, services
@@ -57,10 +57,6 @@ from .panels import panels_for
 
 PAGE_SIZE = 50
 LIST = "backlog/list.html"
-
-
-def _product(request, key) -> Product:
-    return get_object_or_404(Product, workspace=request.workspace, key=key)
 
 
 def _base(request, product, section="backlog") -> dict:
@@ -450,10 +446,7 @@ def _page_lists() -> dict:
 @vary_on_headers("HX-Request")
 @workspace_view()
 def backlog_list(request, key):
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = max(1, int_param(request.GET.get("page"), 1))
     more_rows = request.htmx and (request.GET.get("after") or page > 1)
     # The product with its backlog settings, its scoring model and (for the
     # whole page) the lists its filters show: one query.
@@ -576,7 +569,7 @@ def _chart(qs, limit: int = 400) -> dict:
 @require_POST
 @workspace_view(edit=True)
 def item_create(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     form = QuickAddForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the item a title.")
@@ -604,7 +597,7 @@ def _item(request, product, number) -> Item:
 @vary_on_headers("HX-Request")
 @workspace_view()
 def item_detail(request, key, number):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(request, product, number)
     form = None
     conflict = None
@@ -615,30 +608,27 @@ def item_detail(request, key, number):
 
             raise PermissionDenied
         form = ItemForm(request.POST, instance=item, product=product, workspace=request.workspace)
-        if form.is_valid():
-            try:
-                services.update_item(
-                    request.user,
-                    item=item,
-                    expected_version=form.cleaned_data.get("version") or item.version,
-                    fields=form.item_fields(),
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            except VersionConflict as exc:
-                conflict = exc.current
-                data = request.POST.copy()
-                data["version"] = conflict.version if conflict else item.version
-                form = ItemForm(
-                    data, instance=conflict or item, product=product, workspace=request.workspace
-                )
-                form.is_valid()
-                status = 409
-            else:
-                messages.success(request, f"{item.key} saved.")
-                return redirect(
-                    "backlog:item", slug=request.workspace.slug, key=product.key, number=number
-                )
+        result = save_with_conflict(
+            form,
+            lambda data: services.update_item(
+                request.user,
+                item=item,
+                expected_version=data.get("version") or item.version,
+                fields=form.item_fields(),
+            ),
+            rebind=lambda data, current: ItemForm(
+                data, instance=current or item, product=product, workspace=request.workspace
+            ),
+            fallback_version=item.version,
+        )
+        if result.saved:
+            messages.success(request, f"{item.key} saved.")
+            return redirect(
+                "backlog:item", slug=request.workspace.slug, key=product.key, number=number
+            )
+        form, conflict = result.form, result.conflict
+        if result.conflicted:
+            status = 409
     item = _item(request, product, number)
     if form is None:
         form = ItemForm(
@@ -685,7 +675,7 @@ def cell_edit(request, key, number, field):
     returns the row (or the editor with an error, or a conflict)."""
     if field not in CELL_FIELDS:
         raise Http404("Not editable inline.")
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(request, product, number)
     query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
     ctx = {
@@ -701,10 +691,7 @@ def cell_edit(request, key, number, field):
     }
     if request.method == "POST":
         raw = request.POST.get("value", "")
-        try:
-            version = int(request.POST.get("version", ""))
-        except ValueError:
-            version = item.version
+        version = int_param(request.POST.get("version"), item.version)
         try:
             value = _parse_cell(request, field, raw)
             extra = {}
@@ -761,7 +748,7 @@ def _render_row(request, product, query, pk, ctx=None):
 @workspace_view(edit=True)
 def item_move(request, key, number):
     """Drag and drop (before/after ids) or keyboard moves (to=top|up|down)."""
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(request, product, number)
     to = request.POST.get("to")
     try:
@@ -801,7 +788,7 @@ def _neighbour(product, raw) -> Item | None:
 @require_POST
 @workspace_view(edit=True)
 def bulk_edit(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     form = BulkForm(request.POST, product=product, workspace=request.workspace)
     url = reverse("backlog:backlog", args=[request.workspace.slug, product.key])
     back = f"{url}?{request.POST.get('query', '')}"
@@ -831,7 +818,7 @@ def bulk_edit(request, key):
 @require_POST
 @workspace_view(edit=True)
 def item_delete(request, key, number):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(request, product, number)
     services.delete_item(request.user, item=item)
     messages.success(request, f"Deleted {item.key}. Its key will not be reused.")
@@ -844,7 +831,7 @@ def item_delete(request, key, number):
 @require_POST
 @workspace_view()
 def view_save(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     try:
         view = services.save_view(
             request.user,
@@ -863,7 +850,7 @@ def view_save(request, key):
 @require_POST
 @workspace_view()
 def view_delete(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     view = get_object_or_404(SavedView, product=product, pk=pk)
     services.delete_view(request.user, view=view)
     messages.success(request, f"Deleted view “{view.name}”.")
@@ -884,7 +871,7 @@ def _sources(product) -> list[tuple[str, str]]:
 
 @workspace_view()
 def scoring_page(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     settings_row = services.backlog_of(product)
     models_ = list(ScoringModel.objects.filter(product=product))
     compare = _compare(request, product, models_)
@@ -933,7 +920,7 @@ def _compare(request, product, models_, limit=30):
 @require_POST
 @workspace_view(edit=True)
 def scoring_create(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     form = ScoringModelForm(request.POST)
     if form.is_valid():
         criteria = (
@@ -991,7 +978,7 @@ _errors_text = csvimport.errors_text
 @require_POST
 @workspace_view(edit=True)
 def scoring_update(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     model = get_object_or_404(ScoringModel, product=product, pk=pk)
     fields = {"name": request.POST.get("name", model.name)}
     if model.kind == ScoringKind.WEIGHTED:
@@ -1022,7 +1009,7 @@ def scoring_update(request, key, pk):
 @require_POST
 @workspace_view(edit=True)
 def scoring_activate(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     model = get_object_or_404(ScoringModel, product=product, pk=pk)
     services.activate_scoring_model(request.user, product=product, model=model)
     messages.success(request, f"Scoring with “{model.name}”. Scores are being recomputed.")
@@ -1032,7 +1019,7 @@ def scoring_activate(request, key, pk):
 @require_POST
 @workspace_view(edit=True)
 def scoring_delete(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     model = get_object_or_404(ScoringModel, product=product, pk=pk)
     try:
         services.delete_scoring_model(request.user, model=model)
@@ -1046,7 +1033,7 @@ def scoring_delete(request, key, pk):
 @workspace_view()
 def recompute_progress(request, key):
     """The progress bar of a background recompute; htmx polls it while pending."""
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     settings_row = services.backlog_of(product)
     response = render(
         request, "backlog/_progress.html", {**_base(request, product), "settings": settings_row}
@@ -1061,7 +1048,7 @@ def recompute_progress(request, key):
 
 @workspace_view()
 def fields_page(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     form = CustomFieldForm()
     if request.method == "POST":
         if not request.can_edit:
@@ -1097,7 +1084,7 @@ def fields_page(request, key):
 @require_POST
 @workspace_view(edit=True)
 def field_delete(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     field = get_object_or_404(CustomField, product=product, pk=pk)
     try:
         services.delete_custom_field(request.user, field=field)
@@ -1118,7 +1105,7 @@ def export_items(request, key):
 
     from . import importing
 
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     custom_fields = list(CustomField.objects.filter(product=product))
     query = BacklogQuery.from_params(request.GET, custom_fields)
     qs = query.order(query.apply(Item.objects.filter(product=product)))
@@ -1141,6 +1128,6 @@ import_start, import_job = csvimport.import_views(
     "backlog.importing.IMPORTER",
     app="backlog",
     urls={"start": "backlog:import", "job": "backlog:import-job"},
-    product=_product,
+    product_model=Product,
     context=_base,
 )

@@ -102,7 +102,7 @@ def portal(request, slug, key):
                 response["Retry-After"] = str(exc.retry_after)
                 return response
             except ValidationError as exc:
-                from pmhub.accounts.views import apply_errors
+                from pmhub.web import apply_errors
 
                 apply_errors(form, exc)
                 status = 400

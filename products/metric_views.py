@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from pmhub.accounts.decorators import workspace_view
-from pmhub.accounts.views import apply_errors
 from pmhub.errors import VersionConflict
+from pmhub.web import apply_errors, get_in_workspace, int_param
 
 from . import metrics
 from .forms import DatapointUploadForm, MetricForm
@@ -24,10 +24,6 @@ from .models import Datapoint, KeyResult, Metric, MetricRollup, Period, Product
 CHART_SPAN = {Period.DAY: 180, Period.WEEK: 78, Period.MONTH: 36}
 METRICS = "products/metrics.html"
 METRIC = "products/metric.html"
-
-
-def _product(request, key) -> Product:
-    return get_object_or_404(Product, workspace=request.workspace, key=key)
 
 
 def _period(request) -> str:
@@ -118,7 +114,7 @@ def _latest(points: list[dict]):
 
 @workspace_view()
 def metrics_page(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     period = _period(request)
     form = None
     status = 200
@@ -195,7 +191,7 @@ def _detail_context(request, product, metric, **extra) -> dict:
 
 @workspace_view()
 def metric_detail(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     metric = _metric(product, pk)
     ctx = _detail_context(request, product, metric)
     return render(request, METRIC, ctx)
@@ -204,7 +200,7 @@ def metric_detail(request, key, pk):
 @require_POST
 @workspace_view(edit=True)
 def metric_edit(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     metric = _metric(product, pk)
     form = MetricForm(request.POST, instance=metric)
     conflict = None
@@ -239,7 +235,7 @@ def metric_edit(request, key, pk):
 @require_POST
 @workspace_view(edit=True)
 def metric_upload(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     metric = _metric(product, pk)
     form = DatapointUploadForm(request.POST, request.FILES)
     result = None
@@ -264,21 +260,14 @@ def metric_upload(request, key, pk):
 @require_POST
 @workspace_view(edit=True)
 def metric_delete(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     metric = _metric(product, pk)
     try:
         metrics.delete_metric(
-            request.user, metric=metric, expected_version=_int(request.POST.get("version"))
+            request.user, metric=metric, expected_version=int_param(request.POST.get("version"))
         )
     except VersionConflict:
         messages.error(request, "The metric changed since you opened it; nothing was deleted.")
         return redirect("products:metric", slug=request.workspace.slug, key=key, pk=pk)
     messages.success(request, f"Metric “{metric.name}” deleted.")
     return redirect("products:metrics", slug=request.workspace.slug, key=key)
-
-
-def _int(raw):
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None

@@ -11,20 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from pmhub.errors import DomainError
+from pmhub.web import apply_errors, get_in_workspace
 
 from . import services
 from .decorators import workspace_view
 from .forms import ApiTokenForm, InviteForm, RoleForm, SignUpForm, WorkspaceForm
 from .models import ApiToken, Invite, Membership, Role, Workspace
-
-
-def apply_errors(form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to a form's fields."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def signup(request):
@@ -79,8 +71,8 @@ def members(request):
     workspace = request.workspace
     context = {
         "workspace": workspace,
-        "members": Membership.objects.filter(workspace=workspace).for_members_page(),
-        "invites": Invite.objects.filter(workspace=workspace).pending().select_related("created_by")
+        "members": Membership.objects.in_workspace(workspace).for_members_page(),
+        "invites": Invite.objects.in_workspace(workspace).pending().select_related("created_by")
         if request.can_admin
         else [],
         "invite_form": InviteForm(),
@@ -115,7 +107,7 @@ def invite_create(request):
 @require_POST
 @workspace_view(admin=True)
 def invite_revoke(request, pk):
-    invite = get_object_or_404(Invite, pk=pk, workspace=request.workspace)
+    invite = get_in_workspace(request, Invite, pk=pk)
     services.revoke_invite(request.user, invite=invite)
     messages.success(request, "Invite revoked.")
     return redirect("accounts:members", slug=request.workspace.slug)
@@ -124,7 +116,7 @@ def invite_revoke(request, pk):
 @require_POST
 @workspace_view()
 def member_role(request, pk):
-    membership = get_object_or_404(Membership, pk=pk, workspace=request.workspace)
+    membership = get_in_workspace(request, Membership, pk=pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
@@ -143,7 +135,7 @@ def member_role(request, pk):
 @require_POST
 @workspace_view()
 def member_remove(request, pk):
-    membership = get_object_or_404(Membership, pk=pk, workspace=request.workspace)
+    membership = get_in_workspace(request, Membership, pk=pk)
     leaving = membership.user_id == request.user.pk
     try:
         services.remove_member(request.user, membership=membership)
