@@ -44,4 +44,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "pmhub.web.bad_request"
 handler404 = "pmhub.api.views.not_found"

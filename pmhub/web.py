@@ -9,6 +9,8 @@
   it is now, so the page can show both and the next save replaces theirs
   knowingly.
 - ``int_param(raw)``: an integer from a query or form value, or None.
+- ``bad_request``: the 400 page (``handler400``), e.g. for a damaged
+  "load more" cursor (``django.core.exceptions.BadRequest``).
 """
 
 from collections.abc import Callable
@@ -17,7 +19,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.shortcuts import get_object_or_404
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
 
 from .errors import VersionConflict
 
@@ -110,3 +113,11 @@ def save_with_conflict(
                 form.data = data
         return Saved(form, conflicted=True, conflict=current)
     return Saved(form, value=value, saved=True)
+
+
+def bad_request(request, exception=None):
+    """400 handler (``handler400``): the site's page, rendered with the request
+    (Django's default renders 400.html without one). JSON under /api/."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return render(request, "400.html", status=400)
