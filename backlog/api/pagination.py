@@ -228,7 +228,7 @@ class ItemKeysetPagination(BasePagination):
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": "Opaque position from a `next` link.",
+                "description": "Opaque position from a `next` link; any other value is a 400.",
                 "schema": {"type": "string"},
             },
             {

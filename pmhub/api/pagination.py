@@ -112,6 +112,7 @@ class KeysetPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    cursor_query_description = "Opaque position from a `next` link; any other value is a 400."
 
     def get_ordering(self, request, queryset, view):
         """The requested ordering plus ``id`` as a tie-breaker. Without it rows
