@@ -1,14 +1,14 @@
 """The backlog page's filters and sort orders, read from the URL so that a
 filtered view can be bookmarked, shared and saved. Also used by the export."""
 
-import base64
-import binascii
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
+from django.core.exceptions import BadRequest
 from django.db.models import F, Q
 from django.http import QueryDict
+
+from pmhub.api import pagination
 
 from .models import STATUS_ORDER, CustomField, FieldKind, ItemType, Status
 from .scoring import custom_number, custom_text
@@ -172,7 +172,7 @@ class BacklogQuery:
         from one to the other runs a second query."""
         keyset = self.keyset()
         qs = self.annotate(qs)
-        after = decode_cursor(cursor, keyset)
+        after = decode_cursor(self.sort, keyset, cursor)
         limit = size + 1
         if keyset.nullable:
             first, rest = keyset.keys[0], keyset.keys[1:]
@@ -188,7 +188,7 @@ class BacklogQuery:
             rows = list(_after(qs, keyset.keys, after)[:limit])
         more = len(rows) > size
         rows = rows[:size]
-        return rows, encode_cursor(rows[-1], keyset) if more else None
+        return rows, encode_cursor(self.sort, keyset, rows[-1]) if more else None
 
     def querystring(self, **overrides) -> str:
         params = self.params.copy()
@@ -260,35 +260,21 @@ def _after(qs, keys: tuple[Key, ...], after: tuple | None):
     return qs.filter(later, **{f"{first.name}__{'lte' if first.descending else 'gte'}": after[0]})
 
 
-def encode_cursor(row: dict, keyset: Keyset) -> str:
-    """The page after ``row`` (a ``.values()`` row) as an opaque string."""
-    values = [row[key.name] for key in keyset.keys]
-    values = [v.isoformat() if isinstance(v, dt.datetime) else v for v in values]
-    raw = json.dumps(values, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def encode_cursor(sort: str, keyset: Keyset, row: dict) -> str:
+    """The page after ``row`` (a ``.values()`` row), for this sort only."""
+    return pagination.encode_cursor(f"backlog:{sort}", [row[key.name] for key in keyset.keys])
 
 
-def decode_cursor(cursor: str | None, keyset: Keyset) -> tuple | None:
-    """The keys a cursor holds, checked against the sort's; None (the first
-    page) for no cursor or one that is not this sort's (an edited URL)."""
-    if not cursor:
+def decode_cursor(sort: str, keyset: Keyset, raw: str | None) -> tuple | None:
+    """The keys a cursor of this sort holds (None: the first page). A cursor
+    this page did not write for this sort is a 400 (BadRequest)."""
+    if not raw:
         return None
+    kinds = [
+        (key.kind, None) if n == 0 and keyset.nullable else key.kind
+        for n, key in enumerate(keyset.keys)
+    ]
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if type(values) is not list or len(values) != len(keyset.keys):
-            return None
-        out = []
-        for n, (value, key) in enumerate(zip(values, keyset.keys, strict=True)):
-            if value is None and n == 0 and keyset.nullable:
-                out.append(None)
-            elif key.kind is float and type(value) in (int, float):
-                out.append(float(value))
-            elif key.kind is dt.datetime and type(value) is str:
-                out.append(dt.datetime.fromisoformat(value))
-            elif type(value) is key.kind:
-                out.append(value)
-            else:
-                return None
-        return tuple(out)
-    except (ValueError, TypeError, binascii.Error):
-        return None
+        return pagination.decode_cursor(raw, f"backlog:{sort}", kinds)
+    except pagination.InvalidCursor:
+        raise BadRequest("This “load more” link is out of date; reload the backlog.") from None

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import get_language
 
-from pmhub.accounts.templatetags.pmhub_tags import fmt_number
+from pmhub.templatetags.pmhub_tags import fmt_number
 
 from .models import ItemType, Status
 
