@@ -15,8 +15,8 @@ class BacklogConfig(AppConfig):
         from products.metrics import register_marker_source
 
         from .launch_reviews import launch_markers
-        from .launch_views import item_panel_context
         from .panels import register_item_panel
+        from .views.launch import item_panel_context
 
         register_marker_source(launch_markers)
         register_item_panel("backlog/_launch_panel.html", item_panel_context, order=10)

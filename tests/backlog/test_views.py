@@ -78,7 +78,7 @@ def test_table_shows_scores_and_flags_missing_inputs(as_user, pm, items):
 
 @pytest.mark.parametrize("role", ["pm", "viewer"])
 def test_rows_escape_every_value(as_user, pm, viewer, product, role):
-    """Rows are written in Python (backlog.views.RowWriter), not by the
+    """Rows are written in Python (backlog.rendering.RowWriter), not by the
     template engine: every value must still be escaped."""
     pm.first_name = "<i>Pat</i>"
     pm.save()

@@ -12,15 +12,12 @@ from pmhub.errors import VersionConflict
 from pmhub.web import get_in_workspace, int_param, save_with_conflict
 from products.models import Metric, Product
 
-from . import launch_reviews, services
-from .forms import HypothesisForm, LearningsForm
-from .models import Hypothesis, Item, Status
+from .. import launch_reviews, services
+from ..forms import HypothesisForm, LearningsForm
+from ..models import Hypothesis, Item, Status
+from .common import get_item
 
 REVIEW = "backlog/launch_review.html"
-
-
-def _item(product, number) -> Item:
-    return get_object_or_404(Item.objects.select_related("product"), product=product, number=number)
 
 
 def review_context(request, item, *, hypothesis_form=None, learnings_form=None, conflict=None):
@@ -92,7 +89,7 @@ def launch_reviews_page(request, key):
 @workspace_view()
 def launch_review(request, key, number):
     product = get_in_workspace(request, Product, key=key)
-    item = _item(product, number)
+    item = get_item(request, product, number)
     return _render_review(request, product, item)
 
 
@@ -111,7 +108,7 @@ def _render_review(request, product, item, status=200, **forms):
 @workspace_view(edit=True)
 def hypothesis_save(request, key, number):
     product = get_in_workspace(request, Product, key=key)
-    item = _item(product, number)
+    item = get_item(request, product, number)
     existing = Hypothesis.objects.filter(item=item).first()
     form = HypothesisForm(request.POST, instance=existing, product=product)
     result = save_with_conflict(
@@ -142,7 +139,7 @@ def hypothesis_save(request, key, number):
 @workspace_view(edit=True)
 def learnings_save(request, key, number):
     product = get_in_workspace(request, Product, key=key)
-    item = _item(product, number)
+    item = get_item(request, product, number)
     hypothesis = get_object_or_404(Hypothesis.objects.select_related("item__product"), item=item)
     result = save_with_conflict(
         LearningsForm(request.POST),
@@ -180,7 +177,7 @@ def _after(request, item) -> str:
 @workspace_view(edit=True)
 def hypothesis_delete(request, key, number):
     product = get_in_workspace(request, Product, key=key)
-    item = _item(product, number)
+    item = get_item(request, product, number)
     hypothesis = get_object_or_404(Hypothesis.objects.select_related("item__product"), item=item)
     try:
         services.delete_hypothesis(
