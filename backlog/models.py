@@ -219,10 +219,6 @@ class ItemQuerySet(WorkspaceScopedQuerySet):
         """Items not shipped, declined or archived."""
         return self.filter(status__in=OPEN_STATUSES)
 
-    def for_board(self):
-        """What a backlog table row shows, in a constant number of queries."""
-        return self.select_related("owner", "parent").prefetch_related("tags", "objectives")
-
     def for_api(self):
         return self.select_related("product", "parent").prefetch_related("tags", "objectives")
 
