@@ -1,7 +1,7 @@
 import pytest
 
 from backlog.models import Item
-from feedback import services
+from feedback import reads, services
 from feedback.models import Feedback, Insight, State
 from tests.factories import ProductFactory
 
@@ -253,15 +253,15 @@ def test_portal_settings_save_and_conflict(as_user, pm, product):
         "weight_enterprise": 3,
         "weight_other": 1,
     }
-    services.portal_settings(product)
+    reads.portal_settings(product)
     assert client.post("/w/acme/p/PAY/portal/", data).status_code == 302
-    row = services.portal_settings(product)
+    row = reads.portal_settings(product)
     assert (row.enabled, row.half_life_days, row.weights()["enterprise"]) == (True, 30, 3.0)
 
     stale = client.post("/w/acme/p/PAY/portal/", {**data, "half_life_days": 7})
 
     assert stale.status_code == 409
-    assert services.portal_settings(product).half_life_days == 30
+    assert reads.portal_settings(product).half_life_days == 30
 
 
 def test_customers_page_lists_companies(
