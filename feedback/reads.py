@@ -3,11 +3,13 @@ the customers pages, the public portal and the item page's demand panel,
 each in a constant number of queries whatever the number of rows. Reads
 write nothing; writes are in ``feedback.services``."""
 
+import datetime as dt
 import re
 
 from django.db.models import Count, Q, Sum
 
 from backlog.models import Item, Status
+from pmhub.api.pagination import decode_cursor, encode_cursor
 
 from . import demand as demand_formula
 from . import similarity
@@ -25,6 +27,7 @@ from .models import (
 EMAIL_IN_TEXT = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 PANEL_ROWS = 20
 INBOX_ROWS = 50
+INBOX_CURSOR = "feedback:inbox"  # the inbox's keyset: (received_at, id), newest first
 DUPLICATE_CANDIDATES = 300  # the most recent feedback compared for duplicates
 COMPANY_ROWS = 500
 # The portal's columns: a label and the backlog statuses it shows.
@@ -85,19 +88,17 @@ def item_demand_summary(item) -> dict:
 # --- the triage inbox -------------------------------------------------------------------
 
 
-def inbox(product, *, filters: dict, before=None, selected_id=None, after=None) -> dict:
+def inbox(product, *, filters: dict, cursor=None, selected_id=None, after=None) -> dict:
     """What the inbox shows: a page of feedback matching ``filters`` (state,
-    source, q), newest first and older than the ``before`` feedback id, the
+    source, q), newest first and after ``cursor`` (the ``next_before`` of
+    the page before; ``InvalidCursor`` if this list did not write it), the
     count per state, and the selected feedback with its detail. After an
     action on ``after``, the row that followed it is selected (or the one
     before it at the end of the list)."""
     qs = Feedback.objects.filter(product=product).matching(**filters)
-    anchor = Feedback.objects.filter(product=product, pk=before).first() if before else None
-    if anchor is not None:
-        qs = qs.filter(
-            Q(received_at__lt=anchor.received_at)
-            | Q(received_at=anchor.received_at, pk__lt=anchor.pk)
-        )
+    if cursor:
+        received_at, pk = decode_cursor(cursor, INBOX_CURSOR, [dt.datetime, int])
+        qs = qs.filter(Q(received_at__lt=received_at) | Q(received_at=received_at, pk__lt=pk))
     rows = list(qs.for_inbox().order_by("-received_at", "-id")[: INBOX_ROWS + 1])
     more = len(rows) > INBOX_ROWS
     rows = rows[:INBOX_ROWS]
@@ -123,7 +124,9 @@ def inbox(product, *, filters: dict, before=None, selected_id=None, after=None) 
     return {
         "rows": rows,
         "more": more,
-        "next_before": rows[-1].pk if more and rows else None,
+        "next_before": (
+            encode_cursor(INBOX_CURSOR, [rows[-1].received_at, rows[-1].pk]) if more else None
+        ),
         "counts": {s: counts.get(s, 0) for s in State.values},
         "total": sum(counts.values()),
         **feedback_detail(product, selected),
@@ -177,12 +180,12 @@ def items_to_link(product, q: str) -> list[Item]:
 def customers(workspace, product, *, segment: str = "") -> dict:
     """The customers page: the workspace's companies (of one segment, if
     given) by revenue with their counts, and the totals of all of them."""
-    companies = Company.objects.filter(workspace=workspace).for_customer_list(product)
+    companies = Company.objects.in_workspace(workspace).for_customer_list(product)
     if segment:
         companies = companies.filter(segment=segment)
     return {
         "companies": list(companies.order_by("-annual_revenue", "name")[:COMPANY_ROWS]),
-        "totals": Company.objects.filter(workspace=workspace).aggregate(
+        "totals": Company.objects.in_workspace(workspace).aggregate(
             revenue=Sum("annual_revenue"), n=Count("id")
         ),
     }

@@ -11,7 +11,6 @@ HTML views, the API, Celery tasks and the demo call them as
 ``services.link_feedback(...)``; the names below are the public ones.
 Reads are in ``feedback.reads``."""
 
-from ..reads import item_demand_summary, mask_emails, portal_settings
 from .customers import (
     COMPANY_FIELDS,
     PERSON_FIELDS,
@@ -99,14 +98,11 @@ __all__ = [
     "demand_signals",
     "find_company",
     "import_feedback",
-    "item_demand_summary",
     "link_feedback",
     "mark_decayed_demand",
     "mark_demand_dirty",
-    "mask_emails",
     "match_customer",
     "on_item_status_changed",
-    "portal_settings",
     "publish_idea",
     "recipients",
     "recompute_demand",

@@ -1,8 +1,12 @@
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from backlog.models import Item
 from feedback import reads, services
 from feedback.models import Feedback, Insight, State
+from pmhub.api.pagination import encode_cursor
 from tests.factories import ProductFactory
 
 INBOX = "/w/acme/p/PAY/feedback/"
@@ -90,6 +94,36 @@ def test_inbox_query_count_does_not_grow_with_rows(
     _many(product, pm, 30, email="b@initech.example")
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(INBOX).status_code == 200
+
+
+def test_older_feedback_links_page_through_every_row_once(as_user, pm, product, monkeypatch):
+    """The inbox pages on (received_at, id) with the shared cursor codec;
+    rows that share a received_at are neither repeated nor skipped."""
+    monkeypatch.setattr(reads, "INBOX_ROWS", 4)
+    same_time = timezone.now() - dt.timedelta(hours=1)
+    made = _many(product, pm, 6, received_at=same_time) + _many(product, pm, 5)
+    client = as_user(pm)
+    seen, url, pages = [], INBOX + "?state=all", 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        seen += [f.pk for f in response.context["rows"]]
+        after = response.context["next_before"]
+        url = f"{INBOX}?state=all&before={after}" if after else None
+        pages += 1
+    assert pages == 3
+    assert seen == [f.pk for f in sorted(made, key=lambda f: (f.received_at, f.pk), reverse=True)]
+
+
+@pytest.mark.parametrize("cursor", ["12", "garbage", "W10:1a2b3c"])
+def test_a_damaged_older_feedback_link_is_a_400(as_user, pm, feedback, cursor):
+    response = as_user(pm).get(f"{INBOX}?before={cursor}")
+    assert response.status_code == 400
+
+
+def test_a_cursor_of_another_list_is_a_400(as_user, pm, feedback):
+    foreign = encode_cursor("backlog:rank", [1.5, feedback.pk])
+    assert as_user(pm).get(f"{INBOX}?before={foreign}").status_code == 400
 
 
 def test_htmx_detail_returns_only_the_partial(as_user, pm, feedback, items):
