@@ -13,7 +13,7 @@ from backlog.models import Item, Status
 from products.models import Objective, Product, Vision
 
 from . import services
-from .dates import format_span, quarter_label
+from .dates import add_months, format_span, quarter_label
 from .models import (
     BOARD_STATUSES,
     Change,
@@ -242,8 +242,8 @@ def _periods(roadmap: Roadmap, today) -> list[Period]:
     step = 3 if roadmap.granularity == Granularity.QUARTER else 1
     periods = []
     for n in range(roadmap.periods):
-        first = services._add_months(start, n * step)
-        nxt = services._add_months(first, step)
+        first = add_months(start, n * step)
+        nxt = add_months(first, step)
         if step == 3:
             label, sub = f"Q{(first.month - 1) // 3 + 1}", str(first.year)
         else:
