@@ -27,3 +27,10 @@ def format_span(start, end, *, exact: bool = True, empty: str = "open") -> str:
     first = format_date(start, exact=exact, empty=empty)
     last = format_date(end, exact=exact, empty=empty)
     return first if first == last else f"{first} – {last}"
+
+
+def dates_text(start, end, *, exact: bool = True) -> str:
+    """An entry's dates on a card or its shared page; "" when it has none."""
+    if not start and not end:
+        return ""
+    return format_span(start, end, exact=exact, empty="")

@@ -1,8 +1,16 @@
 """Screen-shaped reads of a roadmap: columns, lanes, timeline geometry,
 dependencies with warnings and the investment mix, in a constant number of
 queries whatever the number of entries. Used by the editor page, the shared
-page and the API; cards are written by ``roadmaps.cards``."""
+page and the API.
 
+A board's entries are read as plain rows (``values_list``), one ``Card``
+each with what the card shows already joined (the item's key, title, status,
+score and owner name): a roadmap holds hundreds of entries, and building an
+Entry, an Item and a User instance per card cost more than the rest of the
+page. Cards are written by ``roadmaps.rendering`` (and the template
+``roadmaps/_cards.html`` it mirrors)."""
+
+import copy
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -13,7 +21,7 @@ from backlog.models import Item, Status
 from products.models import Objective, Product, Vision
 
 from . import services
-from .dates import add_months, format_span, quarter_label
+from .dates import add_months, dates_text, format_span, quarter_label
 from .models import (
     BOARD_STATUSES,
     Change,
@@ -29,34 +37,32 @@ from .models import (
     ShareLink,
 )
 
-# What a board reads of entries and their items (no descriptions, no custom values).
-BOARD_FIELDS = (
+STATUS_LABELS = dict(Status.choices)
+COMMITMENT_LABELS = dict(Commitment.choices)
+
+# What a card reads of its entry, its item and the item's owner, in Card's order.
+CARD_COLUMNS = (
     "id",
+    "version",
     "roadmap_id",
     "item_id",
     "title",
-    "note",
+    "item__title",
+    "item__key",
+    "item__status",
+    "item__version",
+    "item__product_id",
+    "item__score",
+    "item__effort",
+    "item__owner__username",
+    "item__owner__first_name",
+    "item__owner__last_name",
+    "commitment",
     "horizon",
     "start_date",
     "end_date",
     "lane_id",
-    "commitment",
-    "rank",
-    "version",
-    "item__id",
-    "item__key",
-    "item__number",
-    "item__title",
-    "item__status",
-    "item__score",
-    "item__effort",
-    "item__version",
-    "item__product_id",
-    "item__owner_id",
-    "item__owner__id",
-    "item__owner__username",
-    "item__owner__first_name",
-    "item__owner__last_name",
+    "note",
 )
 
 
@@ -69,17 +75,132 @@ class Period:
     is_current: bool = False
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class Card:
-    entry: Entry
-    objectives: list
-    tags: list[str]
+    """One entry as a board shows it: the entry's fields, its item's (empty
+    for a free-text card) and the owner's name; then what the board adds
+    (objectives, tags, dependencies, timeline geometry)."""
+
+    id: int
+    version: int
+    roadmap_id: int
+    item_id: int | None
+    title: str  # the item's title, or the free-text card's
+    key: str  # the item's key ("" for a free-text card)
+    status: str  # the item's status ("" for a free-text card)
+    item_version: int | None
+    product_id: int | None
+    score: float | None
+    effort: float | None
+    owner: str  # the item owner's full name or username ("" for none)
+    commitment: str
+    horizon: str
+    start_date: dt.date | None
+    end_date: dt.date | None
+    lane_id: int | None
+    note: str
+    objectives: list = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
     blocked_by: list = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     col_start: int = 0
     col_end: int = 0
     clip_start: bool = False
     clip_end: bool = False
+    exact_dates: bool = True  # False where a share link shows only quarters
+
+    @classmethod
+    def from_row(cls, row: tuple) -> "Card":
+        """A Card from one ``values_list(*CARD_COLUMNS)`` row."""
+        (
+            eid,
+            version,
+            roadmap_id,
+            item_id,
+            title,
+            item_title,
+            key,
+            status,
+            item_version,
+            product_id,
+            score,
+            effort,
+            username,
+            first,
+            last,
+            *rest,
+        ) = row
+        owner = ""
+        if username is not None:
+            owner = f"{first} {last}".strip() or username  # User.get_full_name() or username
+        if item_id is None:
+            key = status = ""
+        else:
+            title = item_title
+        return cls(
+            eid,
+            version,
+            roadmap_id,
+            item_id,
+            title,
+            key,
+            status,
+            item_version,
+            product_id,
+            score,
+            effort,
+            owner,
+            *rest,
+        )
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def display_title(self) -> str:
+        return self.title
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, "")
+
+    @property
+    def commitment_label(self) -> str:
+        return COMMITMENT_LABELS.get(self.commitment, "")
+
+    @property
+    def score_text(self) -> str:
+        """The score as cards print it: "1,250", "42.5"; "" without one."""
+        score = self.score
+        if score is None:
+            return ""
+        return f"{score:,.0f}" if abs(score) >= 100 else f"{score:.1f}"
+
+    @property
+    def short_label(self) -> str:
+        """How another card names this one ("after PAY-12")."""
+        return self.key if self.item_id else self.title[:24]
+
+    @property
+    def short_title(self) -> str:
+        """The title cut to 60 characters, for selects."""
+        title = self.title
+        return title if len(title) <= 60 else title[:59] + "…"
+
+    @property
+    def dates(self) -> str:
+        """The entry's dates as its audience reads them; "" without any."""
+        return dates_text(self.start_date, self.end_date, exact=self.exact_dates)
+
+    @property
+    def after_ids(self) -> str:
+        """Ids of the cards this one waits for (``data-after`` of a bar)."""
+        return " ".join(str(b.id) for b in self.blocked_by)
+
+    @property
+    def after_labels(self) -> str:
+        return ", ".join(b.short_label for b in self.blocked_by)
 
 
 @dataclass
@@ -134,13 +255,30 @@ class Board:
         return [d for d in self.dependencies if d["warning"]]
 
 
-def entry_visible(entry: Entry, tags: list[str], link: ShareLink | None) -> bool:
-    """Whether a share link's audience may see this entry."""
+def entry_visible(entry, tags: list[str], link: ShareLink | None) -> bool:
+    """Whether a share link's audience may see this entry (an Entry or a Card)."""
     if link is None:
         return True
     if entry.commitment in link.exclude_commitments:
         return False
     return not (link.exclude_tags and set(tags) & set(link.exclude_tags))
+
+
+def audience_roadmap(link: ShareLink):
+    """The roadmap as this audience sees it: with "quarters only", a
+    monthly timeline is drawn in quarters."""
+    roadmap = link.roadmap
+    if (
+        not link.exact_dates
+        and roadmap.layout == Layout.TIMELINE
+        and roadmap.granularity == Granularity.MONTH
+    ):
+        roadmap = copy.copy(roadmap)
+        roadmap.granularity = Granularity.QUARTER
+        start = roadmap.timeline_start()
+        months = roadmap.periods + (link.roadmap.timeline_start().month - start.month)
+        roadmap.periods = max(1, -(-months // 3))
+    return roadmap
 
 
 def load_board(roadmap: Roadmap, *, link: ShareLink | None = None, today=None) -> Board:
@@ -153,11 +291,7 @@ def load_board(roadmap: Roadmap, *, link: ShareLink | None = None, today=None) -
         .order_by("product__name", "position", "id")
     )
     visions = {v.product_id: v for v in Vision.objects.filter(product_id__in=product_ids)}
-    entries = list(
-        roadmap.entries.select_related("item", "item__owner")
-        .only(*BOARD_FIELDS)
-        .order_by("rank", "id")
-    )
+    rows = roadmap.entries.order_by("rank", "id").values_list(*CARD_COLUMNS)
     # Objectives and tags of the entries' items: two narrow queries on the
     # link tables, matched in Python to the objectives loaded above.
     order = {o.pk: n for n, o in enumerate(objectives)}
@@ -168,28 +302,37 @@ def load_board(roadmap: Roadmap, *, link: ShareLink | None = None, today=None) -
     ).values_list("item_id", "objective_id"):
         if objective_id in by_pk:
             item_objectives[item_id].append(by_pk[objective_id])
+    for objs in item_objectives.values():
+        objs.sort(key=lambda o: order[o.pk])
     item_tags: dict = defaultdict(list)
     for item_id, name in Item.tags.through.objects.filter(
         item__roadmap_entries__roadmap_id=roadmap.pk
     ).values_list("item_id", "tag__name"):
         item_tags[item_id].append(name)
+    exact = link.exact_dates if link is not None else True
     cards = []
-    for entry in entries:
-        entry.roadmap = roadmap
-        objs = sorted(item_objectives.get(entry.item_id, ()), key=lambda o: order[o.pk])
-        tags = sorted(item_tags.get(entry.item_id, ()))
-        if entry_visible(entry, tags, link):
-            cards.append(Card(entry, objs, tags))
-    by_id = {c.entry.pk: c for c in cards}
+    for row in rows:
+        card = Card.from_row(row)
+        if card.item_id is not None:
+            card.objectives = item_objectives.get(card.item_id, [])
+            card.tags = sorted(item_tags.get(card.item_id, ()))
+        if not exact:
+            card.exact_dates = False
+        if link is None or entry_visible(card, card.tags, link):
+            cards.append(card)
+    by_id = {c.id: c for c in cards}
     dependencies = []
-    for dep in Dependency.objects.filter(roadmap=roadmap).order_by("id"):
-        blocker, blocked = by_id.get(dep.blocker_id), by_id.get(dep.blocked_id)
+    for dep_id, blocker_id, blocked_id in (
+        Dependency.objects.filter(roadmap=roadmap)
+        .order_by("id")
+        .values_list("id", "blocker_id", "blocked_id")
+    ):
+        blocker, blocked = by_id.get(blocker_id), by_id.get(blocked_id)
         if blocker is None or blocked is None:
             continue  # one side is hidden from this audience
-        blocker.entry.roadmap = blocked.entry.roadmap = roadmap
-        warning = services.dependency_warning(blocker.entry, blocked.entry)
+        warning = services.dependency_warning(blocker, blocked, layout=roadmap.layout)
         dependencies.append(
-            {"id": dep.pk, "blocker": blocker, "blocked": blocked, "warning": warning}
+            {"id": dep_id, "blocker": blocker, "blocked": blocked, "warning": warning}
         )
         blocked.blocked_by.append(blocker)
         if warning:
@@ -203,7 +346,7 @@ def load_board(roadmap: Roadmap, *, link: ShareLink | None = None, today=None) -
     elif roadmap.layout == Layout.STATUS:
         # Items whose status has no column (ideas, declined, archived; cards).
         shown = {s.value for s in BOARD_STATUSES}
-        unscheduled = [c for c in cards if not c.entry.item_id or c.entry.item.status not in shown]
+        unscheduled = [c for c in cards if not c.item_id or c.status not in shown]
     custom_lanes = list(roadmap.lanes.all()) if roadmap.lane_by == LaneBy.CUSTOM else []
     lanes = _lanes(roadmap, cards, objectives, products, custom_lanes, unscheduled)
     milestones = list(roadmap.milestones.all())
@@ -254,12 +397,11 @@ def _periods(roadmap: Roadmap, today) -> list[Period]:
 
 
 def _place(card: Card, roadmap: Roadmap, periods: list[Period]) -> bool:
-    entry = card.entry
-    if not entry.start_date or not entry.end_date:
+    if not card.start_date or not card.end_date:
         return False
     start = periods[0].start
-    first = _period_index(roadmap, start, entry.start_date)
-    last = _period_index(roadmap, start, entry.end_date)
+    first = _period_index(roadmap, start, card.start_date)
+    last = _period_index(roadmap, start, card.end_date)
     count = len(periods)
     if last < 1 or first > count:
         return False
@@ -283,7 +425,7 @@ def _lanes(roadmap, cards, objectives, products, custom_lanes, unscheduled) -> l
     elif roadmap.lane_by == LaneBy.PRODUCT:
         order = [(f"p{p.pk}", p.name, None) for p in products]
         for c in placed:
-            groups[f"p{c.entry.item.product_id}" if c.entry.item_id else "none"].append(c)
+            groups[f"p{c.product_id}" if c.item_id else "none"].append(c)
         order.append(("none", "Across products", None))
     elif roadmap.lane_by == LaneBy.TAG:
         names = sorted({c.tags[0] for c in placed if c.tags})
@@ -294,7 +436,7 @@ def _lanes(roadmap, cards, objectives, products, custom_lanes, unscheduled) -> l
     elif roadmap.lane_by == LaneBy.CUSTOM:
         order = [(f"l{lane.pk}", lane.name, lane.pk) for lane in custom_lanes]
         for c in placed:
-            groups[f"l{c.entry.lane_id}" if c.entry.lane_id else "none"].append(c)
+            groups[f"l{c.lane_id}" if c.lane_id else "none"].append(c)
         order.append(("none", "No lane", None))
     else:
         order = [("all", "", None)]
@@ -320,9 +462,9 @@ def _columns(roadmap, cards) -> list[Column]:
     columns = {key: Column(key, label, []) for key, label in columns_for(roadmap)}
     for card in cards:
         if roadmap.layout == Layout.NOW_NEXT_LATER:
-            key = card.entry.horizon
+            key = card.horizon
         elif roadmap.layout == Layout.STATUS:
-            key = card.entry.item.status if card.entry.item_id else None
+            key = card.status if card.item_id else None
             if key not in columns:
                 continue  # ideas, declined and archived items are not on the board
         else:
@@ -339,10 +481,9 @@ def investment_mix(roadmap: Roadmap, cards, objectives) -> tuple[list[MixRow], l
     unlinked = []
     total = 0.0
     for card in cards:
-        item = card.entry.item if card.entry.item_id else None
-        if item is not None and item.status in (Status.DECLINED, Status.ARCHIVED):
+        if card.item_id and card.status in (Status.DECLINED, Status.ARCHIVED):
             continue
-        weight = (item.effort if item and item.effort else None) or 1.0
+        weight = card.effort or 1.0  # free-text cards have no effort
         total += weight
         if not card.objectives:
             unlinked.append(card)

@@ -4,7 +4,6 @@ investment target and share links. Thin: they parse input, call
 roadmaps.services and render. The public shared page is in public.py."""
 
 import datetime as dt
-from html import escape
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,7 +23,6 @@ from pmhub.errors import DomainError, VersionConflict
 from products.models import Product
 
 from . import reads, services, sharing
-from .cards import CardOptions, cards_html
 from .forms import (
     AddEntryForm,
     EntryForm,
@@ -35,6 +33,7 @@ from .forms import (
     ShareLinkForm,
 )
 from .models import Dependency, Entry, Horizon, Lane, LaneBy, Layout, Milestone, Roadmap, ShareLink
+from .rendering import CardOptions, cards_html, entry_options_html
 
 PICKER_LIMIT = 20
 
@@ -49,18 +48,6 @@ def _entry(roadmap, eid) -> Entry:
     entry = get_object_or_404(Entry.objects.select_related("item", "lane"), pk=eid, roadmap=roadmap)
     entry.roadmap = roadmap
     return entry
-
-
-def entry_options(cards) -> str:
-    """<option>s of the roadmap's entries, written once for both dependency selects."""
-    return "".join(
-        f'<option value="{c.entry.pk}">{escape(_short(c.entry.display_title))}</option>'
-        for c in cards
-    )
-
-
-def _short(text: str, n: int = 60) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _base(request, roadmap=None, product=None) -> dict:
@@ -203,7 +190,7 @@ def _editor_context(request, roadmap) -> dict:
         "add_form": add_form,
         "milestone_form": MilestoneForm(),
         "lane_form": LaneForm(),
-        "entry_options": mark_safe(entry_options(board.cards)),
+        "entry_options": mark_safe(entry_options_html(board.cards)),
         "move_url": reverse("roadmap-entry-move", args=[slug, roadmap.pk, 0]),
         "shift_url": reverse("roadmap-entry-shift", args=[slug, roadmap.pk, 0]),
         "target_total": sum(float(v) for v in (roadmap.investment_target or {}).values()),

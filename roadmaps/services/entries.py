@@ -195,7 +195,8 @@ def move_entry(
 ) -> Entry:
     """Drop ``entry`` into ``column`` (a horizon on Now/Next/Later, an item
     status on a status board; None keeps it) and ``lane`` (False keeps it),
-    between ``after`` and ``before``. Writes the entry's row once (rank, and
+    between ``after`` and ``before`` (entries, or a board's cards: only their
+    pk and roadmap_id are read). Writes the entry's row once (rank, and
     horizon or lane if they change), checked against ``expected_version``.
 
     On a status board the column is the item's status: it is changed through
@@ -265,13 +266,13 @@ def move_entry_by(actor, *, entry: Entry, expected_version: int | None, steps: i
     board = reads.load_board(entry.roadmap)
     shown = [column.cards for lane in board.lanes for column in lane.columns]
     for cards in [*shown, board.unscheduled]:
-        ids = [card.entry.pk for card in cards]
+        ids = [card.id for card in cards]
         if entry.pk not in ids:
             continue
         index = ids.index(entry.pk) + (-1 if steps < 0 else 1)
         if not 0 <= index < len(cards):
             return entry
-        neighbour = cards[index].entry
+        neighbour = cards[index]  # a reads.Card: move_entry reads only its pk and roadmap_id
         if steps < 0:
             return move_entry(
                 actor, entry=entry, expected_version=expected_version, before=neighbour

@@ -68,18 +68,20 @@ def remove_dependency(actor, *, dependency: Dependency) -> None:
     touch_roadmap(dependency.roadmap_id)
 
 
-def dependency_warning(blocker: Entry, blocked: Entry) -> str:
+def dependency_warning(blocker, blocked, *, layout: str | None = None) -> str:
     """Why this dependency is a problem, or "" when the plan is consistent:
-    the blocker ends after the entry it blocks starts."""
+    the blocker ends after the entry it blocks starts (or, on Now / Next /
+    Later, sits in a later horizon). ``blocker`` and ``blocked`` are entries
+    or board cards (``reads.Card``); ``layout`` defaults to the blocker's
+    roadmap's."""
     if blocker.end_date and blocked.start_date and blocker.end_date > blocked.start_date:
         return (
             f"“{blocker.display_title}” ends {format_date(blocker.end_date)}, after "
             f"“{blocked.display_title}” starts ({format_date(blocked.start_date)})."
         )
-    if (
-        blocker.roadmap.layout == Layout.NOW_NEXT_LATER
-        and HORIZON_ORDER[blocker.horizon] > HORIZON_ORDER[blocked.horizon]
-    ):
+    if (layout or blocker.roadmap.layout) == Layout.NOW_NEXT_LATER and HORIZON_ORDER[
+        blocker.horizon
+    ] > HORIZON_ORDER[blocked.horizon]:
         return (
             f"“{blocker.display_title}” is planned for {Horizon(blocker.horizon).label}, "
             f"after “{blocked.display_title}” ({Horizon(blocked.horizon).label})."
