@@ -509,14 +509,10 @@ def changes_since(roadmap: Roadmap, since, *, link: ShareLink | None = None, lim
     """The change log since ``since`` that a link's audience may see: a
     change of an entry still on the roadmap follows the entry's current
     visibility; a removed entry's follows the copies taken at removal."""
-    changes = list(
-        Change.objects.filter(roadmap=roadmap, at__gte=since)
-        .select_related("entry")
-        .prefetch_related("entry__item__tags")
-        .order_by("-at", "-id")[:limit]
-    )
+    changes = Change.objects.filter(roadmap=roadmap, at__gte=since).order_by("-at", "-id")
     if link is None:
-        return changes
+        return list(changes[:limit])  # the team sees every change: no entry needed
+    changes = changes.select_related("entry").prefetch_related("entry__item__tags")[:limit]
     shown = []
     for change in changes:
         if change.entry_id and change.entry is not None:
