@@ -40,29 +40,30 @@ from .models import (
 STATUS_LABELS = dict(Status.choices)
 COMMITMENT_LABELS = dict(Commitment.choices)
 
-# What a card reads of its entry, its item and the item's owner, in Card's order.
+# What a card reads of its entry and its item, in Card's order; then the item's
+# title and its owner's names, which Card.from_row folds into ``title`` and ``owner``.
 CARD_COLUMNS = (
     "id",
     "version",
     "roadmap_id",
     "item_id",
     "title",
-    "item__title",
     "item__key",
     "item__status",
     "item__version",
     "item__product_id",
     "item__score",
     "item__effort",
-    "item__owner__username",
-    "item__owner__first_name",
-    "item__owner__last_name",
     "commitment",
     "horizon",
     "start_date",
     "end_date",
     "lane_id",
     "note",
+    "item__title",
+    "item__owner__username",
+    "item__owner__first_name",
+    "item__owner__last_name",
 )
 
 
@@ -92,13 +93,13 @@ class Card:
     product_id: int | None
     score: float | None
     effort: float | None
-    owner: str  # the item owner's full name or username ("" for none)
     commitment: str
     horizon: str
     start_date: dt.date | None
     end_date: dt.date | None
     lane_id: int | None
     note: str
+    owner: str = ""  # the item owner's full name or username
     objectives: list = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     blocked_by: list = field(default_factory=list)
@@ -112,46 +113,15 @@ class Card:
     @classmethod
     def from_row(cls, row: tuple) -> "Card":
         """A Card from one ``values_list(*CARD_COLUMNS)`` row."""
-        (
-            eid,
-            version,
-            roadmap_id,
-            item_id,
-            title,
-            item_title,
-            key,
-            status,
-            item_version,
-            product_id,
-            score,
-            effort,
-            username,
-            first,
-            last,
-            *rest,
-        ) = row
-        owner = ""
-        if username is not None:
-            owner = f"{first} {last}".strip() or username  # User.get_full_name() or username
-        if item_id is None:
-            key = status = ""
+        *fields, item_title, username, first_name, last_name = row
+        card = cls(*fields)
+        if card.item_id is None:
+            card.key = card.status = ""
         else:
-            title = item_title
-        return cls(
-            eid,
-            version,
-            roadmap_id,
-            item_id,
-            title,
-            key,
-            status,
-            item_version,
-            product_id,
-            score,
-            effort,
-            owner,
-            *rest,
-        )
+            card.title = item_title
+        if username is not None:  # as User.get_full_name() or username
+            card.owner = f"{first_name} {last_name}".strip() or username
+        return card
 
     @property
     def pk(self) -> int:
