@@ -357,7 +357,8 @@ def launch_markers(metric_ids: list[int]) -> dict[int, list[dict]]:
     for h in hypotheses:
         item = h.item
         url = reverse(
-            "launch-review", args=[item.product.workspace.slug, item.product.key, item.number]
+            "backlog:launch-review",
+            args=[item.product.workspace.slug, item.product.key, item.number],
         )
         marker = {"date": launch_day(item), "label": f"{item.key} {item.title}", "url": url}
         for metric_id in {h.metric_id, h.adoption_metric_id} & set(metric_ids):

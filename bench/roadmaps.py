@@ -102,7 +102,7 @@ def _options(request):
     from roadmaps.rendering import CardOptions
 
     roadmap_id = int(request.GET["roadmap"])
-    edit_url = reverse("roadmap-entry", args=[request.GET["slug"], roadmap_id, 0])
+    edit_url = reverse("roadmaps:roadmap-entry", args=[request.GET["slug"], roadmap_id, 0])
     return roadmap_id, CardOptions(edit_url=edit_url, draggable=True, show_dates=True)
 
 

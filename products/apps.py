@@ -7,5 +7,5 @@ class ProductsConfig(AppConfig):
     def ready(self):
         from pmhub.navigation import register_product_tab
 
-        register_product_tab("strategy", "Strategy", "strategy", order=10)
-        register_product_tab("metrics", "Metrics", "metrics", order=50)
+        register_product_tab("strategy", "Strategy", "products:strategy", order=10)
+        register_product_tab("metrics", "Metrics", "products:metrics", order=50)

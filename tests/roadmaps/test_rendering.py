@@ -163,15 +163,15 @@ def _audiences(roadmap, pm):
     """(audience, board, options, page URL) as the editor and the shared page
     build them (share links are made here)."""
     timeline = roadmap.layout == Layout.TIMELINE
-    url = reverse("roadmap", args=[roadmap.workspace.slug, roadmap.pk])
-    edit_url = reverse("roadmap-entry", args=[roadmap.workspace.slug, roadmap.pk, 0])
+    url = reverse("roadmaps:roadmap", args=[roadmap.workspace.slug, roadmap.pk])
+    edit_url = reverse("roadmaps:roadmap-entry", args=[roadmap.workspace.slug, roadmap.pk, 0])
     board = reads.load_board(roadmap)
     for name, draggable in (("editor", True), ("viewer", False)):
         opts = CardOptions(edit_url=edit_url, draggable=draggable, show_dates=not timeline)
         yield name, board, opts, url
     for link, token in _links(roadmap, pm):
         opts = CardOptions(
-            detail_url=reverse("shared-entry", args=[token, 0]),
+            detail_url=reverse("roadmaps:shared-entry", args=[token, 0]),
             show_scores=not link.hide_scores,
             show_owners=not link.hide_owners,
             show_notes=not link.hide_notes,
@@ -179,7 +179,7 @@ def _audiences(roadmap, pm):
             show_warnings=False,
         )
         board = reads.load_board(reads.audience_roadmap(link), link=link)
-        yield f"shared {link.label}", board, opts, reverse("shared-roadmap", args=[token])
+        yield f"shared {link.label}", board, opts, reverse("roadmaps:shared-roadmap", args=[token])
 
 
 def _card_lists(board):
