@@ -15,6 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils import timezone
 
 from backlog.models import Item, Status
@@ -475,24 +476,29 @@ def investment_mix(roadmap: Roadmap, cards, objectives) -> tuple[list[MixRow], l
     return rows, unlinked
 
 
-def changes_since(roadmap: Roadmap, since, *, link: ShareLink | None = None, limit=100):
+def changes_since(
+    roadmap: Roadmap, since, *, link: ShareLink | None = None, limit=100, exact: bool = True
+):
     """The change log since ``since`` that a link's audience may see: a
     change of an entry still on the roadmap follows the entry's current
-    visibility; a removed entry's follows the copies taken at removal."""
+    visibility; a removed entry's follows the copies taken at removal. Each
+    change carries ``shown_detail`` (``change_detail`` with ``exact``)."""
     changes = Change.objects.filter(roadmap=roadmap, at__gte=since).order_by("-at", "-id")
     if link is None:
-        return list(changes[:limit])  # the team sees every change: no entry needed
-    changes = changes.select_related("entry").prefetch_related("entry__item__tags")[:limit]
-    shown = []
-    for change in changes:
-        if change.entry_id and change.entry is not None:
-            entry = change.entry
-            tags = [t.name for t in entry.item.tags.all()] if entry.item_id else []
-        else:
-            entry = Entry(commitment=change.commitment or Commitment.LIKELY)
-            tags = change.tags or []
-        if entry_visible(entry, tags, link):
-            shown.append(change)
+        shown = list(changes[:limit])  # the team sees every change: no entry needed
+    else:
+        shown = []
+        for change in changes.select_related("entry").prefetch_related("entry__item__tags")[:limit]:
+            if change.entry_id and change.entry is not None:
+                entry = change.entry
+                tags = [t.name for t in entry.item.tags.all()] if entry.item_id else []
+            else:
+                entry = Entry(commitment=change.commitment or Commitment.LIKELY)
+                tags = change.tags or []
+            if entry_visible(entry, tags, link):
+                shown.append(change)
+    for change in shown:
+        change.shown_detail = change_detail(change, exact=exact)
     return shown
 
 
@@ -522,3 +528,37 @@ def milestone_marks(roadmap: Roadmap, board: Board, *, exact: bool = True) -> li
             when = m.date.strftime("%-d %b") if exact else quarter_label(m.date)
             marks.append({"name": m.name, "kind": m.kind, "when": when, "col": col})
     return marks
+
+
+def picker_items(roadmap: Roadmap, q: str = ""):
+    """Backlog items of the roadmap's products not yet on it, best ranked
+    first: those matching ``q`` (title or key), or the open ones."""
+    items = (
+        Item.objects.filter(product_id__in=services.roadmap_product_ids(roadmap))
+        .exclude(roadmap_entries__roadmap=roadmap)
+        .select_related("product")
+        .order_by("product__name", "rank")
+    )
+    return items.filter(Q(title__icontains=q) | Q(key__icontains=q)) if q else items.open()
+
+
+def entry_dependencies(entry: Entry) -> dict:
+    """The entry form's dependency panel: what blocks the entry and what it
+    blocks, the other entries it could depend on, and the warnings."""
+    roadmap = entry.roadmap
+    deps_in = Dependency.objects.filter(blocked=entry).select_related("blocker__item")
+    warnings = []
+    for dep in deps_in:
+        dep.blocker.roadmap = roadmap
+        message = services.dependency_warning(dep.blocker, entry)
+        if message:
+            warnings.append(message)
+    return {
+        "deps_in": deps_in,
+        "deps_out": Dependency.objects.filter(blocker=entry).select_related("blocked__item"),
+        "others": Entry.objects.filter(roadmap=roadmap)
+        .exclude(pk=entry.pk)
+        .select_related("item")
+        .order_by("rank"),
+        "warnings": warnings,
+    }

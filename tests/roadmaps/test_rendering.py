@@ -17,13 +17,8 @@ from django.urls import reverse
 from backlog.models import Item, Status
 from roadmaps import reads, services
 from roadmaps.models import Commitment, DateMode, Horizon, Layout
-from roadmaps.rendering import (
-    OPTIONS_TEMPLATE,
-    TEMPLATE,
-    CardOptions,
-    cards_html,
-    entry_options_html,
-)
+from roadmaps.rendering import OPTIONS_TEMPLATE, TEMPLATE, cards_html, entry_options_html
+from roadmaps.views import editor, public
 from tests.backlog.factories import make_item
 from tests.factories import ObjectiveFactory
 
@@ -160,25 +155,16 @@ def _links(roadmap, pm):
 
 
 def _audiences(roadmap, pm):
-    """(audience, board, options, page URL) as the editor and the shared page
-    build them (share links are made here)."""
+    """(audience, board, card options, page URL) as the editor and the shared
+    page build them (share links are made here)."""
     timeline = roadmap.layout == Layout.TIMELINE
     url = reverse("roadmaps:roadmap", args=[roadmap.workspace.slug, roadmap.pk])
-    edit_url = reverse("roadmaps:roadmap-entry", args=[roadmap.workspace.slug, roadmap.pk, 0])
     board = reads.load_board(roadmap)
-    for name, draggable in (("editor", True), ("viewer", False)):
-        opts = CardOptions(edit_url=edit_url, draggable=draggable, show_dates=not timeline)
-        yield name, board, opts, url
+    for name, can_edit in (("editor", True), ("viewer", False)):
+        yield name, board, editor.card_options(roadmap, can_edit=can_edit), url
     for link, token in _links(roadmap, pm):
-        opts = CardOptions(
-            detail_url=reverse("roadmaps:shared-entry", args=[token, 0]),
-            show_scores=not link.hide_scores,
-            show_owners=not link.hide_owners,
-            show_notes=not link.hide_notes,
-            show_dates=timeline,
-            show_warnings=False,
-        )
         board = reads.load_board(reads.audience_roadmap(link), link=link)
+        opts = public.card_options(link, token, dates=timeline)
         yield f"shared {link.label}", board, opts, reverse("roadmaps:shared-roadmap", args=[token])
 
 

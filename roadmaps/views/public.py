@@ -22,10 +22,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from pmhub.accounts.models import hash_token
 
-from . import reads, services, sharing
-from .dates import dates_text, format_date
-from .models import Entry, Layout, ShareLink
-from .rendering import CardOptions, cards_html
+from .. import reads, services, sharing
+from ..dates import dates_text, format_date
+from ..models import Entry, Layout, ShareLink
+from ..rendering import CardOptions, cards_html
 
 COOKIE = "pmhub_shared"
 DEFAULT_SINCE_DAYS = 30
@@ -128,7 +128,10 @@ def _password_page(request, token, link, *, error="", status=200):
     return _share_headers(response)
 
 
-def _options(link: ShareLink, token: str, *, dates: bool) -> CardOptions:
+def card_options(link: ShareLink, token: str, *, dates: bool) -> CardOptions:
+    """Cards as a link's audience sees them: titles open the shared entry
+    page; no data attributes, no dependency warnings, hidden fields never
+    written."""
     return CardOptions(
         detail_url=reverse("roadmaps:shared-entry", args=[token, 0]),
         show_scores=not link.hide_scores,
@@ -158,15 +161,16 @@ def shared_roadmap(request, token):
     roadmap = reads.audience_roadmap(link)
     board = reads.load_board(roadmap, link=link)
     timeline = roadmap.layout == Layout.TIMELINE
-    opts = _options(link, token, dates=timeline)
+    opts = card_options(link, token, dates=timeline)
     for lane in board.lanes:
         for column in lane.columns:
             column.html = mark_safe(cards_html(column.cards, opts, bar=timeline))
     changes = reads.changes_since(
-        roadmap, timezone.make_aware(dt.datetime.combine(since, dt.time.min)), link=link
+        roadmap,
+        timezone.make_aware(dt.datetime.combine(since, dt.time.min)),
+        link=link,
+        exact=link.exact_dates,
     )
-    for change in changes:
-        change.shown_detail = reads.change_detail(change, exact=link.exact_dates)
     milestone_marks = reads.milestone_marks(roadmap, board, exact=link.exact_dates)
     milestones = [
         {
@@ -307,9 +311,10 @@ class ChangesFeed(Feed):
 
     def items(self, link):
         since = timezone.now() - dt.timedelta(days=365)
-        changes = reads.changes_since(link.roadmap, since, link=link, limit=50)
+        changes = reads.changes_since(
+            link.roadmap, since, link=link, limit=50, exact=link.exact_dates
+        )
         for change in changes:
-            change.shown_detail = reads.change_detail(change, exact=link.exact_dates)
             change.token = link.token
         return changes
 
