@@ -1,7 +1,8 @@
-"""Screen-shaped reads of a roadmap: columns, lanes, timeline geometry,
-dependencies with warnings and the investment mix, in a constant number of
-queries whatever the number of entries. Used by the editor page, the shared
-page and the API.
+"""Screen-shaped reads of a roadmap: the board (columns, lanes, timeline
+geometry, dependencies with warnings, the investment mix) in a constant
+number of queries whatever the number of entries, the change log as an
+audience may see it, the item picker and an entry's dependency panel. Used by
+the editor page, the shared page and the keyboard move service.
 
 A board's entries are read as plain rows (``values_list``), one ``Card``
 each with what the card shows already joined (the item's key, title, status,
