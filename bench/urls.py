@@ -12,5 +12,6 @@ urlpatterns = [
     path("__bench__/backlog-rows/", baselines.backlog_rows_view),
     path("__bench__/minimal-backlog/", baselines.minimal_backlog_view),
     path("__bench__/roadmap-cards/", roadmaps.cards_baseline_view),
+    path("__bench__/roadmap-cards-fast/", roadmaps.fast_cards_view),
     path("__bench__/bare/", roadmaps.bare_view),
 ]

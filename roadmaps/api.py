@@ -332,7 +332,7 @@ class EntryViewSet(VersionedViewSet):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return _entries().filter(roadmap__in=Roadmap.objects.visible_to(self.request.user))
+        return _entries().visible_to(self.request.user)
 
     def update_object(self, obj, expected_version, fields):
         fields.pop("item", None)
@@ -351,9 +351,7 @@ class MilestoneViewSet(VersionedViewSet):
     filterset_class = filterset_for(Milestone, "roadmap", "kind")
 
     def get_queryset(self):
-        return Milestone.objects.filter(
-            roadmap__in=Roadmap.objects.visible_to(self.request.user)
-        ).select_related("roadmap__workspace")
+        return Milestone.objects.visible_to(self.request.user).select_related("roadmap__workspace")
 
     def create_object(self, serializer):
         return services.add_milestone(self.request.user, **serializer.validated_data)
@@ -378,9 +376,7 @@ class ShareLinkViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     http_method_names = ["get", "delete", "head", "options"]
 
     def get_queryset(self):
-        return ShareLink.objects.filter(
-            roadmap__in=Roadmap.objects.visible_to(self.request.user)
-        ).select_related("roadmap__workspace")
+        return ShareLink.objects.visible_to(self.request.user).select_related("roadmap__workspace")
 
     def get_object(self):
         link = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])

@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from backlog.models import ByteOrderedCharField, Item, Status
@@ -60,7 +60,15 @@ BOARD_STATUSES = (Status.CANDIDATE, Status.PLANNED, Status.IN_PROGRESS, Status.S
 
 
 class RoadmapQuerySet(WorkspaceScopedQuerySet):
-    pass
+    def for_list(self):
+        """Roadmaps as the lists show them: with their product, their entry
+        count and their live share links' count."""
+        return self.select_related("product").annotate(
+            entry_count=Count("entries", distinct=True),
+            link_count=Count(
+                "share_links", filter=Q(share_links__revoked_at__isnull=True), distinct=True
+            ),
+        )
 
 
 class Roadmap(Versioned):
@@ -142,14 +150,6 @@ class Lane(models.Model):
 class EntryQuerySet(WorkspaceScopedQuerySet):
     workspace_path = "roadmap__workspace"
 
-    def for_board(self):
-        """Everything a card shows, in a constant number of queries."""
-        return (
-            self.select_related("item", "item__owner", "item__product", "lane")
-            .prefetch_related("item__objectives", "item__tags")
-            .order_by("rank", "id")
-        )
-
 
 class Entry(Versioned):
     roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="entries")
@@ -211,6 +211,10 @@ class Entry(Versioned):
         return self.item.status if self.item_id else ""
 
 
+class MilestoneQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "roadmap__workspace"
+
+
 class Milestone(Versioned):
     class Kind(models.TextChoices):
         MILESTONE = "milestone", "Milestone"
@@ -220,6 +224,8 @@ class Milestone(Versioned):
     name = models.CharField(max_length=120)
     date = models.DateField()
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MILESTONE)
+
+    objects = MilestoneQuerySet.as_manager()
 
     class Meta:
         ordering = ["date", "id"]
@@ -301,7 +307,9 @@ class DateMode(models.TextChoices):
     COARSE = "coarse", "Quarters and horizons only"
 
 
-class ShareLinkQuerySet(models.QuerySet):
+class ShareLinkQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "roadmap__workspace"
+
     def live(self, now=None):
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True).filter(

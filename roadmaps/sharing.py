@@ -4,7 +4,7 @@ about as much as a bare Django view.
 
 The probe (one raw SQL statement) is cached for PROBE_TTL seconds under
 the token's hash. Whatever must show at once drops it: every roadmap edit
-(``forget_roadmap``, called by services._touch) and revocation
+(``forget_roadmap``, called by services.touch_roadmap) and revocation
 (``forget_link``); an expiry is checked against the cached time. Backlog
 items, objectives and visions are edited in other apps: their changes reach
 the ETag within PROBE_TTL (a deleted item, through the entry count: its
@@ -13,8 +13,9 @@ objective, through the objective count).
 
 Views are counted in memory and written to the row (one UPDATE ... SET
 views = views + n) when the probe is read from the database, or when the
-process last wrote them more than PROBE_TTL seconds ago: at most about once
-a minute per link and process, never a write per request. Views a process
+process last wrote them more than PROBE_TTL seconds ago (the write is
+``services.record_share_views``): at most about once a minute per link and
+process, never a write per request. Views a process
 counted in its last minute are lost if it stops; the links page adds the
 current process's unwritten views (``pending_views``)."""
 
@@ -63,7 +64,7 @@ def _table(model) -> str:
 
 
 @functools.cache
-def _statements(vendor: str) -> tuple[str, str, str]:
+def _statements(vendor: str) -> tuple[str, str]:
     link, roadmap = _table(ShareLink), _table(Roadmap)
     item, objective, vision = _table(Item), _table(Objective), _table(Vision)
     entry = _table(Entry)
@@ -95,12 +96,11 @@ def _statements(vendor: str) -> tuple[str, str, str]:
                SUM(({latest["objectives"].format(p="p.product_id")}))
           FROM {products} p WHERE p.roadmap_id = %s
     """
-    count = f"UPDATE {link} SET views = views + %s, last_viewed_at = %s WHERE id = %s"
-    return select, portfolio, count
+    return select, portfolio
 
 
 def _load(token_hash: str) -> Probe | None:
-    select, portfolio, _count = _statements(connection.vendor)
+    select, portfolio = _statements(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(select, [token_hash])
         row = cursor.fetchone()
@@ -162,10 +162,9 @@ def count_view(link_id: int, token_hash: str, *, write: bool = False) -> None:
         if not write and now - pending[1] < PROBE_TTL:
             return
         count, pending[0], pending[1] = pending[0], 0, now
-    _select, _portfolio, statement = _statements(connection.vendor)
-    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [count, stamp, link_id])
+    from .services import record_share_views  # the services import this module
+
+    record_share_views(link_id=link_id, views=count)
 
 
 def pending_views(links) -> dict[int, int]:

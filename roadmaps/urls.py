@@ -4,7 +4,7 @@ account). Mounted at the site root; every route spells out its full path."""
 
 from django.urls import path
 
-from . import public, views
+from .views import editor, entries, lists, public, share
 
 app_name = "roadmaps"
 
@@ -12,32 +12,32 @@ W = "w/<slug:slug>/"
 R = W + "roadmaps/<int:pk>/"
 
 urlpatterns = [
-    path(W + "roadmaps/", views.workspace_roadmaps, name="roadmaps-home"),
-    path(W + "p/<str:key>/roadmaps/", views.product_roadmaps, name="roadmaps"),
-    path(R, views.roadmap_page, name="roadmap"),
-    path(R + "settings/", views.roadmap_settings, name="roadmap-settings"),
-    path(R + "delete/", views.roadmap_delete, name="roadmap-delete"),
-    path(R + "picker/", views.item_picker, name="roadmap-picker"),
-    path(R + "entries/add/", views.entry_add, name="roadmap-entry-add"),
-    path(R + "entries/<int:eid>/", views.entry_detail, name="roadmap-entry"),
-    path(R + "entries/<int:eid>/move/", views.entry_move, name="roadmap-entry-move"),
-    path(R + "entries/<int:eid>/shift/", views.entry_shift, name="roadmap-entry-shift"),
-    path(R + "entries/<int:eid>/remove/", views.entry_remove, name="roadmap-entry-remove"),
-    path(R + "milestones/", views.milestone_add, name="roadmap-milestone-add"),
+    path(W + "roadmaps/", lists.workspace_roadmaps, name="roadmaps-home"),
+    path(W + "p/<str:key>/roadmaps/", lists.product_roadmaps, name="roadmaps"),
+    path(R, editor.roadmap_page, name="roadmap"),
+    path(R + "settings/", editor.roadmap_settings, name="roadmap-settings"),
+    path(R + "delete/", editor.roadmap_delete, name="roadmap-delete"),
+    path(R + "picker/", entries.item_picker, name="roadmap-picker"),
+    path(R + "entries/add/", entries.entry_add, name="roadmap-entry-add"),
+    path(R + "entries/<int:eid>/", entries.entry_detail, name="roadmap-entry"),
+    path(R + "entries/<int:eid>/move/", entries.entry_move, name="roadmap-entry-move"),
+    path(R + "entries/<int:eid>/shift/", entries.entry_shift, name="roadmap-entry-shift"),
+    path(R + "entries/<int:eid>/remove/", entries.entry_remove, name="roadmap-entry-remove"),
+    path(R + "milestones/", editor.milestone_add, name="roadmap-milestone-add"),
     path(
-        R + "milestones/<int:mid>/delete/", views.milestone_delete, name="roadmap-milestone-delete"
+        R + "milestones/<int:mid>/delete/", editor.milestone_delete, name="roadmap-milestone-delete"
     ),
-    path(R + "dependencies/", views.dependency_add, name="roadmap-dependency-add"),
+    path(R + "dependencies/", editor.dependency_add, name="roadmap-dependency-add"),
     path(
         R + "dependencies/<int:did>/delete/",
-        views.dependency_delete,
+        editor.dependency_delete,
         name="roadmap-dependency-delete",
     ),
-    path(R + "lanes/", views.lane_add, name="roadmap-lane-add"),
-    path(R + "lanes/<int:lid>/delete/", views.lane_delete, name="roadmap-lane-delete"),
-    path(R + "target/", views.target_set, name="roadmap-target"),
-    path(R + "share/", views.share_links, name="roadmap-share"),
-    path(R + "share/<int:lid>/revoke/", views.share_link_revoke, name="roadmap-share-revoke"),
+    path(R + "lanes/", editor.lane_add, name="roadmap-lane-add"),
+    path(R + "lanes/<int:lid>/delete/", editor.lane_delete, name="roadmap-lane-delete"),
+    path(R + "target/", editor.target_set, name="roadmap-target"),
+    path(R + "share/", share.share_links, name="roadmap-share"),
+    path(R + "share/<int:lid>/revoke/", share.share_link_revoke, name="roadmap-share-revoke"),
     # Shared with stakeholders: no account needed.
     path("s/<str:token>/", public.shared_roadmap, name="shared-roadmap"),
     path("s/<str:token>/unlock/", public.shared_unlock, name="shared-unlock"),

@@ -7,7 +7,6 @@ ever written into the response. A revoked or expired link is a 404 on the
 very next request: nothing is cached outside the browser, and the browser
 revalidates every time (``Cache-Control: no-cache`` with an ETag)."""
 
-import copy
 import datetime as dt
 import hashlib
 
@@ -23,10 +22,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from pmhub.accounts.models import hash_token
 
-from . import reads, services, sharing
-from .cards import CardOptions, cards_html, dates_text
-from .dates import format_date
-from .models import Entry, Granularity, Layout, ShareLink
+from .. import reads, services, sharing
+from ..dates import dates_text, format_date
+from ..models import Entry, Layout, ShareLink
+from ..rendering import CardOptions, cards_html
 
 COOKIE = "pmhub_shared"
 DEFAULT_SINCE_DAYS = 30
@@ -129,30 +128,15 @@ def _password_page(request, token, link, *, error="", status=200):
     return _share_headers(response)
 
 
-def _audience_roadmap(link: ShareLink):
-    """The roadmap as this audience sees it: with "quarters only", a
-    monthly timeline is drawn in quarters."""
-    roadmap = link.roadmap
-    if (
-        not link.exact_dates
-        and roadmap.layout == Layout.TIMELINE
-        and roadmap.granularity == Granularity.MONTH
-    ):
-        roadmap = copy.copy(roadmap)
-        roadmap.granularity = Granularity.QUARTER
-        start = roadmap.timeline_start()
-        months = roadmap.periods + (link.roadmap.timeline_start().month - start.month)
-        roadmap.periods = max(1, -(-months // 3))
-    return roadmap
-
-
-def _options(link: ShareLink, token: str, *, dates: bool) -> CardOptions:
+def card_options(link: ShareLink, token: str, *, dates: bool) -> CardOptions:
+    """Cards as a link's audience sees them: titles open the shared entry
+    page; no data attributes, no dependency warnings, hidden fields never
+    written."""
     return CardOptions(
         detail_url=reverse("roadmaps:shared-entry", args=[token, 0]),
         show_scores=not link.hide_scores,
         show_owners=not link.hide_owners,
         show_notes=not link.hide_notes,
-        exact_dates=link.exact_dates,
         show_dates=dates,
         show_warnings=False,
     )
@@ -174,18 +158,19 @@ def shared_roadmap(request, token):
     link = resolve(token)
     if not _unlocked(request, link):
         return _password_page(request, token, link)
-    roadmap = _audience_roadmap(link)
+    roadmap = reads.audience_roadmap(link)
     board = reads.load_board(roadmap, link=link)
     timeline = roadmap.layout == Layout.TIMELINE
-    opts = _options(link, token, dates=timeline)
+    opts = card_options(link, token, dates=timeline)
     for lane in board.lanes:
         for column in lane.columns:
             column.html = mark_safe(cards_html(column.cards, opts, bar=timeline))
     changes = reads.changes_since(
-        roadmap, timezone.make_aware(dt.datetime.combine(since, dt.time.min)), link=link
+        roadmap,
+        timezone.make_aware(dt.datetime.combine(since, dt.time.min)),
+        link=link,
+        exact=link.exact_dates,
     )
-    for change in changes:
-        change.shown_detail = reads.change_detail(change, exact=link.exact_dates)
     milestone_marks = reads.milestone_marks(roadmap, board, exact=link.exact_dates)
     milestones = [
         {
@@ -280,7 +265,7 @@ def shared_entry(request, token, eid):
         raise Http404("No such entry on this roadmap.")
     objectives = list(entry.item.objectives.all()) if entry.item_id else []
     board = reads.load_board(link.roadmap, link=link)
-    blocked_by = next((c.blocked_by for c in board.cards if c.entry.pk == entry.pk), [])
+    blocked_by = next((c.blocked_by for c in board.cards if c.id == entry.pk), [])
     response = render(
         request,
         "roadmaps/shared_entry.html",
@@ -290,7 +275,7 @@ def shared_entry(request, token, eid):
             "entry": entry,
             "objectives": objectives,
             "blocked_by": blocked_by,
-            "dates": dates_text(entry, link.exact_dates),
+            "dates": dates_text(entry.start_date, entry.end_date, exact=link.exact_dates),
             "token": token,
         },
     )
@@ -326,9 +311,10 @@ class ChangesFeed(Feed):
 
     def items(self, link):
         since = timezone.now() - dt.timedelta(days=365)
-        changes = reads.changes_since(link.roadmap, since, link=link, limit=50)
+        changes = reads.changes_since(
+            link.roadmap, since, link=link, limit=50, exact=link.exact_dates
+        )
         for change in changes:
-            change.shown_detail = reads.change_detail(change, exact=link.exact_dates)
             change.token = link.token
         return changes
 
