@@ -182,6 +182,7 @@ def backlog_rows_html(product_id: int, limit: int = 50) -> str:
             criteria = scoring.parse_criteria(first["model_criteria"])
     for r in rows:
         r["url"] = f"{base}items/{r['number']}/"
+        r["custom_values"] = []  # no custom fields (a missing variable costs a failed lookup)
         if r["owner__username"] is not None:
             name = f"{r['owner__first_name']} {r['owner__last_name']}".strip()
             r["owner"] = name or r["owner__username"]
@@ -193,6 +194,7 @@ def backlog_rows_html(product_id: int, limit: int = 50) -> str:
         "qs": "",
         "can_edit": True,
         "can_drag": True,
+        "conflict": False,
         "type_labels": TYPE_LABELS,
         "status_labels": STATUS_LABELS,
     }
