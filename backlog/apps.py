@@ -15,8 +15,18 @@ class BacklogConfig(AppConfig):
         from products.metrics import register_marker_source
 
         from .launch_reviews import launch_markers
-        from .launch_views import item_panel_context
         from .panels import register_item_panel
+        from .views.launch import item_panel_context
 
         register_marker_source(launch_markers)
         register_item_panel("backlog/_launch_panel.html", item_panel_context, order=10)
+
+        from django.db.models.signals import post_save
+
+        from products.models import Product
+
+        from .receivers import create_backlog_of_new_product
+
+        post_save.connect(
+            create_backlog_of_new_product, sender=Product, dispatch_uid="backlog-of-new-product"
+        )

@@ -5,12 +5,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import BadRequest
-from django.db.models import Case, F, IntegerField, Q, When
+from django.db.models import F, Q
 from django.http import QueryDict
 
-from pmhub.api.pagination import InvalidCursor, decode_cursor, encode_cursor
+from pmhub.api import pagination
 
-from .models import CustomField, FieldKind, Item, ItemType, Status
+from .models import STATUS_ORDER, CustomField, FieldKind, ItemType, Status
 from .scoring import custom_number, custom_text
 
 SORTS = {
@@ -25,14 +25,6 @@ SORTS = {
     "status": "Status",
     "type": "Type",
     "owner": "Owner",
-}
-# The sorts the table pages by keyset, and what their "load more" cursor holds:
-# the last row's sort value and id.
-KEYSET_SORTS = {
-    "rank": (str, int),
-    "-score": ((float, None), int),
-    "score": ((float, None), int),
-    "-updated": (dt.datetime, int),
 }
 
 
@@ -130,74 +122,73 @@ class BacklogQuery:
                 qs = qs.annotate(**{f"_cf{key}": _cf_text(key)}).filter(**{f"_cf{key}": value})
         return qs
 
-    def order(self, qs):
-        s = self.sort
-        if s == "rank":
-            return qs.order_by("rank")
-        if s == "-score":
-            return qs.order_by(F("score").desc(nulls_last=True), "id")
-        if s == "score":
-            return qs.order_by(F("score").asc(nulls_last=True), "id")
-        if s == "-updated":
-            return qs.order_by("-updated_at", "-id")
-        if s == "key":
-            return qs.order_by("number")
-        if s == "title":
-            return qs.order_by("title", "id")
-        if s == "effort":
-            return qs.order_by(F("effort").asc(nulls_last=True), "id")
-        if s == "-value":
-            return qs.order_by(F("value").desc(nulls_last=True), "id")
-        if s == "status":
-            order = Case(
-                *[When(status=v, then=i) for i, v in enumerate(Status.values)],
-                output_field=IntegerField(),
-            )
-            return qs.annotate(_status_order=order).order_by("_status_order", "rank")
-        if s == "type":
-            return qs.order_by("type", "rank")
-        if s == "owner":
-            return qs.order_by(F("owner__username").asc(nulls_last=True), "rank")
-        desc = s.startswith("-")
-        key = s.lstrip("-")[2:]
-        field_ = next(f for f in self.custom_fields if str(f.pk) == key)
-        expr = _cf_number(key) if field_.kind == FieldKind.NUMBER else _cf_text(key)
-        qs = qs.annotate(_sort=expr)
-        order = F("_sort").desc(nulls_last=True) if desc else F("_sort").asc(nulls_last=True)
-        return qs.order_by(order, "id")
-
-    # --- keyset pagination for the sorts that have an index ---------------------------------
-
-    def after(self, qs, cursor: str | None):
-        """Rows after ``cursor`` (from ``cursor_for``) in this sort order. A
-        cursor this page did not write for this sort is a 400 (BadRequest)."""
-        if not cursor:
+    def annotate(self, qs):
+        """Add the sort's computed key, if it has one: a status's place in the
+        workflow, or the custom field's value."""
+        if self.sort == "status":
+            return qs.annotate(_status_order=STATUS_ORDER)
+        if self.sort in KEYSETS:
             return qs
-        try:
-            value, pk = decode_cursor(cursor, f"backlog:{self.sort}", KEYSET_SORTS[self.sort])
-        except (InvalidCursor, KeyError):
-            raise BadRequest("This “load more” link is out of date; reload the backlog.") from None
-        s = self.sort
-        if s == "rank":
-            return qs.filter(rank__gt=value)
-        if s == "-updated":
-            return qs.filter(Q(updated_at__lt=value) | Q(updated_at=value, id__lt=pk))
-        if s in ("-score", "score"):
-            if value is None:  # already in the NULL tail, ordered by id
-                return qs.filter(score__isnull=True, id__gt=pk)
-            beyond = Q(score__lt=value) if s == "-score" else Q(score__gt=value)
-            return qs.filter(beyond | Q(score=value, id__gt=pk) | Q(score__isnull=True))
-        return qs
+        key = self.sort.lstrip("-")[2:]
+        field_ = next(f for f in self.custom_fields if str(f.pk) == key)
+        return qs.annotate(
+            _sort=_cf_number(key) if field_.kind == FieldKind.NUMBER else _cf_text(key)
+        )
 
-    def cursor_for(self, item: Item) -> str | None:
-        s = self.sort
-        if s == "rank":
-            return encode_cursor(f"backlog:{s}", [item.rank, item.pk])
-        if s == "-updated":
-            return encode_cursor(f"backlog:{s}", [item.updated_at, item.pk])
-        if s in ("-score", "score"):
-            return encode_cursor(f"backlog:{s}", [item.score, item.pk])
-        return None
+    def order(self, qs):
+        """Order a QuerySet of items (of one product) by this sort: its keys
+        (KEYSETS), rows without a value for the first key last."""
+        keyset = self.keyset()
+        nulls_last = True if keyset.nullable else None
+        first, *rest = keyset.keys
+        order = [
+            F(first.name).desc(nulls_last=nulls_last)
+            if first.descending
+            else F(first.name).asc(nulls_last=nulls_last)
+        ]
+        order += [F(k.name).desc() if k.descending else F(k.name).asc() for k in rest]
+        return self.annotate(qs).order_by(*order)
+
+    # --- keyset pagination ------------------------------------------------------------------
+
+    def keyset(self) -> "Keyset":
+        """How this sort pages (see KEYSETS); custom-field sorts read ``_sort``."""
+        if self.sort in KEYSETS:
+            return KEYSETS[self.sort]
+        field_ = next(f for f in self.custom_fields if self.sort.lstrip("-") == f"cf{f.pk}")
+        kind = float if field_.kind == FieldKind.NUMBER else str
+        return Keyset(
+            (Key("_sort", kind, self.sort.startswith("-")), Key("id", int)), nullable=True
+        )
+
+    def page(self, qs, cursor: str | None, size: int) -> tuple[list, str | None]:
+        """Up to ``size`` rows of ``qs`` (``.values()`` of items, filtered) in
+        this sort's order after ``cursor``, and the cursor of the next page
+        (None on the last). Every sort pages on its keys (no OFFSET): a page is a range scan from
+        the cursor, and following the cursors returns every row once even
+        while rows are added. A sort whose first key may be NULL reads the
+        rows with a value, then those without (by the other keys), so that
+        both parts are ranges of the sort's index; only the page that crosses
+        from one to the other runs a second query."""
+        keyset = self.keyset()
+        qs = self.annotate(qs)
+        after = decode_cursor(self.sort, keyset, cursor)
+        limit = size + 1
+        if keyset.nullable:
+            first, rest = keyset.keys[0], keyset.keys[1:]
+            rows = []
+            if after is None or after[0] is not None:
+                valued = qs.filter(**{f"{first.name}__isnull": False})
+                rows = list(_after(valued, keyset.keys, after)[:limit])
+            if len(rows) < limit:
+                empty = qs.filter(**{f"{first.name}__isnull": True})
+                tail = after[1:] if after is not None and after[0] is None else None
+                rows += list(_after(empty, rest, tail)[: limit - len(rows)])
+        else:
+            rows = list(_after(qs, keyset.keys, after)[:limit])
+        more = len(rows) > size
+        rows = rows[:size]
+        return rows, encode_cursor(self.sort, keyset, rows[-1]) if more else None
 
     def querystring(self, **overrides) -> str:
         params = self.params.copy()
@@ -213,3 +204,77 @@ class BacklogQuery:
 
 _cf_text = custom_text
 _cf_number = custom_number
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a sort: a column (or annotation) of the row, the type its
+    cursor value has, and its direction."""
+
+    name: str
+    kind: type
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A sort's keys, compared left to right; the last one is unique within
+    a product (rank, number or id), so the order is total. ``nullable``: the
+    first key may be NULL, and such rows come last in either direction."""
+
+    keys: tuple[Key, ...]
+    nullable: bool = False
+
+
+# Each has an index in its order (backlog.models.Item.Meta.indexes), except
+# owner (a column of another table) and the custom fields (JSON values).
+KEYSETS = {
+    "rank": Keyset((Key("rank", str),)),
+    "-score": Keyset((Key("score", float, True), Key("id", int)), nullable=True),
+    "score": Keyset((Key("score", float), Key("id", int)), nullable=True),
+    "-updated": Keyset((Key("updated_at", dt.datetime, True), Key("id", int, True))),
+    "key": Keyset((Key("number", int),)),
+    "title": Keyset((Key("title", str), Key("id", int))),
+    "effort": Keyset((Key("effort", float), Key("id", int)), nullable=True),
+    "-value": Keyset((Key("value", float, True), Key("id", int)), nullable=True),
+    "status": Keyset((Key("_status_order", int), Key("rank", str))),
+    "type": Keyset((Key("type", str), Key("rank", str))),
+    "owner": Keyset((Key("owner__username", str), Key("rank", str)), nullable=True),
+}
+
+
+def _after(qs, keys: tuple[Key, ...], after: tuple | None):
+    """``qs`` in the order of ``keys``, from the row after ``after`` on. The
+    redundant bound on the first key (``>=`` / ``<=``) is what lets the
+    database start its index scan at the cursor."""
+    qs = qs.order_by(*(F(k.name).desc() if k.descending else F(k.name).asc() for k in keys))
+    if after is None:
+        return qs
+    later = Q()
+    for n, key in enumerate(keys):
+        equal = {k.name: v for k, v in zip(keys[:n], after[:n], strict=True)}
+        later |= Q(**equal, **{f"{key.name}__{'lt' if key.descending else 'gt'}": after[n]})
+    if len(keys) == 1:
+        return qs.filter(later)
+    first = keys[0]
+    return qs.filter(later, **{f"{first.name}__{'lte' if first.descending else 'gte'}": after[0]})
+
+
+def encode_cursor(sort: str, keyset: Keyset, row: dict) -> str:
+    """The page after ``row`` (a ``.values()`` row), for this sort only."""
+    return pagination.encode_cursor(f"backlog:{sort}", [row[key.name] for key in keyset.keys])
+
+
+def decode_cursor(sort: str, keyset: Keyset, raw: str | None) -> tuple | None:
+    """The keys a cursor of this sort holds (None: the first page). A cursor
+    this page did not write for this sort is a 400 (BadRequest)."""
+    if not raw:
+        return None
+    kinds = [
+        (key.kind, None) if n == 0 and keyset.nullable else key.kind
+        for n, key in enumerate(keyset.keys)
+    ]
+    try:
+        return pagination.decode_cursor(raw, f"backlog:{sort}", kinds)
+    except pagination.InvalidCursor:
+        raise BadRequest("This “load more” link is out of date; reload the backlog.") from None

@@ -12,9 +12,6 @@ from collections.abc import Iterable, Iterator
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db.models import Max
-from django.utils import timezone
-from fractional_indexing import generate_n_keys_between
 
 from pmhub import csvimport
 from pmhub.accounts.models import User
@@ -23,12 +20,9 @@ from pmhub.csvimport import mapped_columns, neutralize
 from . import scoring, services
 from .models import (
     REASON_STATUSES,
-    BacklogSettings,
     CustomField,
     ImportJob,
-    Item,
     ItemType,
-    ScoreChange,
     Status,
 )
 
@@ -94,7 +88,7 @@ class BacklogImporter(csvimport.Importer):
         return _Checker(job).check
 
     def create(self, job, rows):
-        created = _bulk_create(job, rows)
+        created = services.create_imported_items(job=job, rows=rows)
         return {
             "created_count": len(created),
             "first_number": created[0].number if created else None,
@@ -196,63 +190,6 @@ class _Checker:
             )
         values["_tags"] = tags
         return (None if errors else values), errors
-
-
-def _bulk_create(job: ImportJob, rows: list[dict]) -> list[Item]:
-    product = job.product
-    actor = job.created_by
-    settings_row = BacklogSettings.objects.select_for_update().get(
-        pk=services.backlog_of(product).pk
-    )
-    first = settings_row.last_item_number + 1
-    last_rank = Item.objects.filter(product=product).aggregate(m=Max("rank"))["m"]
-    ranks = generate_n_keys_between(last_rank, None, len(rows))
-    items, tag_rows = [], []
-    for i, (values, rank) in enumerate(zip(rows, ranks, strict=True)):
-        tags = values.pop("_tags", [])
-        number = first + i
-        item = Item(
-            product=product, number=number, key=f"{product.key}-{number}", rank=rank, **values
-        )
-        if item.status == Status.SHIPPED:
-            item.shipped_at = timezone.now()
-        items.append(item)
-        tag_rows.append(tags)
-    created = Item.objects.bulk_create(items, batch_size=2000)
-    BacklogSettings.objects.filter(pk=settings_row.pk).update(
-        last_item_number=first + len(rows) - 1
-    )
-    all_tags = {t for tags in tag_rows for t in tags}
-    if all_tags:
-        tag_objs = {t.name: t for t in services._tags_for(product, all_tags)}
-        through = Item.tags.through
-        through.objects.bulk_create(
-            [
-                through(item_id=item.pk, tag_id=tag_objs[t.strip().lower()[:40]].pk)
-                for item, tags in zip(created, tag_rows, strict=True)
-                for t in set(tags)
-            ],
-            batch_size=5000,
-            ignore_conflicts=True,
-        )
-    model = settings_row.active_model
-    if model is not None and created:
-        services._rescore_range(
-            product.pk,
-            model,
-            created[0].pk,
-            created[-1].pk + 1,
-            cause=ScoreChange.Cause.CREATED,
-            detail=f"Imported from {job.filename}",
-            actor_id=actor.pk if actor else None,
-        )
-    Item.history.bulk_history_create(
-        created,
-        default_user=actor,
-        default_change_reason=f"Imported from {job.filename}",
-        batch_size=2000,
-    )
-    return created
 
 
 # --- export ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.utils import timezone
 from products.metrics_demo import LAUNCHES
 from products.models import Metric, Product
 
-from . import launch_reviews, services
+from . import services
 from .models import Hypothesis, Item
 
 # item title, metric key, expected change %, window days, adoption metric key, learnings
@@ -70,7 +70,7 @@ def seed(*, workspace, users) -> bool:
         launched = datetime.combine(today - timedelta(days=LAUNCHES[key]), time(9, 30), UTC)
         Item.objects.filter(pk=item.pk).update(shipped_at=launched)
         item.refresh_from_db()
-        hypothesis = launch_reviews.save_hypothesis(
+        hypothesis = services.save_hypothesis(
             owner,
             item=item,
             expected_version=None,
@@ -82,7 +82,7 @@ def seed(*, workspace, users) -> bool:
             },
         )
         if learnings:
-            launch_reviews.save_learnings(
+            services.save_learnings(
                 owner,
                 hypothesis=hypothesis,
                 expected_version=hypothesis.version,
@@ -94,7 +94,7 @@ def seed(*, workspace, users) -> bool:
         product=product, title="Google Pay on the hosted checkout"
     ).first()
     if planned is not None and "Checkout conversion" in by_name:
-        launch_reviews.save_hypothesis(
+        services.save_hypothesis(
             owner,
             item=planned,
             expected_version=None,

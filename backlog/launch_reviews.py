@@ -20,8 +20,8 @@ The comparison (also in the README):
     expected change;
   * **inconclusive** otherwise: the change is within the noise.
 
-This module also holds the writes for hypotheses and learnings (services:
-permission check, validation, version check).
+The writes of hypotheses and learnings are services
+(``backlog.services.hypotheses``); this module only reads and judges.
 """
 
 from __future__ import annotations
@@ -31,15 +31,10 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from pmhub.accounts.services import require_editor
-from pmhub.errors import VersionConflict
-from pmhub.versioning import save_versioned
 from products.models import Metric, MetricRollup, Period
 
 from .models import Hypothesis, Item, Status
@@ -48,7 +43,6 @@ MET, NOT_MET, INCONCLUSIVE = "met", "not_met", "inconclusive"
 VERDICT_LABELS = {MET: "Met", NOT_MET: "Not met", INCONCLUSIVE: "Inconclusive"}
 MIN_DAYS = 7
 CONFIDENCE = 0.95
-HYPOTHESIS_FIELDS = ("metric", "expected_change", "window_days", "adoption_metric")
 
 
 # --- statistics ---------------------------------------------------------------------------------
@@ -366,133 +360,3 @@ def launch_markers(metric_ids: list[int]) -> dict[int, list[dict]]:
     for markers in out.values():
         markers.sort(key=lambda m: m["date"])
     return out
-
-
-# --- writes -------------------------------------------------------------------------------------
-
-
-def _check_metrics(item: Item, fields: dict) -> None:
-    for name in ("metric", "adoption_metric"):
-        metric = fields.get(name)
-        if metric is not None and metric.product_id != item.product_id:
-            raise ValidationError({name: "Pick a metric of this item's product."})
-    if "metric" in fields and fields["metric"] is None:
-        raise ValidationError({"metric": "A hypothesis names the metric it should move."})
-
-
-def _check_fields(item: Item, fields: dict) -> None:
-    _check_metrics(item, fields)
-    if fields.get("expected_change") == 0:
-        raise ValidationError(
-            {"expected_change": "Expect some change: a hypothesis of 0 % cannot be judged."}
-        )
-
-
-def _learnings_fields(actor, learnings) -> dict:
-    return {
-        "learnings": (learnings or "").strip(),
-        "learnings_by": actor,
-        "learnings_at": timezone.now(),
-    }
-
-
-@transaction.atomic
-def create_hypothesis(actor, *, item: Item, learnings: str = "", **fields) -> Hypothesis:
-    """Give an item its hypothesis (the API's create). An item has at most
-    one: a second is refused with an ``item`` message (change the existing
-    one instead), never silently merged into it."""
-    require_editor(actor, item.product.workspace)
-    unknown = set(fields) - set(HYPOTHESIS_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
-    if "metric" not in fields:
-        raise ValidationError({"metric": "A hypothesis names the metric it should move."})
-    _check_fields(item, fields)
-    taken = "This item already has a hypothesis; change that one instead."
-    if Hypothesis.objects.filter(item=item).exists():
-        raise ValidationError({"item": taken})
-    extra = _learnings_fields(actor, learnings) if (learnings or "").strip() else {}
-    hypothesis = _insert(item, {**fields, **extra})
-    if hypothesis is None:  # created concurrently
-        raise ValidationError({"item": taken})
-    return hypothesis
-
-
-def _insert(item: Item, fields: dict) -> Hypothesis | None:
-    """Validate and insert the item's hypothesis; None when another request
-    gave the item its hypothesis first."""
-    hypothesis = Hypothesis(item=item, **fields)
-    hypothesis.full_clean()
-    try:
-        with transaction.atomic():
-            hypothesis.save()
-    except IntegrityError:
-        return None
-    return hypothesis
-
-
-@transaction.atomic
-def update_hypothesis(
-    actor, *, hypothesis: Hypothesis, expected_version: int | None, fields: dict
-) -> Hypothesis:
-    """Change a hypothesis and/or its learnings in one versioned write (the
-    API's partial update): a stale ``expected_version`` is a VersionConflict
-    and changes nothing. Learnings record who wrote them and when, as the
-    HTML form does."""
-    item = hypothesis.item
-    require_editor(actor, item.product.workspace)
-    unknown = set(fields) - {*HYPOTHESIS_FIELDS, "learnings"}
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
-    _check_fields(item, fields)
-    fields = dict(fields)
-    if "learnings" in fields:
-        fields.update(_learnings_fields(actor, fields.pop("learnings")))
-    return save_versioned(hypothesis, expected_version=expected_version, fields=fields)
-
-
-@transaction.atomic
-def save_hypothesis(actor, *, item: Item, expected_version: int | None, fields: dict) -> Hypothesis:
-    """Create the item's hypothesis, or update it (``update_hypothesis``) if it
-    is still at ``expected_version`` (VersionConflict otherwise)."""
-    existing = Hypothesis.objects.filter(item=item).first()
-    if existing is not None:
-        existing.item = item
-        return update_hypothesis(
-            actor, hypothesis=existing, expected_version=expected_version, fields=fields
-        )
-    require_editor(actor, item.product.workspace)
-    unknown = set(fields) - set(HYPOTHESIS_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
-    _check_fields(item, fields)
-    if expected_version not in (None, 0):
-        raise VersionConflict(current=None)
-    hypothesis = _insert(item, fields)
-    if hypothesis is None:
-        raise VersionConflict(current=Hypothesis.objects.filter(item=item).first())
-    return hypothesis
-
-
-@transaction.atomic
-def save_learnings(
-    actor, *, hypothesis: Hypothesis, expected_version: int | None, learnings: str
-) -> Hypothesis:
-    """Record what the launch taught; a stale version is a VersionConflict
-    (the other writer's text is never overwritten silently)."""
-    return update_hypothesis(
-        actor,
-        hypothesis=hypothesis,
-        expected_version=expected_version,
-        fields={"learnings": learnings},
-    )
-
-
-@transaction.atomic
-def delete_hypothesis(actor, *, hypothesis: Hypothesis, expected_version: int | None) -> None:
-    require_editor(actor, hypothesis.item.product.workspace)
-    qs = Hypothesis.objects.filter(pk=hypothesis.pk)
-    if expected_version is not None:
-        qs = qs.filter(version=expected_version)
-    if not qs.delete()[0]:
-        raise VersionConflict(current=Hypothesis.objects.filter(pk=hypothesis.pk).first())

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -44,6 +44,12 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.IDEA, Status.CANDIDATE, Status.PLANNED, Status.IN_PROGRESS)
+# A status's place in the workflow (idea first, archived last): the backlog's
+# status sort, and an index, so that both compile to the same expression.
+STATUS_ORDER = models.Case(
+    *[models.When(status=value, then=models.Value(n)) for n, value in enumerate(Status.values)],
+    output_field=models.IntegerField(),
+)
 REASON_STATUSES = (Status.DECLINED, Status.ARCHIVED)
 
 
@@ -108,6 +114,13 @@ class ScoringModel(Versioned):
         )
 
 
+class BacklogSettingsQuerySet(models.QuerySet):
+    def of(self, product) -> "BacklogSettings":
+        """The product's settings with its active scoring model (one query).
+        Every product has them from its creation on (``services.create_backlog``)."""
+        return self.select_related("active_model").get(product=product)
+
+
 class BacklogSettings(models.Model):
     """Per-product backlog state: the item counter, the active scoring model
     and the bookkeeping of background score recomputes.
@@ -129,6 +142,8 @@ class BacklogSettings(models.Model):
     recompute_claimed_at = models.DateTimeField(null=True, blank=True)
     recompute_total = models.PositiveIntegerField(default=0)
     recompute_done = models.PositiveIntegerField(default=0)
+
+    objects = BacklogSettingsQuerySet.as_manager()
 
     def __str__(self):
         return f"Backlog of {self.product}"
@@ -203,10 +218,6 @@ class ItemQuerySet(WorkspaceScopedQuerySet):
     def open(self):
         """Items not shipped, declined or archived."""
         return self.filter(status__in=OPEN_STATUSES)
-
-    def for_board(self):
-        """What a backlog table row shows, in a constant number of queries."""
-        return self.select_related("owner", "parent").prefetch_related("tags", "objectives")
 
     def for_api(self):
         return self.select_related("product", "parent").prefetch_related("tags", "objectives")
@@ -287,6 +298,14 @@ class Item(Versioned):
             models.Index(fields=["product", "score", "id"], name="item_product_score"),
             models.Index(fields=["product", "updated_at", "id"], name="item_product_updated"),
             models.Index(fields=["product", "status"], name="item_product_status"),
+            # One per sort of the backlog page, each in that sort's order, so a
+            # page is a range scan from its cursor (backlog.filters.KEYSETS).
+            models.Index(fields=["product", "-score", "id"], name="item_product_score_desc"),
+            models.Index(fields=["product", "title", "id"], name="item_product_title"),
+            models.Index(fields=["product", "effort", "id"], name="item_product_effort"),
+            models.Index(fields=["product", "-value", "id"], name="item_product_value_desc"),
+            models.Index(fields=["product", "type", "rank"], name="item_product_type"),
+            models.Index(F("product"), STATUS_ORDER, F("rank"), name="item_product_status_order"),
         ]
 
     def __str__(self):

@@ -1,8 +1,8 @@
 """The baselines the application is compared with: the same rows read with
 one raw SQL statement on a plain psycopg cursor and written out with
-``json.dumps``, and the same backlog rows rendered by a minimal template fed
-from ``.values()`` (the same row markup as the page's table, without the
-rest of the page; the first, 8-column version of it is kept as a note).
+``json.dumps``, and the same backlog rows rendered by the application's row
+template (templates/backlog/_row.html) fed from ``.values()``, without the
+rest of the page (the first, 8-column version of it is kept as a note).
 
 Each exists twice: as a bare function (the floor: SQL plus serialization and
 nothing else) and as a plain Django view mounted by ``bench.urls``, which the
@@ -11,6 +11,7 @@ as the application's own pages, so that both sides of a ratio pay the same
 fixed cost of a Django request."""
 
 import datetime as dt
+import functools
 import json
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -18,10 +19,12 @@ from django.db import connection
 from django.db.models import F, OuterRef
 from django.http import HttpResponse
 from django.template import engines
+from django.template.loader import get_template
 from django.urls import reverse
 
 from backlog import scoring
 from backlog.models import Item, ItemType, ScoringKind, Status, Tag
+from backlog.rendering import ROW_TEMPLATE
 from pmhub.accounts.models import ApiToken, hash_token
 from products.models import Objective
 
@@ -109,66 +112,26 @@ def raw_items_authenticated_view(request):
 
 # --- the backlog page's rows ----------------------------------------------------------
 #
-# The page's table rows as a plain Django template, fed from one `.values()`
-# query: the markup is the page's (an editor's view in manual-rank order: the
-# drag handle, the bulk-edit checkbox, a button per editable cell, the score
-# with its explanation on hover, tags, objectives, the ⤒ ↑ ↓ buttons), and the
-# benchmark checks that both write the same rows, byte for byte. Not the
-# page around them: header, filters, saved views, bulk-edit bar, chart
-# switch, the workspace's navigation. The bench product has no custom
-# fields, so there are no custom columns to write.
+# The page's table rows through the application's own row template
+# (templates/backlog/_row.html, the source of truth of the row's markup: an
+# editor's view in manual-rank order, with the drag handle, the bulk-edit
+# checkbox, a button per editable cell, the score with its explanation on
+# hover, tags, objectives, the ⤒ ↑ ↓ buttons), fed from one `.values()`
+# query; the benchmark checks that the page writes the same rows, byte for
+# byte. Not the page around them: header, filters, saved views, bulk-edit
+# bar, chart switch, the workspace's navigation. The bench product has no
+# custom fields, so there are no custom columns to write.
 
-_CELL = (
-    '<button type="button" class="cell-btn" hx-get="{{ r.url }}cell/%s/?{{ qs }}" '
-    'hx-target="closest td" hx-swap="innerHTML">%s</button>'
-)
-_MOVE = (
-    '<button type="submit" form="move-form" formaction="{{ r.url }}move/" name="to" value="%s" '
-    'class="btn btn-ghost btn-xs" title="Move %s" aria-label="Move {{ r.key }} %s">%s</button>'
-)
-BACKLOG_ROWS_TEMPLATE = engines["django"].from_string(
-    "<table><tbody>{% for r in rows %}"
-    '<tr id="row-{{ r.id }}" data-id="{{ r.id }}" data-number="{{ r.number }}">'
-    '<td class="col-handle"><span class="handle" title="Drag to rank" aria-hidden="true">⠿</span>'
-    '</td><td class="col-check"><input type="checkbox" name="items" value="{{ r.id }}" '
-    'form="bulk-form" aria-label="Select {{ r.key }}"></td>'
-    '<td class="mono nowrap"><a href="{{ r.url }}">{{ r.key }}</a></td>'
-    '<td class="col-title">'
-    + _CELL
-    % ("title", "{{ r.title }}")
-    + '{% if r.parent__key %}<div class="small muted">in {{ r.parent__key }} '
-    "{{ r.parent__title|truncatechars:30 }}</div>{% endif %}</td>"
-    "<td>"
-    + _CELL
-    % ("type", '<span class="type type-{{ r.type }}">{{ type_labels|get_item:r.type }}</span>')
-    + "</td><td>"
-    + _CELL
-    % (
-        "status",
-        '<span class="badge item-status-{{ r.status }}">'
-        "{{ status_labels|get_item:r.status }}</span>",
+
+@functools.cache
+def backlog_rows_template():
+    """The row template's source in a loop: one template, no include per row."""
+    row = get_template(ROW_TEMPLATE).template.source
+    return engines["django"].from_string(
+        "<table><tbody>{% for r in rows %}" + row + "{% endfor %}</tbody></table>"
     )
-    + "</td>"
-    '<td class="num">{% if r.score is not None %}<a class="score" href="{{ r.url }}#score" '
-    'title="{{ r.worked }}">{{ r.score|fmt_number }}</a>'
-    '{% elif r.missing %}<a class="no-score" href="{{ r.url }}#score" '
-    "title=\"Missing: {{ r.missing|join:', ' }}\">needs {{ r.missing|length }} "
-    "input{{ r.missing|length|pluralize }}</a>"
-    '{% else %}<span class="muted">—</span>{% endif %}</td>'
-    '<td class="num">' + _CELL % ("effort", "{{ r.effort|fmt_number }}") + "</td>"
-    '<td class="num">' + _CELL % ("value", "{{ r.value|fmt_number }}") + "</td>"
-    '<td class="nowrap">' + _CELL % ("owner", '{{ r.owner|default:"—" }}') + "</td>"
-    '<td>{% for t in r.tag_names %}<a class="tag" href="?tag={{ t|urlencode }}">#{{ t }}</a> '
-    "{% endfor %}</td>"
-    '<td class="small">{% for o in r.objective_titles %}'
-    '<span class="objective-chip" title="{{ o }}">{{ o|truncatechars:24 }}</span> {% empty %}'
-    '<span class="muted" title="Linked to no objective">—</span>{% endfor %}</td>'
-    '<td class="nowrap row-moves"><span class="inline-form">'
-    + _MOVE % ("top", "to top", "to top", "⤒")
-    + _MOVE % ("up", "up", "up", "↑")
-    + _MOVE % ("down", "down", "down", "↓")
-    + "</span></td></tr>\n{% endfor %}</tbody></table>"
-)
+
+
 TYPE_LABELS = dict(ItemType.choices)
 STATUS_LABELS = dict(Status.choices)
 
@@ -198,6 +161,7 @@ def backlog_rows_html(product_id: int, limit: int = 50) -> str:
             "owner__username",
             "owner__first_name",
             "owner__last_name",
+            "parent_id",
             "parent__key",
             "parent__title",
             "product__key",
@@ -218,15 +182,23 @@ def backlog_rows_html(product_id: int, limit: int = 50) -> str:
             criteria = scoring.parse_criteria(first["model_criteria"])
     for r in rows:
         r["url"] = f"{base}items/{r['number']}/"
+        r["custom_values"] = []  # no custom fields (a missing variable costs a failed lookup)
         if r["owner__username"] is not None:
             name = f"{r['owner__first_name']} {r['owner__last_name']}".strip()
             r["owner"] = name or r["owner__username"]
         if r["model_kind"] is not None:
             e = scoring.explain(r["model_kind"], criteria, r)
             r["worked"], r["missing"] = e.worked, e.missing
-    return BACKLOG_ROWS_TEMPLATE.render(
-        {"rows": rows, "qs": "", "type_labels": TYPE_LABELS, "status_labels": STATUS_LABELS}
-    )
+    context = {
+        "rows": rows,
+        "qs": "",
+        "can_edit": True,
+        "can_drag": True,
+        "conflict": False,
+        "type_labels": TYPE_LABELS,
+        "status_labels": STATUS_LABELS,
+    }
+    return backlog_rows_template().render(context)
 
 
 def backlog_rows_view(request):

@@ -6,7 +6,7 @@ inputs, and the inbox page's time and query count."""
 
 import datetime as dt
 
-from .run import QueryLog, interleaved, ms, p50
+from .core import QueryLog, interleaved, ms, p50
 
 TEXTS = [
     "We need bulk edit for invoice PDFs, our finance teams do it one by one.",

@@ -23,18 +23,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-
-def interleaved(fns, reps, warmup):
-    from bench.run import interleaved as run  # imported late: bench.run imports this module
-
-    return run(fns, reps, warmup)
-
-
-def p50(samples):
-    from bench.run import p50 as run
-
-    return run(samples)
-
+from .core import interleaved, p50
 
 BIG = 10_000_000
 INGEST = 1_000_000

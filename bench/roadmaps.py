@@ -186,7 +186,7 @@ def measure(report, data, args) -> None:
 
     from roadmaps import services
 
-    from .run import QueryLog, interleaved, ms, p50
+    from .core import QueryLog, interleaved, ms, p50
 
     print("==> roadmaps: a roadmap of 500 entries")
     big, small = _roadmap(data, 500), _roadmap(data, 50)

@@ -5,7 +5,7 @@ The review is built by ``backlog.launch_reviews.build_reviews``, the function
 behind the HTML pages, for all rows of a page at once: a list page is a
 constant number of queries (the hypotheses with their items and metrics, then
 one read of the day rollups of every metric on the page) however many rows it
-holds. Writes go through the services in ``backlog.launch_reviews``."""
+holds. Writes go through ``backlog.services`` (``services/hypotheses.py``)."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,7 +15,7 @@ from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
 from pmhub.api.views import IdFilter, UpdatedSinceFilterSet, VersionedViewSet
 from products.models import Metric
 
-from .. import launch_reviews
+from .. import launch_reviews, services
 from ..models import Hypothesis, Item
 
 AWAITING_LAUNCH, NO_METRIC = "awaiting_launch", "no_metric"
@@ -224,14 +224,14 @@ class HypothesisViewSet(VersionedViewSet):
         return self.with_etag(Response(self.get_serializer(instance).data), instance)
 
     def create_object(self, serializer):
-        return launch_reviews.create_hypothesis(self.request.user, **serializer.validated_data)
+        return services.create_hypothesis(self.request.user, **serializer.validated_data)
 
     def update_object(self, obj, expected_version, fields):
-        return launch_reviews.update_hypothesis(
+        return services.update_hypothesis(
             self.request.user, hypothesis=obj, expected_version=expected_version, fields=fields
         )
 
     def delete_object(self, obj, expected_version):
-        launch_reviews.delete_hypothesis(
+        services.delete_hypothesis(
             self.request.user, hypothesis=obj, expected_version=expected_version
         )

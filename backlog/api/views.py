@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from pmhub.api.views import IdFilter, UpdatedSinceFilterSet, VersionedViewSet
+from pmhub.api.views import IF_MATCH, IdFilter, UpdatedSinceFilterSet, VersionedViewSet
 
 from .. import services
 from ..models import Item, ItemType, ScoringModel, Status
@@ -165,6 +165,19 @@ class ScoringModelViewSet(VersionedViewSet):
         services.delete_scoring_model(
             self.request.user, model=obj, expected_version=expected_version
         )
+
+    @extend_schema(
+        parameters=[IF_MATCH],
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="The product's active model: activate another one first",
+            ),
+        },
+    )
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
 
     @extend_schema(request=None, responses={200: ScoringModelSerializer})
     @action(detail=True, methods=["post"])

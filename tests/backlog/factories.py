@@ -28,8 +28,7 @@ def bulk_items(product, n: int, **fields) -> list[Item]:
     """``n`` items appended to the backlog in a few statements (for tests that
     need hundreds of rows): numbered keys, fractional ranks after the last
     item, scores from one recompute, as ``create_item`` would give them."""
-    settings_row = services.backlog_of(product)
-    settings_row.refresh_from_db()
+    settings_row = BacklogSettings.objects.get(product=product)
     last_rank = (
         Item.objects.filter(product=product)
         .order_by("-rank")

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils.html import escape
 
-from backlog import launch_reviews
+from backlog import launch_reviews, services
 from backlog.models import Hypothesis, Item
 from products import metrics
 from products.models import Product
@@ -44,7 +44,7 @@ def _daily(pm, metric, values_by_ago):
 
 def _hypothesis(pm, item, metric, **fields):
     fields = {"metric": metric, "expected_change": 10, "window_days": 14, **fields}
-    return launch_reviews.save_hypothesis(pm, item=item, expected_version=None, fields=fields)
+    return services.save_hypothesis(pm, item=item, expected_version=None, fields=fields)
 
 
 # --- CRUD ---------------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def test_create_read_update_delete_with_etags(api, pm, product, metric):
 
 def test_stale_if_match_is_412_and_changes_nothing(api, pm, teammate, product, metric):
     h = _hypothesis(pm, make_item(product, pm), metric)
-    launch_reviews.save_learnings(teammate, hypothesis=h, expected_version=1, learnings="Theirs")
+    services.save_learnings(teammate, hypothesis=h, expected_version=1, learnings="Theirs")
     response = api.patch(
         f"{URL}{h.pk}/",
         {"learnings": "Mine", "expected_change": 30},
@@ -219,7 +219,7 @@ def test_list_filters_and_constant_queries(
     assert ids(item=hs[3].item_id) == [hs[3].pk]
     assert ids(metric=adoption.pk) == [hs[6].pk]
     assert ids(adoption_metric=adoption.pk) == [h.pk for h in hs[:2]]
-    launch_reviews.save_learnings(pm, hypothesis=hs[4], expected_version=1, learnings="New")
+    services.save_learnings(pm, hypothesis=hs[4], expected_version=1, learnings="New")
     since = Hypothesis.objects.get(pk=hs[4].pk).updated_at.isoformat()
     assert ids(updated_since=since) == [hs[4].pk]
     assert api.get(URL, {"updated_since": "yesterday"}).status_code == 400

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
-from backlog import launch_reviews
+from backlog import launch_reviews, services
 from backlog.launch_reviews import INCONCLUSIVE, MET, NOT_MET, judge, t_quantile
 from backlog.models import Hypothesis, Item
 from pmhub.errors import VersionConflict
@@ -121,7 +121,7 @@ def test_review_compares_the_windows_around_the_launch_day(pm, product, metric):
     values = {ago: (50.0 if ago > 20 else 60.0) + (ago % 3) * 0.1 for ago in range(5, 40)}
     values[20] = 1000.0
     _daily(pm, metric, values)
-    launch_reviews.save_hypothesis(
+    services.save_hypothesis(
         pm,
         item=item,
         expected_version=None,
@@ -140,7 +140,7 @@ def test_review_compares_the_windows_around_the_launch_day(pm, product, metric):
 
 def test_unshipped_item_awaits_launch(pm, product, metric):
     item = make_item(product, _owner(product), status="planned")
-    launch_reviews.save_hypothesis(
+    services.save_hypothesis(
         pm, item=item, expected_version=None, fields={"metric": metric, "expected_change": 5}
     )
     review = launch_reviews.review_for_item(item)
@@ -180,7 +180,7 @@ def test_hypothesis_needs_a_metric_of_the_same_product(pm, product, workspace):
     item = make_item(product, _owner(product))
     other = metrics.create_metric(pm, product=ProductFactory(workspace=workspace), name="X")
     with pytest.raises(ValidationError) as exc:
-        launch_reviews.save_hypothesis(
+        services.save_hypothesis(
             pm, item=item, expected_version=None, fields={"metric": other, "expected_change": 5}
         )
     assert "metric" in exc.value.message_dict
@@ -189,25 +189,23 @@ def test_hypothesis_needs_a_metric_of_the_same_product(pm, product, workspace):
 def test_zero_expected_change_is_refused(pm, product, metric):
     item = make_item(product, _owner(product))
     with pytest.raises(ValidationError):
-        launch_reviews.save_hypothesis(
+        services.save_hypothesis(
             pm, item=item, expected_version=None, fields={"metric": metric, "expected_change": 0}
         )
 
 
 def test_stale_hypothesis_and_learnings_edits_conflict(pm, teammate, product, metric):
     item = _shipped(product)
-    h = launch_reviews.save_hypothesis(
+    h = services.save_hypothesis(
         pm, item=item, expected_version=None, fields={"metric": metric, "expected_change": 5}
     )
-    launch_reviews.save_learnings(teammate, hypothesis=h, expected_version=1, learnings="Theirs")
+    services.save_learnings(teammate, hypothesis=h, expected_version=1, learnings="Theirs")
     with pytest.raises(VersionConflict):
-        launch_reviews.save_learnings(
+        services.save_learnings(
             pm, hypothesis=Hypothesis.objects.get(pk=h.pk), expected_version=1, learnings="Mine"
         )
     with pytest.raises(VersionConflict):
-        launch_reviews.save_hypothesis(
-            pm, item=item, expected_version=1, fields={"expected_change": 9}
-        )
+        services.save_hypothesis(pm, item=item, expected_version=1, fields={"expected_change": 9})
     h.refresh_from_db()
     assert h.learnings == "Theirs" and h.expected_change == 5 and h.version == 2
 
@@ -215,7 +213,7 @@ def test_stale_hypothesis_and_learnings_edits_conflict(pm, teammate, product, me
 def test_viewers_cannot_write_hypotheses(viewer, product, metric):
     item = make_item(product, _owner(product))
     with pytest.raises(PermissionDenied):
-        launch_reviews.save_hypothesis(
+        services.save_hypothesis(
             viewer,
             item=item,
             expected_version=None,
@@ -233,7 +231,7 @@ def reviewed(pm, product, metric):
     items = []
     for n in range(3):
         item = _shipped(product, days_ago=20 + n, title=f"Launch {n}")
-        launch_reviews.save_hypothesis(
+        services.save_hypothesis(
             pm,
             item=item,
             expected_version=None,
@@ -255,7 +253,7 @@ def test_launch_reviews_tab_lists_verdicts_with_constant_queries(
     assert html.count('class="verdict verdict-') >= 3 + 3
     assert 'aria-current="page">Launch reviews<' in html
     more = _shipped(product, days_ago=25, title="Launch 4")
-    launch_reviews.save_hypothesis(
+    services.save_hypothesis(
         pm, item=more, expected_version=None, fields={"metric": metric, "expected_change": 5}
     )
     with django_assert_max_num_queries(len(few.captured_queries)):
@@ -359,7 +357,7 @@ def test_remove_a_hypothesis_with_a_version_check(as_user, pm, reviewed):
 def test_average_adoption_is_exact_over_the_after_window(pm, product, metric):
     adoption = metrics.create_metric(pm, product=product, name="Load time", aggregation="average")
     item = _shipped(product, days_ago=10)
-    hypothesis = launch_reviews.save_hypothesis(
+    hypothesis = services.save_hypothesis(
         pm,
         item=item,
         expected_version=None,

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from backlog import scoring, services, tasks
 from backlog.models import BacklogSettings, Item, ScoreChange, ScoringKind
+from backlog.services import recompute
 from tests.factories import ProductFactory
 
 # reach, impact, confidence, effort, ease
@@ -33,7 +34,7 @@ ROWS = [
 
 @pytest.fixture
 def small_batches(monkeypatch):
-    monkeypatch.setattr(services, "RECOMPUTE_BATCH", 3)
+    monkeypatch.setattr(recompute, "RECOMPUTE_BATCH", 3)
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_activating_a_model_rescores_everything_and_records_only_changes(
     state = backlog(product)
     assert not state.recompute_pending
     assert state.recompute_claimed_at is None
-    assert state.recompute_total > services.RECOMPUTE_BATCH  # several batches ran
+    assert state.recompute_total > recompute.RECOMPUTE_BATCH  # several batches ran
     assert state.recompute_done == state.recompute_total
     assert state.recompute_percent == 100
 
@@ -207,7 +208,7 @@ def test_a_claim_held_by_another_run_makes_a_second_run_return_0(
 def test_a_stale_claim_is_taken_over(pm, product, items, ice, enqueued):
     services.activate_scoring_model(pm, product=product, model=ice)
     before = scores(product)
-    dead_worker = timezone.now() - services.CLAIM_TIMEOUT - dt.timedelta(seconds=5)
+    dead_worker = timezone.now() - recompute.CLAIM_TIMEOUT - dt.timedelta(seconds=5)
     BacklogSettings.objects.filter(product=product).update(recompute_claimed_at=dead_worker)
 
     changed = services.recompute_scores(product.pk)
@@ -240,7 +241,7 @@ def test_broker_down_the_change_commits_and_the_sweep_finishes_it(
     assert_scores(product, ice)
     state = backlog(product)
     assert not state.recompute_pending
-    assert state.recompute_total > services.RECOMPUTE_BATCH
+    assert state.recompute_total > recompute.RECOMPUTE_BATCH
     assert (state.recompute_done, state.recompute_percent) == (state.recompute_total, 100)
     rows = ScoreChange.objects.filter(cause=ScoreChange.Cause.MODEL)
     assert sorted(rows.values_list("item_id", flat=True)) == sorted(
@@ -264,7 +265,6 @@ def test_recompute_of_an_unknown_product_returns_0(db):
 
 
 def test_viewer_cannot_change_the_model(viewer, product, ice):
-    services.backlog_of(product)
     with pytest.raises(PermissionDenied):
         services.activate_scoring_model(viewer, product=product, model=ice)
     assert backlog(product).score_generation == 0

@@ -3,7 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backlog import services
-from backlog.models import CustomField, Item, SavedView, ScoringModel
+from backlog.models import BacklogSettings, CustomField, Item, SavedView, ScoringModel
 from tests.backlog.factories import bulk_items, make_item, make_rice_item
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -78,7 +78,7 @@ def test_table_shows_scores_and_flags_missing_inputs(as_user, pm, items):
 
 @pytest.mark.parametrize("role", ["pm", "viewer"])
 def test_rows_escape_every_value(as_user, pm, viewer, product, role):
-    """Rows are written in Python (backlog.views.RowWriter), not by the
+    """Rows are written in Python (backlog.rendering.RowWriter), not by the
     template engine: every value must still be escaped."""
     pm.first_name = "<i>Pat</i>"
     pm.save()
@@ -147,7 +147,7 @@ def test_load_more_uses_a_keyset_cursor(as_user, pm, product):
     assert rows.count('<tr id="row-') == 10
 
 
-@pytest.mark.parametrize("sort", ["rank", "-score"])
+@pytest.mark.parametrize("sort", ["rank", "-score", "title", "status", "owner", "effort"])
 def test_query_count_does_not_grow_with_rows(as_user, pm, product, sort):
     client = as_user(pm)
     make_item(product, pm, tags=["a"])
@@ -357,7 +357,7 @@ def test_weighted_model_from_the_form(as_user, pm, product, items):
 
 
 def test_compare_two_models(as_user, pm, product, items):
-    rice = services.backlog_of(product).active_model
+    rice = BacklogSettings.objects.of(product).active_model
     ve = services.create_scoring_model(pm, product=product, name="VE", kind="value_effort")
     html = as_user(pm).get(BACKLOG + f"scoring/?a={rice.pk}&b={ve.pk}").content.decode()
     assert "Compare two models" in html and "SEPA" in html and "▲" in html

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from backlog import launch_reviews
+from backlog import services
 from backlog.models import Item
 from products import metrics
 from tests.backlog.factories import make_item
@@ -33,7 +33,7 @@ def launched(pm, product, monkeypatch):
     metrics.process_dirty()
     item = make_item(product, pm, title="Save cards", status="shipped")
     Item.objects.filter(pk=item.pk).update(shipped_at=datetime.now(UTC) - timedelta(days=30))
-    launch_reviews.save_hypothesis(
+    services.save_hypothesis(
         pm,
         item=Item.objects.get(pk=item.pk),
         expected_version=None,

@@ -4,14 +4,14 @@ demand" scores an item without Reach by its demand (backlog 0002)."""
 import pytest
 
 from backlog import services as backlog_services
-from backlog.models import Item, ScoreChange, ScoringModel
+from backlog.models import BacklogSettings, Item, ScoreChange, ScoringModel
 from feedback import services
 from tests.backlog.factories import make_item
 
 
 @pytest.fixture
 def rice(product, pm):
-    model = backlog_services.backlog_of(product).active_model
+    model = BacklogSettings.objects.of(product).active_model
     backlog_services.update_scoring_model(
         pm, model=model, expected_version=model.version, fields={"reach_from_demand": True}
     )
@@ -56,7 +56,7 @@ def test_turning_the_option_on_from_the_scoring_page_rescores(product, pm, as_us
     item = make_item(product, pm, title="X", impact=1, confidence=100, effort=1)
     backlog_services.set_item_demand(item_id=item.pk, demand=40.0, detail="test")
     assert Item.objects.get(pk=item.pk).score is None
-    model = backlog_services.backlog_of(product).active_model
+    model = BacklogSettings.objects.of(product).active_model
 
     response = as_user(pm).post(
         f"/w/acme/p/PAY/backlog/scoring/{model.pk}/",

@@ -13,7 +13,8 @@ import pytest
 from django.db import connection
 
 from backlog import scoring, services, tasks
-from backlog.models import Item, ScoreChange, ScoringKind
+from backlog.models import BacklogSettings, Item, ScoreChange, ScoringKind
+from backlog.services import recompute as recompute_module
 from pmhub.errors import VersionConflict
 from tests.conftest import require
 
@@ -140,7 +141,7 @@ def test_two_moves_into_the_same_gap_between_two_neighbours_both_succeed(pm, tea
 
 
 def test_two_recomputes_at_once_write_each_change_once(pm, product, monkeypatch):
-    monkeypatch.setattr(services, "RECOMPUTE_BATCH", 4)
+    monkeypatch.setattr(recompute_module, "RECOMPUTE_BATCH", 4)
     monkeypatch.setattr(tasks.recompute_product_scores, "delay", lambda product_id: None)
     for n in range(24):
         services.create_item(
@@ -153,7 +154,7 @@ def test_two_recomputes_at_once_write_each_change_once(pm, product, monkeypatch)
             effort=1 + n % 4,
             ease=None if n % 5 == 0 else 1 + n % 10,
         )
-    rice = services.backlog_of(product).active_model
+    rice = BacklogSettings.objects.of(product).active_model
     ice = services.create_scoring_model(pm, product=product, name="ICE", kind=ScoringKind.ICE)
 
     for round_no, model in enumerate([ice, rice, ice, rice, ice]):
@@ -183,7 +184,7 @@ def test_two_recomputes_at_once_write_each_change_once(pm, product, monkeypatch)
         )
         assert sorted(rows) == sorted(changed), f"round {round_no}"  # exactly one per item
 
-        state = services.backlog_of(product)
+        state = BacklogSettings.objects.of(product)
         state.refresh_from_db()
         assert not state.recompute_pending
         assert state.recompute_claimed_at is None

@@ -1,6 +1,6 @@
 """HTML for launch reviews: the product's "Launch reviews" tab, one item's
 review page, the hypothesis and learnings forms, and the panel on the item
-page. Thin: reads through backlog.launch_reviews, writes through its services."""
+page. Thin: reads through backlog.launch_reviews, writes through backlog.services."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,15 +12,12 @@ from pmhub.errors import VersionConflict
 from pmhub.web import get_in_workspace, int_param, save_with_conflict
 from products.models import Metric, Product
 
-from . import launch_reviews
-from .forms import HypothesisForm, LearningsForm
-from .models import Hypothesis, Item, Status
+from .. import launch_reviews, services
+from ..forms import HypothesisForm, LearningsForm
+from ..models import Hypothesis, Item, Status
+from .common import get_item
 
 REVIEW = "backlog/launch_review.html"
-
-
-def _item(product, number) -> Item:
-    return get_object_or_404(Item.objects.select_related("product"), product=product, number=number)
 
 
 def review_context(request, item, *, hypothesis_form=None, learnings_form=None, conflict=None):
@@ -92,7 +89,7 @@ def launch_reviews_page(request, key):
 @workspace_view()
 def launch_review(request, key, number):
     product = get_in_workspace(request, Product, key=key)
-    item = _item(product, number)
+    item = get_item(request, product, number)
     return _render_review(request, product, item)
 
 
@@ -111,12 +108,12 @@ def _render_review(request, product, item, status=200, **forms):
 @workspace_view(edit=True)
 def hypothesis_save(request, key, number):
     product = get_in_workspace(request, Product, key=key)
-    item = _item(product, number)
+    item = get_item(request, product, number)
     existing = Hypothesis.objects.filter(item=item).first()
     form = HypothesisForm(request.POST, instance=existing, product=product)
     result = save_with_conflict(
         form,
-        lambda _data: launch_reviews.save_hypothesis(
+        lambda _data: services.save_hypothesis(
             request.user,
             item=item,
             expected_version=int_param(request.POST.get("version")),
@@ -142,11 +139,11 @@ def hypothesis_save(request, key, number):
 @workspace_view(edit=True)
 def learnings_save(request, key, number):
     product = get_in_workspace(request, Product, key=key)
-    item = _item(product, number)
+    item = get_item(request, product, number)
     hypothesis = get_object_or_404(Hypothesis.objects.select_related("item__product"), item=item)
     result = save_with_conflict(
         LearningsForm(request.POST),
-        lambda data: launch_reviews.save_learnings(
+        lambda data: services.save_learnings(
             request.user,
             hypothesis=hypothesis,
             expected_version=data.get("version"),
@@ -180,10 +177,10 @@ def _after(request, item) -> str:
 @workspace_view(edit=True)
 def hypothesis_delete(request, key, number):
     product = get_in_workspace(request, Product, key=key)
-    item = _item(product, number)
+    item = get_item(request, product, number)
     hypothesis = get_object_or_404(Hypothesis.objects.select_related("item__product"), item=item)
     try:
-        launch_reviews.delete_hypothesis(
+        services.delete_hypothesis(
             request.user,
             hypothesis=hypothesis,
             expected_version=int_param(request.POST.get("version")),

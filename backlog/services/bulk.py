@@ -1,0 +1,100 @@
+"""The same change applied to many items of the backlog at once."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from pmhub.accounts.services import require_editor
+from products.models import Objective, Product
+
+from ..models import REASON_STATUSES, Item, Status
+from ..signals import send_status_changed_on_commit
+from .items import _check_owner, _check_status, _objectives_for, _tags_for
+
+
+@transaction.atomic
+def bulk_update_items(
+    actor,
+    *,
+    product: Product,
+    item_ids: list[int],
+    status: str | None = None,
+    status_reason: str = "",
+    owner=None,
+    clear_owner: bool = False,
+    add_tags=(),
+    remove_tags=(),
+    add_objective: Objective | None = None,
+) -> int:
+    """Apply the same change to many items: one UPDATE per changed column,
+    one history row per item. Returns the number of items changed."""
+    require_editor(actor, product.workspace)
+    items = Item.objects.filter(product=product, pk__in=item_ids)
+    ids = list(items.values_list("pk", flat=True))
+    if not ids:
+        raise ValidationError({"items": "Select at least one item."})
+    changes: dict = {}
+    if status:
+        if status not in Status.values:
+            raise ValidationError({"status": "Unknown status."})
+        _check_status({"status": status, "status_reason": status_reason})
+        changes["status"] = status
+        changes["status_reason"] = status_reason if status in REASON_STATUSES else ""
+    if owner is not None:
+        _check_owner(product, owner)
+        changes["owner"] = owner
+    elif clear_owner:
+        changes["owner"] = None
+    if add_objective is not None:
+        _objectives_for(product, [add_objective])
+    old_statuses = dict(items.values_list("pk", "status")) if status else {}
+    if changes:
+        now = timezone.now()
+        qs = Item.objects.filter(pk__in=ids)
+        if changes.get("status") == Status.SHIPPED:
+            # As update_item: the launch is stamped when an item becomes shipped.
+            qs.filter(~Q(status=Status.SHIPPED) | Q(shipped_at__isnull=True)).update(shipped_at=now)
+        qs.update(**changes, version=F("version") + 1, updated_at=now)
+    if add_tags:
+        through = Item.tags.through
+        for tag in _tags_for(product, add_tags):
+            through.objects.bulk_create(
+                [through(item_id=i, tag_id=tag.pk) for i in ids], ignore_conflicts=True
+            )
+    if remove_tags:
+        Item.tags.through.objects.filter(
+            item_id__in=ids, tag__name__in=[t.lower() for t in remove_tags]
+        ).delete()
+    if add_objective is not None:
+        through = Item.objectives.through
+        through.objects.bulk_create(
+            [through(item_id=i, objective_id=add_objective.pk) for i in ids], ignore_conflicts=True
+        )
+    if (add_tags or remove_tags or add_objective) and not changes:
+        Item.objects.filter(pk__in=ids).update(version=F("version") + 1, updated_at=timezone.now())
+    reason = "Bulk edit: " + ", ".join(
+        filter(
+            None,
+            [
+                f"status → {status}" if status else "",
+                "owner" if "owner" in changes else "",
+                f"+tags {', '.join(add_tags)}" if add_tags else "",
+                f"−tags {', '.join(remove_tags)}" if remove_tags else "",
+                f"+objective {add_objective}" if add_objective else "",
+            ],
+        )
+    )
+    fresh = list(Item.objects.filter(pk__in=ids))
+    Item.history.bulk_history_create(
+        fresh, update=True, default_user=actor, default_change_reason=reason
+    )
+    for item_id, old_status in old_statuses.items():
+        send_status_changed_on_commit(
+            item_id=item_id,
+            old_status=old_status,
+            new_status=status,
+            reason=changes.get("status_reason", ""),
+            actor_id=actor.pk,
+        )
+    return len(ids)

@@ -1,0 +1,88 @@
+"""Inline edits of the backlog table's cells: GET shows a cell's editor,
+POST saves through ``services.update_item`` and answers the row (or the
+editor with an error, or the row as someone else saved it)."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.vary import vary_on_headers
+
+from pmhub.accounts.decorators import workspace_view
+from pmhub.accounts.models import User
+from pmhub.errors import VersionConflict
+from pmhub.web import get_in_workspace, int_param
+from products.models import Product
+
+from .. import services
+from ..filters import BacklogQuery
+from ..forms import CELL_FIELDS
+from ..models import REASON_STATUSES, CustomField, ItemType, Status
+from .common import LIST, errors_text, get_item, page_context
+from .table import row_response
+
+
+@vary_on_headers("HX-Request")
+@workspace_view(edit=True)
+def cell_edit(request, key, number, field):
+    if field not in CELL_FIELDS:
+        raise Http404("Not editable inline.")
+    product = get_in_workspace(request, Product, key=key)
+    item = get_item(request, product, number)
+    query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
+    if request.method == "POST":
+        raw = request.POST.get("value", "")
+        version = int_param(request.POST.get("version"), item.version)
+        try:
+            value = _parse_cell(field, raw)
+            extra = {}
+            if field == "status" and value in REASON_STATUSES:
+                extra["status_reason"] = request.POST.get("status_reason", "")
+            services.update_item(
+                request.user, item=item, expected_version=version, fields={field: value, **extra}
+            )
+        except ValidationError as exc:
+            ctx = _editor_context(request, product, item, field, query)
+            ctx.update(error=errors_text(exc), value=raw)
+            return render(request, f"{LIST}#cell-editor", ctx)
+        except VersionConflict as exc:
+            return row_response(request, product, query, item.pk, conflict=exc.current is not None)
+        return row_response(request, product, query, item.pk)
+    if request.GET.get("row"):  # the editor's Cancel
+        return row_response(request, product, query, item.pk)
+    return render(
+        request, f"{LIST}#cell-editor", _editor_context(request, product, item, field, query)
+    )
+
+
+def _editor_context(request, product, item, field, query) -> dict:
+    return {
+        **page_context(request, product),
+        "item": item,
+        "field": field,
+        "query": query,
+        "qs": query.querystring(),  # the row answered after a save keeps the page's sort
+        "members": User.objects.filter(memberships__workspace=request.workspace).order_by(
+            "username"
+        ),
+        "statuses": Status.choices,
+        "types": ItemType.choices,
+    }
+
+
+def _parse_cell(field, raw):
+    raw = raw.strip()
+    if field in ("effort", "value"):
+        if raw == "":
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValidationError({field: "Enter a number."}) from None
+    if field == "owner":
+        if not raw:
+            return None
+        user = User.objects.filter(pk=raw).first() if raw.isdigit() else None
+        if user is None:
+            raise ValidationError({"owner": "Choose a member of this workspace."})
+        return user  # membership is the service's rule (update_item)
+    return raw

@@ -1,0 +1,133 @@
+"""An item's page (its form, score explanation, history, children and the
+panels other apps add), its deletion, and moves in the manual order."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from pmhub.accounts.decorators import workspace_view
+from pmhub.errors import DomainError
+from pmhub.web import get_in_workspace, save_with_conflict
+from products.models import Product
+
+from .. import launch_reviews, reads, scoring, services
+from ..forms import ItemForm
+from ..models import Item, ItemType
+from ..panels import panels_for
+from ..reads import ScoreExplainer
+from .common import backlog_url, get_item, page_context
+
+
+@vary_on_headers("HX-Request")
+@workspace_view()
+def item_detail(request, key, number):
+    product = get_in_workspace(request, Product, key=key)
+    item = get_item(request, product, number)
+    form = None
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        if not request.can_edit:
+            raise PermissionDenied
+        form = ItemForm(request.POST, instance=item, product=product, workspace=request.workspace)
+        result = save_with_conflict(
+            form,
+            lambda data: services.update_item(
+                request.user,
+                item=item,
+                expected_version=data.get("version") or item.version,
+                fields=form.item_fields(),
+            ),
+            rebind=lambda data, current: ItemForm(
+                data, instance=current or item, product=product, workspace=request.workspace
+            ),
+            fallback_version=item.version,
+        )
+        if result.saved:
+            messages.success(request, f"{item.key} saved.")
+            return redirect(
+                "backlog:item", slug=request.workspace.slug, key=product.key, number=number
+            )
+        form, conflict = result.form, result.conflict
+        if result.conflicted:
+            status = 409
+    item = get_item(request, product, number)
+    if form is None:
+        form = ItemForm(
+            instance=item,
+            product=product,
+            workspace=request.workspace,
+            initial={"version": item.version},
+        )
+    explainer = ScoreExplainer(product)
+    ctx = {
+        **page_context(request, product),
+        "item": item,
+        "form": form,
+        "conflict": conflict,
+        "explanation": explainer.explain(item),
+        "model": explainer.model,
+        "settings": explainer.settings,
+        "score_changes": item.score_changes.select_related("actor")[:30],
+        "changes": reads.item_changes(item),
+        "children": item.children.all().order_by("rank") if item.type == ItemType.EPIC else [],
+        "inputs": scoring.INPUTS,
+        "panels": panels_for(request, item),
+        "launch_review": launch_reviews.review_for_item(item),
+    }
+    return render(request, "backlog/item.html", ctx, status=status)
+
+
+@require_POST
+@workspace_view(edit=True)
+def item_delete(request, key, number):
+    product = get_in_workspace(request, Product, key=key)
+    item = get_item(request, product, number)
+    services.delete_item(request.user, item=item)
+    messages.success(request, f"Deleted {item.key}. Its key will not be reused.")
+    return redirect(backlog_url(request, product))
+
+
+@require_POST
+@workspace_view(edit=True)
+def item_move(request, key, number):
+    """Drag and drop (before/after ids) or keyboard moves (to=top|up|down),
+    through ``services.move_item`` and friends."""
+    product = get_in_workspace(request, Product, key=key)
+    item = get_item(request, product, number)
+    to = request.POST.get("to")
+    try:
+        if to == "top":
+            services.move_item_to_top(request.user, item=item)
+        elif to in ("up", "down"):
+            services.move_item_by(request.user, item=item, steps=-1 if to == "up" else 1)
+        else:
+            before = _neighbour(product, request.POST.get("before"))
+            after = _neighbour(product, request.POST.get("after"))
+            services.move_item(request.user, item=item, before=before, after=after)
+    except DomainError as exc:
+        if request.htmx:
+            response = HttpResponse(status=409)
+            response["HX-Trigger"] = "backlog-reload"
+            messages.error(request, exc.message)
+            return response
+        messages.error(request, exc.message)
+    if request.htmx and not to:
+        return HttpResponse(status=204)
+    url = backlog_url(request, product)
+    query = request.POST.get("query", "")
+    return redirect(f"{url}?{query}#row-{item.pk}" if query else f"{url}#row-{item.pk}")
+
+
+def _neighbour(product, raw) -> Item | None:
+    if not raw:
+        return None
+    if not str(raw).isdigit():
+        raise services.BadMove("Bad neighbour.")
+    item = Item.objects.filter(product=product, pk=int(raw)).first()
+    if item is None:
+        raise services.BadMove("That neighbour is not in this backlog.")
+    return item
