@@ -12,11 +12,7 @@ class BacklogConfig(AppConfig):
         register_product_tab("fields", "Fields", "custom-fields", order=90)
         register_product_tab("launch-reviews", "Launch reviews", "launch-reviews", order=60)
 
-        from products.metrics import register_marker_source
-
-        from .launch_reviews import launch_markers
         from .launch_views import item_panel_context
         from .panels import register_item_panel
 
-        register_marker_source(launch_markers)
         register_item_panel("backlog/_launch_panel.html", item_panel_context, order=10)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
 
-from products.metrics_demo import LAUNCHES
-from products.models import Metric, Product
+from metrics.demo import LAUNCHES
+from metrics.models import Metric
+from products.models import Product
 
 from . import launch_reviews, services
 from .models import Hypothesis, Item

@@ -33,14 +33,14 @@ from datetime import UTC, date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from metrics import services as metrics
+from metrics.models import Metric, MetricRollup, Period
 from pmhub.accounts.services import require_editor
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
-from products.models import Metric, MetricRollup, Period
 
 from .models import Hypothesis, Item, Status
 
@@ -346,25 +346,44 @@ def reviews_for_product(product) -> list[Review]:
     return reviews
 
 
-def launch_markers(metric_ids: list[int]) -> dict[int, list[dict]]:
-    """Launch markers for the metrics charts (products.metrics marker source)."""
-    out: dict[int, list[dict]] = {}
+def sync_launch_markers(item_ids) -> None:
+    """Hand the launch markers of these items to metrics/ (its charts mark
+    the launch of every shipped item whose hypothesis names the metric):
+    call after any write that ships or un-ships an item, renames it, deletes
+    it, or changes its hypothesis. In the caller's transaction; a constant
+    number of queries however many items."""
+    item_ids = list(item_ids)
+    if not item_ids:
+        return
     hypotheses = (
-        Hypothesis.objects.filter(item__status=Status.SHIPPED, item__shipped_at__isnull=False)
-        .filter(Q(metric_id__in=metric_ids) | Q(adoption_metric_id__in=metric_ids))
+        Hypothesis.objects.filter(item_id__in=item_ids)
         .select_related("item__product__workspace")
+        .only(
+            "item_id",
+            "metric_id",
+            "adoption_metric_id",
+            "item__number",
+            "item__key",
+            "item__title",
+            "item__status",
+            "item__shipped_at",
+            "item__product__key",
+            "item__product__workspace__slug",
+        )
     )
+    markers: dict[str, list[metrics.NewMarker]] = {f"item:{pk}": [] for pk in item_ids}
     for h in hypotheses:
-        item = h.item
+        item, day = h.item, launch_day(h.item)
+        if day is None:
+            continue
         url = reverse(
             "launch-review", args=[item.product.workspace.slug, item.product.key, item.number]
         )
-        marker = {"date": launch_day(item), "label": f"{item.key} {item.title}", "url": url}
-        for metric_id in {h.metric_id, h.adoption_metric_id} & set(metric_ids):
-            out.setdefault(metric_id, []).append(marker)
-    for markers in out.values():
-        markers.sort(key=lambda m: m["date"])
-    return out
+        for metric_id in sorted({h.metric_id, h.adoption_metric_id} - {None}):
+            markers[f"item:{item.pk}"].append(
+                metrics.NewMarker(metric_id, day, f"{item.key} {item.title}", url)
+            )
+    metrics.replace_markers(markers)
 
 
 # --- writes -------------------------------------------------------------------------------------
@@ -414,6 +433,7 @@ def create_hypothesis(actor, *, item: Item, learnings: str = "", **fields) -> Hy
     hypothesis = _insert(item, {**fields, **extra})
     if hypothesis is None:  # created concurrently
         raise ValidationError({"item": taken})
+    sync_launch_markers([item.pk])
     return hypothesis
 
 
@@ -447,7 +467,9 @@ def update_hypothesis(
     fields = dict(fields)
     if "learnings" in fields:
         fields.update(_learnings_fields(actor, fields.pop("learnings")))
-    return save_versioned(hypothesis, expected_version=expected_version, fields=fields)
+    saved = save_versioned(hypothesis, expected_version=expected_version, fields=fields)
+    sync_launch_markers([item.pk])
+    return saved
 
 
 @transaction.atomic
@@ -470,6 +492,7 @@ def save_hypothesis(actor, *, item: Item, expected_version: int | None, fields: 
     hypothesis = _insert(item, fields)
     if hypothesis is None:
         raise VersionConflict(current=Hypothesis.objects.filter(item=item).first())
+    sync_launch_markers([item.pk])
     return hypothesis
 
 
@@ -495,3 +518,4 @@ def delete_hypothesis(actor, *, hypothesis: Hypothesis, expected_version: int | 
         qs = qs.filter(version=expected_version)
     if not qs.delete()[0]:
         raise VersionConflict(current=Hypothesis.objects.filter(pk=hypothesis.pk).first())
+    sync_launch_markers([hypothesis.item_id])

@@ -16,7 +16,7 @@ from pmhub.errors import DomainError, VersionConflict
 from pmhub.versioning import save_versioned
 from products.models import Objective, Product
 
-from . import scoring
+from . import launch_reviews, scoring
 from .models import (
     REASON_STATUSES,
     BacklogSettings,
@@ -674,6 +674,8 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
             detail=f"{', '.join(changed_inputs)} changed by {actor}",
         )
     _record_history(item, actor, "; ".join(r for r in reasons if r))
+    if {"status", "title"} & set(fields):
+        launch_reviews.sync_launch_markers([item.pk])
     if "status" in fields:
         send_status_changed_on_commit(
             item_id=item.pk,
@@ -720,7 +722,9 @@ def delete_item(actor, *, item: Item, expected_version: int | None = None) -> No
             default_change_reason=f"Parent {victim.key} deleted",
         )
     victim._history_user = actor
+    item_id = victim.pk
     victim.delete()
+    launch_reviews.sync_launch_markers([item_id])  # its launch leaves the metric charts
 
 
 def set_item_demand(*, item_id: int, demand: float | None, detail: str) -> None:
@@ -895,6 +899,8 @@ def bulk_update_items(
             ],
         )
     )
+    if "status" in changes:
+        launch_reviews.sync_launch_markers(ids)
     fresh = list(Item.objects.filter(pk__in=ids))
     Item.history.bulk_history_create(
         fresh, update=True, default_user=actor, default_change_reason=reason

@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 from backlog import api as backlog_api
 from feedback import api as feedback_api
 from feedback import urls as feedback_urls
+from metrics import api as metrics_api
 from pmhub.accounts import api as accounts_api
 from pmhub.accounts import views as accounts_views
 from products import api as products_api
@@ -24,7 +25,7 @@ router.register("objectives", products_api.ObjectiveViewSet, basename="objective
 router.register("key-results", products_api.KeyResultViewSet, basename="key-result")
 router.register("competitors", products_api.CompetitorViewSet, basename="competitor")
 router.register("personas", products_api.PersonaViewSet, basename="persona")
-products_api.register(router)
+metrics_api.register(router)
 router.register("items", backlog_api.ItemViewSet, basename="item")
 router.register("scoring-models", backlog_api.ScoringModelViewSet, basename="scoring-model")
 router.register("hypotheses", backlog_api.HypothesisViewSet, basename="hypothesis")

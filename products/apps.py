@@ -8,4 +8,3 @@ class ProductsConfig(AppConfig):
         from pmhub.navigation import register_product_tab
 
         register_product_tab("strategy", "Strategy", "strategy", order=10)
-        register_product_tab("metrics", "Metrics", "metrics", order=50)

@@ -12,13 +12,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from metrics import reads
+from metrics import services as metrics
+from metrics.forms import DatapointUploadForm, MetricForm
+from metrics.models import Datapoint, Metric, MetricRollup, Period
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.views import apply_errors
 from pmhub.errors import VersionConflict
 
-from . import metrics
-from .forms import DatapointUploadForm, MetricForm
-from .models import Datapoint, KeyResult, Metric, MetricRollup, Period, Product
+from .models import Product
 
 # How many periods a chart shows, most recent last.
 CHART_SPAN = {Period.DAY: 180, Period.WEEK: 78, Period.MONTH: 36}
@@ -81,7 +83,7 @@ def _chart(metric: Metric, points: list[dict], markers: list[dict], period: str)
     starts = [p["start"] for p in points]
     placed = []
     for marker in markers:
-        start = metrics.period_start(period, marker["date"])
+        start = reads.period_start(period, marker["date"])
         if starts and starts[0] <= start <= starts[-1]:
             placed.append(
                 {
@@ -135,11 +137,10 @@ def metrics_page(request, key):
                 messages.success(request, f"Metric “{metric.name}” created. Send it data.")
                 return redirect("metric", slug=request.workspace.slug, key=key, pk=metric.pk)
         status = 400
-    metric_list = list(
-        Metric.objects.filter(product=product).prefetch_related("key_results").order_by("name")
-    )
+    metric_list = list(Metric.objects.filter(product=product).order_by("name"))
     series = _series(metric_list, period)
-    markers = metrics.markers_for([m.pk for m in metric_list])
+    markers = reads.markers_for([m.pk for m in metric_list])
+    krs = reads.followers([m.pk for m in metric_list])
     cards = []
     for metric in metric_list:
         points = series[metric.pk]
@@ -149,7 +150,7 @@ def metrics_page(request, key):
                 "chart_id": f"metric-chart-data-{metric.pk}",
                 "chart": _chart(metric, points, markers.get(metric.pk, []), period),
                 "latest": _latest(points),
-                "krs": list(metric.key_results.all()),
+                "krs": krs[metric.pk],
                 "launches": len(markers.get(metric.pk, [])),
             }
         )
@@ -171,7 +172,7 @@ def _metric(product, pk) -> Metric:
 def _detail_context(request, product, metric, **extra) -> dict:
     period = _period(request)
     points = _series([metric], period)[metric.pk]
-    markers = metrics.markers_for([metric.pk]).get(metric.pk, [])
+    markers = reads.markers_for([metric.pk]).get(metric.pk, [])
     table = list(reversed(points[-60:]))
     return _base(
         request,
@@ -182,7 +183,7 @@ def _detail_context(request, product, metric, **extra) -> dict:
         latest=_latest(points),
         table=table,
         markers=markers,
-        krs=list(KeyResult.objects.filter(metric=metric).select_related("objective")),
+        krs=reads.followers([metric.pk])[metric.pk],
         recent=list(Datapoint.objects.filter(metric=metric).order_by("-timestamp", "-id")[:25]),
         upload_form=DatapointUploadForm(),
         form=MetricForm(instance=metric, initial={"version": metric.version}),

@@ -12,12 +12,13 @@ import uuid
 import pytest
 from django.db import connection
 
+from metrics import services as metrics
+from metrics import tasks
+from metrics.models import Datapoint, DirtyDay, MetricRollup
 from pmhub.celery import app
-from products import metrics, tasks
-from products.models import Datapoint, DirtyDay, MetricRollup
 from tests.conftest import require
 from tests.integration import workers
-from tests.products.test_metrics_rollups import assert_matches
+from tests.metrics.test_rollups import assert_matches
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +62,7 @@ def test_worker_killed_mid_rollup_then_recovery_equals_a_clean_run(
     redis_url = os.environ.get("REDIS_URL", "")
     require(bool(redis_url), "REDIS_URL not set")
     require(connection.vendor == "postgresql", "the worker test needs PostgreSQL (DATABASE_URL)")
-    monkeypatch.setattr(metrics, "_enqueue_rollup", lambda metric_id: None)
+    monkeypatch.setattr(metrics.ingest, "_enqueue_rollup", lambda metric_id: None)
     metric = metrics.create_metric(pm, product=product, name="Orders")
     rows = [
         {"timestamp": f"2026-0{m}-{d:02d}T{h:02d}:15:00+02:00", "value": m * 100 + d + h / 10}

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from metrics import services as metrics
+from metrics.models import Datapoint, DirtyDay, KeyResultLink
 from pmhub.errors import VersionConflict
-from products import metrics
-from products.models import Datapoint, DirtyDay, KeyResult
+from products.models import KeyResult
 
 
 @pytest.fixture
@@ -150,13 +151,13 @@ def test_stale_metric_edit_is_a_conflict(metric, pm, teammate):
 
 
 def test_deleting_a_metric_removes_its_data_and_unlinks_key_results(metric, pm, key_result):
-    KeyResult.objects.filter(pk=key_result.pk).update(metric=metric)
+    KeyResultLink.objects.create(key_result=key_result, metric=metric)
     metrics.ingest_datapoints(pm, metric=metric, rows=[{"timestamp": "2026-01-01", "value": 1}])
     metrics.process_dirty()
     metrics.delete_metric(pm, metric=metric, expected_version=metric.version)
     assert not Datapoint.objects.exists()
     key_result.refresh_from_db()
-    assert key_result.metric_id is None
+    assert KeyResultLink.objects.get(key_result=key_result).metric_id is None
     assert key_result.current_value == 1
 
 
@@ -265,7 +266,9 @@ def test_a_rename_that_loses_a_race_for_the_name_is_a_validation_error(
     other = metrics.create_metric(pm, product=product, name="Revenue")
     # The name check passed before the other rename committed: only the
     # database's unique constraint sees the clash.
-    monkeypatch.setattr(metrics, "_check_name", lambda product, name, exclude_pk=None: name)
+    monkeypatch.setattr(
+        metrics.definitions, "_check_name", lambda product, name, exclude_pk=None: name
+    )
     with pytest.raises(ValidationError) as exc:
         metrics.update_metric(
             pm, metric=other, expected_version=other.version, fields={"name": metric.name}

@@ -5,8 +5,8 @@ import base64
 
 import pytest
 
-from products import metrics
-from products.models import Datapoint, KeyResult, Metric
+from metrics import services as metrics
+from metrics.models import Datapoint, KeyResultLink, Metric
 from tests.conftest import api_client_for
 
 pytestmark = pytest.mark.django_db
@@ -187,8 +187,7 @@ def test_key_result_links_to_a_metric_over_the_api(api, pm, metric, key_result):
     )
     assert response.status_code == 200, response.json()
     assert response.json()["current_value"] == (3 + 1) + (3 + 13)
-    kr = KeyResult.objects.get(pk=key_result.pk)
-    assert kr.metric_id == metric.pk
+    assert KeyResultLink.objects.get(key_result=key_result).metric_id == metric.pk
 
 
 def test_key_result_cannot_link_a_foreign_metric(api, stranger, key_result):
