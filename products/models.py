@@ -148,12 +148,10 @@ class ObjectiveQuerySet(ProductChildQuerySet):
     def with_key_results(self):
         """Key results prefetched in one query, joined with what the
         extensions show of them (products.extensions)."""
-        return self.prefetch_related(
-            models.Prefetch(
-                "key_results",
-                queryset=KeyResult.objects.select_related(*extensions.related_lookups()),
-            )
-        )
+        key_results = KeyResult.objects.all()
+        if lookups := extensions.related_lookups():
+            key_results = key_results.select_related(*lookups)
+        return self.prefetch_related(models.Prefetch("key_results", queryset=key_results))
 
     def for_api(self):
         return self.select_related("product", "owner")

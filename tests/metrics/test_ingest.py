@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from metrics import services as metrics
 from metrics.models import Datapoint, DirtyDay, KeyResultLink
 from pmhub.errors import VersionConflict
-from products.models import KeyResult
 
 
 @pytest.fixture
@@ -200,64 +199,6 @@ def test_csv_all_or_nothing(metric, pm):
     result = metrics.ingest_csv(pm, metric=metric, file=io.BytesIO(text), all_or_nothing=True)
     assert not result.applied
     assert not Datapoint.objects.exists()
-
-
-def test_key_result_links_only_to_metrics_of_its_product(pm, objective, workspace):
-    from products import services
-    from tests.factories import ProductFactory
-
-    other = ProductFactory(workspace=workspace, key="OTH")
-    foreign = metrics.create_metric(pm, product=other, name="Foreign")
-    with pytest.raises(ValidationError) as exc:
-        services.create_key_result(
-            pm, objective=objective, name="KR", target_value=10, metric=foreign
-        )
-    assert "metric" in exc.value.message_dict
-
-
-def test_linking_a_key_result_sets_its_value_at_once(pm, product, key_result):
-    from products import services
-
-    metric = metrics.create_metric(pm, product=product, name="Rate", aggregation="average")
-    metrics.ingest_datapoints(
-        pm,
-        metric=metric,
-        rows=[{"timestamp": "2026-01-01", "value": 10}, {"timestamp": "2026-01-02", "value": 20}],
-    )
-    metrics.process_dirty()
-    before = key_result.version
-    saved = services.update_key_result(
-        pm,
-        key_result=key_result,
-        expected_version=key_result.version,
-        fields={"metric": metric, "metric_since": date(2026, 1, 2)},
-    )
-    assert saved.current_value == 20
-    # The metric's value is a version of its own: the ETag a client holds changes.
-    assert saved.version == KeyResult.objects.get(pk=key_result.pk).version == before + 2
-
-
-def test_a_key_result_period_without_data_has_no_value_on_edit_as_after_a_rollup(
-    pm, product, key_result
-):
-    """One rule (metrics.follow_metric): editing a linked key result and the
-    rollup agree — no data in its period means no current value."""
-    from products import services
-
-    metric = metrics.create_metric(pm, product=product, name="Rate", aggregation="average")
-    metrics.ingest_datapoints(pm, metric=metric, rows=[{"timestamp": "2026-01-01", "value": 10}])
-    metrics.process_dirty()
-    KeyResult.objects.filter(pk=key_result.pk).update(current_value=7)
-    key_result.refresh_from_db()
-    saved = services.update_key_result(
-        pm,
-        key_result=key_result,
-        expected_version=key_result.version,
-        fields={"metric": metric, "metric_since": date(2026, 6, 1)},
-    )
-    assert saved.current_value is None
-    assert KeyResult.objects.get(pk=key_result.pk).current_value is None
-    assert metrics.refresh_key_results(metric) == 0  # the rollup finds nothing to change
 
 
 def test_a_rename_that_loses_a_race_for_the_name_is_a_validation_error(
