@@ -7,10 +7,10 @@ class BacklogConfig(AppConfig):
     def ready(self):
         from pmhub.navigation import register_product_tab
 
-        register_product_tab("backlog", "Backlog", "backlog", order=20)
-        register_product_tab("scoring", "Scoring", "scoring", order=80)
-        register_product_tab("fields", "Fields", "custom-fields", order=90)
-        register_product_tab("launch-reviews", "Launch reviews", "launch-reviews", order=60)
+        register_product_tab("backlog", "Backlog", "backlog:backlog", order=20)
+        register_product_tab("scoring", "Scoring", "backlog:scoring", order=80)
+        register_product_tab("fields", "Fields", "backlog:custom-fields", order=90)
+        register_product_tab("launch-reviews", "Launch reviews", "backlog:launch-reviews", order=60)
 
         from .launch_views import item_panel_context
         from .panels import register_item_panel

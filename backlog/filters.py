@@ -1,12 +1,14 @@
 """The backlog page's filters and sort orders, read from the URL so that a
 filtered view can be bookmarked, shared and saved. Also used by the export."""
 
-import base64
-import json
+import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.exceptions import BadRequest
 from django.db.models import Case, F, IntegerField, Q, When
 from django.http import QueryDict
+
+from pmhub.api.pagination import InvalidCursor, decode_cursor, encode_cursor
 
 from .models import CustomField, FieldKind, Item, ItemType, Status
 from .scoring import custom_number, custom_text
@@ -24,7 +26,14 @@ SORTS = {
     "type": "Type",
     "owner": "Owner",
 }
-KEYSET_SORTS = {"rank", "-score", "score", "-updated"}
+# The sorts the table pages by keyset, and what their "load more" cursor holds:
+# the last row's sort value and id.
+KEYSET_SORTS = {
+    "rank": (str, int),
+    "-score": ((float, None), int),
+    "score": ((float, None), int),
+    "-updated": (dt.datetime, int),
+}
 
 
 @dataclass
@@ -160,11 +169,14 @@ class BacklogQuery:
     # --- keyset pagination for the sorts that have an index ---------------------------------
 
     def after(self, qs, cursor: str | None):
-        """Rows after ``cursor`` (from ``cursor_for``) in this sort order."""
-        data = decode_cursor(cursor)
-        if data is None:
+        """Rows after ``cursor`` (from ``cursor_for``) in this sort order. A
+        cursor this page did not write for this sort is a 400 (BadRequest)."""
+        if not cursor:
             return qs
-        value, pk = data
+        try:
+            value, pk = decode_cursor(cursor, f"backlog:{self.sort}", KEYSET_SORTS[self.sort])
+        except (InvalidCursor, KeyError):
+            raise BadRequest("This “load more” link is out of date; reload the backlog.") from None
         s = self.sort
         if s == "rank":
             return qs.filter(rank__gt=value)
@@ -180,11 +192,11 @@ class BacklogQuery:
     def cursor_for(self, item: Item) -> str | None:
         s = self.sort
         if s == "rank":
-            return encode_cursor(item.rank, item.pk)
+            return encode_cursor(f"backlog:{s}", [item.rank, item.pk])
         if s == "-updated":
-            return encode_cursor(item.updated_at.isoformat(), item.pk)
+            return encode_cursor(f"backlog:{s}", [item.updated_at, item.pk])
         if s in ("-score", "score"):
-            return encode_cursor(item.score, item.pk)
+            return encode_cursor(f"backlog:{s}", [item.score, item.pk])
         return None
 
     def querystring(self, **overrides) -> str:
@@ -201,18 +213,3 @@ class BacklogQuery:
 
 _cf_text = custom_text
 _cf_number = custom_number
-
-
-def encode_cursor(value, pk) -> str:
-    return base64.urlsafe_b64encode(json.dumps([value, pk]).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None):
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return value, int(pk)
-    except (ValueError, TypeError):
-        return None

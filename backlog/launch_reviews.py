@@ -377,7 +377,8 @@ def sync_launch_markers(item_ids) -> None:
         if day is None:
             continue
         url = reverse(
-            "launch-review", args=[item.product.workspace.slug, item.product.key, item.number]
+            "backlog:launch-review",
+            args=[item.product.workspace.slug, item.product.key, item.number],
         )
         for metric_id in sorted({h.metric_id, h.adoption_metric_id} - {None}):
             markers[f"item:{item.pk}"].append(

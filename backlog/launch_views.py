@@ -3,15 +3,14 @@ review page, the hypothesis and learnings forms, and the panel on the item
 page. Thin: reads through backlog.launch_reviews, writes through its services."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from metrics.models import Metric
 from pmhub.accounts.decorators import workspace_view
-from pmhub.accounts.views import apply_errors
 from pmhub.errors import VersionConflict
+from pmhub.web import get_in_workspace, int_param, save_with_conflict
 from products.models import Product
 
 from . import launch_reviews
@@ -19,10 +18,6 @@ from .forms import HypothesisForm, LearningsForm
 from .models import Hypothesis, Item, Status
 
 REVIEW = "backlog/launch_review.html"
-
-
-def _product(request, key) -> Product:
-    return get_object_or_404(Product, workspace=request.workspace, key=key)
 
 
 def _item(product, number) -> Item:
@@ -67,7 +62,7 @@ def item_panel_context(request, item) -> dict | None:
 
 @workspace_view()
 def launch_reviews_page(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     reviews = launch_reviews.reviews_for_product(product)
     shipped = [r for r in reviews if r.launch_day is not None]
     counts = {v: sum(1 for r in shipped if r.verdict == v) for v in launch_reviews.VERDICT_LABELS}
@@ -97,7 +92,7 @@ def launch_reviews_page(request, key):
 
 @workspace_view()
 def launch_review(request, key, number):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(product, number)
     return _render_review(request, product, item)
 
@@ -113,103 +108,86 @@ def _render_review(request, product, item, status=200, **forms):
     return render(request, REVIEW, ctx, status=status)
 
 
-def _version(raw) -> int | None:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
-
-
 @require_POST
 @workspace_view(edit=True)
 def hypothesis_save(request, key, number):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(product, number)
     existing = Hypothesis.objects.filter(item=item).first()
     form = HypothesisForm(request.POST, instance=existing, product=product)
-    conflict = None
-    if form.is_valid():
-        try:
-            launch_reviews.save_hypothesis(
-                request.user,
-                item=item,
-                expected_version=_version(request.POST.get("version")),
-                fields=form.field_values(),
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except VersionConflict as exc:
-            conflict = exc.current
-            data = request.POST.copy()
-            data["version"] = conflict.version if conflict else 0
-            form = HypothesisForm(data, instance=conflict, product=product)
-            form.is_valid()
-        else:
-            messages.success(request, f"Hypothesis of {item.key} saved.")
-            return redirect(_after(request, item))
+    result = save_with_conflict(
+        form,
+        lambda _data: launch_reviews.save_hypothesis(
+            request.user,
+            item=item,
+            expected_version=int_param(request.POST.get("version")),
+            fields=form.field_values(),
+        ),
+        rebind=lambda data, current: HypothesisForm(data, instance=current, product=product),
+        fallback_version=0,  # removed meanwhile: saving again creates it anew
+    )
+    if result.saved:
+        messages.success(request, f"Hypothesis of {item.key} saved.")
+        return redirect(_after(request, item))
     return _render_review(
         request,
         product,
         item,
-        status=409 if conflict else 400,
-        hypothesis_form=form,
-        conflict=conflict,
+        status=409 if result.conflicted else 400,
+        hypothesis_form=result.form,
+        conflict=result.conflict,
     )
 
 
 @require_POST
 @workspace_view(edit=True)
 def learnings_save(request, key, number):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(product, number)
     hypothesis = get_object_or_404(Hypothesis.objects.select_related("item__product"), item=item)
-    form = LearningsForm(request.POST)
-    conflict = None
-    if form.is_valid():
-        try:
-            launch_reviews.save_learnings(
-                request.user,
-                hypothesis=hypothesis,
-                expected_version=form.cleaned_data.get("version"),
-                learnings=form.cleaned_data["learnings"],
-            )
-        except VersionConflict as exc:
-            conflict = exc.current
-            data = request.POST.copy()
-            data["version"] = conflict.version if conflict else hypothesis.version
-            form = LearningsForm(data)
-            form.is_valid()
-        else:
-            messages.success(request, "Learnings saved.")
-            return redirect(_after(request, item))
+    result = save_with_conflict(
+        LearningsForm(request.POST),
+        lambda data: launch_reviews.save_learnings(
+            request.user,
+            hypothesis=hypothesis,
+            expected_version=data.get("version"),
+            learnings=data["learnings"],
+        ),
+        rebind=lambda data, _current: LearningsForm(data),
+        fallback_version=hypothesis.version,
+    )
+    if result.saved:
+        messages.success(request, "Learnings saved.")
+        return redirect(_after(request, item))
     return _render_review(
         request,
         product,
         item,
-        status=409 if conflict else 400,
-        learnings_form=form,
-        conflict=conflict,
+        status=409 if result.conflicted else 400,
+        learnings_form=result.form,
+        conflict=result.conflict,
     )
 
 
 def _after(request, item) -> str:
     """Back where the form was: the item page (``next=item``) or the review."""
-    name = "item" if request.POST.get("next") == "item" else "launch-review"
+    to_item = request.POST.get("next") == "item"
+    name = "backlog:item" if to_item else "backlog:launch-review"
     url = reverse(name, args=[request.workspace.slug, item.product.key, item.number])
-    return url + ("#launch-review" if name == "item" else "")
+    return url + ("#launch-review" if to_item else "")
 
 
 @require_POST
 @workspace_view(edit=True)
 def hypothesis_delete(request, key, number):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(product, number)
     hypothesis = get_object_or_404(Hypothesis.objects.select_related("item__product"), item=item)
     try:
         launch_reviews.delete_hypothesis(
             request.user,
             hypothesis=hypothesis,
-            expected_version=_version(request.POST.get("version")),
+            expected_version=int_param(request.POST.get("version")),
         )
     except VersionConflict:
         messages.error(request, "The hypothesis changed since you opened it; nothing was removed.")

@@ -6,8 +6,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from metrics.models import Metric
-from pmhub.accounts.models import EDIT_ROLES
 from pmhub.csvimport import ImportJobBase
+from pmhub.querysets import WorkspaceScopedQuerySet
 from pmhub.versioning import Versioned
 from products.models import Objective, Product
 
@@ -56,12 +56,8 @@ class ScoringKind(models.TextChoices):
     WEIGHTED = "weighted", "Weighted criteria"
 
 
-class ScoringModelQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Scoring models of products in workspaces the user belongs to."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(product__workspace__memberships__user=user)
+class ScoringModelQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "product__workspace"
 
     def for_api(self):
         """With the product's workspace and ``is_active`` (one LEFT JOIN to the
@@ -202,21 +198,8 @@ class CustomField(models.Model):
         return f"-cf{self.pk}"
 
 
-class ItemQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Items of products in workspaces the user belongs to."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(product__workspace__memberships__user=user)
-
-    def editable_by(self, user):
-        """Items the user may change (editor role or above)."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(
-            product__workspace__memberships__user=user,
-            product__workspace__memberships__role__in=EDIT_ROLES,
-        )
+class ItemQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "product__workspace"
 
     def open(self):
         """Items not shipped, declined or archived."""
@@ -396,12 +379,8 @@ class ImportJob(ImportJobBase):
         return f"Import {self.filename or self.pk} into {self.product}"
 
 
-class HypothesisQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Hypotheses of items in workspaces the user belongs to."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(item__product__workspace__memberships__user=user)
+class HypothesisQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "item__product__workspace"
 
 
 class Hypothesis(Versioned):

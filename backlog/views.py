@@ -23,9 +23,9 @@ from django.views.decorators.vary import vary_on_headers
 from pmhub import csvimport
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.models import Membership, User
-from pmhub.accounts.templatetags.pmhub_tags import fmt_number
-from pmhub.accounts.views import apply_errors
 from pmhub.errors import DomainError, VersionConflict
+from pmhub.templatetags.pmhub_tags import fmt_number
+from pmhub.web import apply_errors, get_in_workspace, int_param, save_with_conflict
 from products.models import Objective, Product
 
 from . import launch_reviews, scoring, services
@@ -57,10 +57,6 @@ from .panels import panels_for
 
 PAGE_SIZE = 50
 LIST = "backlog/list.html"
-
-
-def _product(request, key) -> Product:
-    return get_object_or_404(Product, workspace=request.workspace, key=key)
 
 
 def _base(request, product, section="backlog") -> dict:
@@ -192,7 +188,7 @@ def _prepare_rows(request, product, query, rows, explainer=None, *, qs=None) -> 
     product's scoring model loaded once. ``rows`` are TableRows or, for one
     row after an edit, Items from ``for_board()``."""
     write = RowWriter(
-        base=reverse("backlog", args=[request.workspace.slug, product.key]),
+        base=reverse("backlog:backlog", args=[request.workspace.slug, product.key]),
         qs=query.querystring() if qs is None else qs,
         can_edit=request.can_edit,
         can_drag=query.can_drag,
@@ -450,10 +446,7 @@ def _page_lists() -> dict:
 @vary_on_headers("HX-Request")
 @workspace_view()
 def backlog_list(request, key):
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = max(1, int_param(request.GET.get("page"), 1))
     more_rows = request.htmx and (request.GET.get("after") or page > 1)
     # The product with its backlog settings, its scoring model and (for the
     # whole page) the lists its filters show: one query.
@@ -576,14 +569,14 @@ def _chart(qs, limit: int = 400) -> dict:
 @require_POST
 @workspace_view(edit=True)
 def item_create(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     form = QuickAddForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the item a title.")
-        return redirect("backlog", slug=request.workspace.slug, key=product.key)
+        return redirect("backlog:backlog", slug=request.workspace.slug, key=product.key)
     item = services.create_item(request.user, product=product, **form.cleaned_data)
     messages.success(request, f"Added {item.key}.")
-    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    url = reverse("backlog:backlog", args=[request.workspace.slug, product.key])
     if request.htmx:
         query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
         item = Item.objects.for_board().get(pk=item.pk)
@@ -604,7 +597,7 @@ def _item(request, product, number) -> Item:
 @vary_on_headers("HX-Request")
 @workspace_view()
 def item_detail(request, key, number):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(request, product, number)
     form = None
     conflict = None
@@ -615,28 +608,27 @@ def item_detail(request, key, number):
 
             raise PermissionDenied
         form = ItemForm(request.POST, instance=item, product=product, workspace=request.workspace)
-        if form.is_valid():
-            try:
-                services.update_item(
-                    request.user,
-                    item=item,
-                    expected_version=form.cleaned_data.get("version") or item.version,
-                    fields=form.item_fields(),
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            except VersionConflict as exc:
-                conflict = exc.current
-                data = request.POST.copy()
-                data["version"] = conflict.version if conflict else item.version
-                form = ItemForm(
-                    data, instance=conflict or item, product=product, workspace=request.workspace
-                )
-                form.is_valid()
-                status = 409
-            else:
-                messages.success(request, f"{item.key} saved.")
-                return redirect("item", slug=request.workspace.slug, key=product.key, number=number)
+        result = save_with_conflict(
+            form,
+            lambda data: services.update_item(
+                request.user,
+                item=item,
+                expected_version=data.get("version") or item.version,
+                fields=form.item_fields(),
+            ),
+            rebind=lambda data, current: ItemForm(
+                data, instance=current or item, product=product, workspace=request.workspace
+            ),
+            fallback_version=item.version,
+        )
+        if result.saved:
+            messages.success(request, f"{item.key} saved.")
+            return redirect(
+                "backlog:item", slug=request.workspace.slug, key=product.key, number=number
+            )
+        form, conflict = result.form, result.conflict
+        if result.conflicted:
+            status = 409
     item = _item(request, product, number)
     if form is None:
         form = ItemForm(
@@ -683,7 +675,7 @@ def cell_edit(request, key, number, field):
     returns the row (or the editor with an error, or a conflict)."""
     if field not in CELL_FIELDS:
         raise Http404("Not editable inline.")
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(request, product, number)
     query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
     ctx = {
@@ -699,10 +691,7 @@ def cell_edit(request, key, number, field):
     }
     if request.method == "POST":
         raw = request.POST.get("value", "")
-        try:
-            version = int(request.POST.get("version", ""))
-        except ValueError:
-            version = item.version
+        version = int_param(request.POST.get("version"), item.version)
         try:
             value = _parse_cell(request, field, raw)
             extra = {}
@@ -759,7 +748,7 @@ def _render_row(request, product, query, pk, ctx=None):
 @workspace_view(edit=True)
 def item_move(request, key, number):
     """Drag and drop (before/after ids) or keyboard moves (to=top|up|down)."""
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(request, product, number)
     to = request.POST.get("to")
     try:
@@ -780,7 +769,7 @@ def item_move(request, key, number):
         messages.error(request, exc.message)
     if request.htmx and not to:
         return HttpResponse(status=204)
-    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    url = reverse("backlog:backlog", args=[request.workspace.slug, product.key])
     query = request.POST.get("query", "")
     return redirect(f"{url}?{query}#row-{item.pk}" if query else f"{url}#row-{item.pk}")
 
@@ -799,9 +788,9 @@ def _neighbour(product, raw) -> Item | None:
 @require_POST
 @workspace_view(edit=True)
 def bulk_edit(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     form = BulkForm(request.POST, product=product, workspace=request.workspace)
-    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    url = reverse("backlog:backlog", args=[request.workspace.slug, product.key])
     back = f"{url}?{request.POST.get('query', '')}"
     if not form.is_valid():
         messages.error(request, "Select items and a change to apply.")
@@ -829,11 +818,11 @@ def bulk_edit(request, key):
 @require_POST
 @workspace_view(edit=True)
 def item_delete(request, key, number):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = _item(request, product, number)
     services.delete_item(request.user, item=item)
     messages.success(request, f"Deleted {item.key}. Its key will not be reused.")
-    return redirect("backlog", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:backlog", slug=request.workspace.slug, key=product.key)
 
 
 # --- saved views ---------------------------------------------------------------------------
@@ -842,7 +831,7 @@ def item_delete(request, key, number):
 @require_POST
 @workspace_view()
 def view_save(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     try:
         view = services.save_view(
             request.user,
@@ -852,20 +841,20 @@ def view_save(request, key):
         )
     except ValidationError:
         messages.error(request, "Name the view to save it.")
-        return redirect("backlog", slug=request.workspace.slug, key=product.key)
+        return redirect("backlog:backlog", slug=request.workspace.slug, key=product.key)
     messages.success(request, f"Saved view “{view.name}”.")
-    url = reverse("backlog", args=[request.workspace.slug, product.key])
+    url = reverse("backlog:backlog", args=[request.workspace.slug, product.key])
     return redirect(f"{url}?{view.query}")
 
 
 @require_POST
 @workspace_view()
 def view_delete(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     view = get_object_or_404(SavedView, product=product, pk=pk)
     services.delete_view(request.user, view=view)
     messages.success(request, f"Deleted view “{view.name}”.")
-    return redirect("backlog", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:backlog", slug=request.workspace.slug, key=product.key)
 
 
 # --- scoring models ------------------------------------------------------------------------
@@ -882,7 +871,7 @@ def _sources(product) -> list[tuple[str, str]]:
 
 @workspace_view()
 def scoring_page(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     settings_row = services.backlog_of(product)
     models_ = list(ScoringModel.objects.filter(product=product))
     compare = _compare(request, product, models_)
@@ -931,7 +920,7 @@ def _compare(request, product, models_, limit=30):
 @require_POST
 @workspace_view(edit=True)
 def scoring_create(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     form = ScoringModelForm(request.POST)
     if form.is_valid():
         criteria = (
@@ -951,12 +940,11 @@ def scoring_create(request, key):
             messages.error(request, _errors_text(exc))
         else:
             messages.success(request, f"Created scoring model “{model.name}”.")
-            return redirect(
-                f"{reverse('scoring', args=[request.workspace.slug, product.key])}#model-{model.pk}"
-            )
+            url = reverse("backlog:scoring", args=[request.workspace.slug, product.key])
+            return redirect(f"{url}#model-{model.pk}")
     else:
         messages.error(request, "Give the model a name and a framework.")
-    return redirect("scoring", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:scoring", slug=request.workspace.slug, key=product.key)
 
 
 def _criteria_from_post(request) -> list[dict]:
@@ -990,7 +978,7 @@ _errors_text = csvimport.errors_text
 @require_POST
 @workspace_view(edit=True)
 def scoring_update(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     model = get_object_or_404(ScoringModel, product=product, pk=pk)
     fields = {"name": request.POST.get("name", model.name)}
     if model.kind == ScoringKind.WEIGHTED:
@@ -1014,25 +1002,24 @@ def scoring_update(request, key, pk):
         messages.error(request, "Bad version.")
     else:
         messages.success(request, f"Saved “{model.name}”.")
-    return redirect(
-        f"{reverse('scoring', args=[request.workspace.slug, product.key])}#model-{model.pk}"
-    )
+    url = reverse("backlog:scoring", args=[request.workspace.slug, product.key])
+    return redirect(f"{url}#model-{model.pk}")
 
 
 @require_POST
 @workspace_view(edit=True)
 def scoring_activate(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     model = get_object_or_404(ScoringModel, product=product, pk=pk)
     services.activate_scoring_model(request.user, product=product, model=model)
     messages.success(request, f"Scoring with “{model.name}”. Scores are being recomputed.")
-    return redirect("scoring", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:scoring", slug=request.workspace.slug, key=product.key)
 
 
 @require_POST
 @workspace_view(edit=True)
 def scoring_delete(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     model = get_object_or_404(ScoringModel, product=product, pk=pk)
     try:
         services.delete_scoring_model(request.user, model=model)
@@ -1040,13 +1027,13 @@ def scoring_delete(request, key, pk):
         messages.error(request, _errors_text(exc))
     else:
         messages.success(request, f"Deleted “{model.name}”.")
-    return redirect("scoring", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:scoring", slug=request.workspace.slug, key=product.key)
 
 
 @workspace_view()
 def recompute_progress(request, key):
     """The progress bar of a background recompute; htmx polls it while pending."""
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     settings_row = services.backlog_of(product)
     response = render(
         request, "backlog/_progress.html", {**_base(request, product), "settings": settings_row}
@@ -1061,7 +1048,7 @@ def recompute_progress(request, key):
 
 @workspace_view()
 def fields_page(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     form = CustomFieldForm()
     if request.method == "POST":
         if not request.can_edit:
@@ -1080,7 +1067,9 @@ def fields_page(request, key):
                 messages.success(
                     request, f"Added field “{field.name}”: it is now a backlog column."
                 )
-                return redirect("custom-fields", slug=request.workspace.slug, key=product.key)
+                return redirect(
+                    "backlog:custom-fields", slug=request.workspace.slug, key=product.key
+                )
     return render(
         request,
         "backlog/fields.html",
@@ -1095,7 +1084,7 @@ def fields_page(request, key):
 @require_POST
 @workspace_view(edit=True)
 def field_delete(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     field = get_object_or_404(CustomField, product=product, pk=pk)
     try:
         services.delete_custom_field(request.user, field=field)
@@ -1103,7 +1092,7 @@ def field_delete(request, key, pk):
         messages.error(request, _errors_text(exc))
     else:
         messages.success(request, f"Deleted field “{field.name}”.")
-    return redirect("custom-fields", slug=request.workspace.slug, key=product.key)
+    return redirect("backlog:custom-fields", slug=request.workspace.slug, key=product.key)
 
 
 # --- import and export ---------------------------------------------------------------------
@@ -1116,7 +1105,7 @@ def export_items(request, key):
 
     from . import importing
 
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     custom_fields = list(CustomField.objects.filter(product=product))
     query = BacklogQuery.from_params(request.GET, custom_fields)
     qs = query.order(query.apply(Item.objects.filter(product=product)))
@@ -1138,7 +1127,7 @@ def export_items(request, key):
 import_start, import_job = csvimport.import_views(
     "backlog.importing.IMPORTER",
     app="backlog",
-    urls={"start": "import", "job": "import-job"},
-    product=_product,
+    urls={"start": "backlog:import", "job": "backlog:import-job"},
+    product_model=Product,
     context=_base,
 )

@@ -211,7 +211,9 @@ def backlog_rows_html(product_id: int, limit: int = 50) -> str:
     criteria, base = [], ""
     if rows:
         first = rows[0]
-        base = reverse("backlog", args=[first["product__workspace__slug"], first["product__key"]])
+        base = reverse(
+            "backlog:backlog", args=[first["product__workspace__slug"], first["product__key"]]
+        )
         if first["model_kind"] == ScoringKind.WEIGHTED:
             criteria = scoring.parse_criteria(first["model_criteria"])
     for r in rows:

@@ -103,7 +103,7 @@ def cards_baseline_view(request):
     from django.urls import reverse
 
     roadmap_id = int(request.GET["roadmap"])
-    edit_url = reverse("roadmap-entry", args=[request.GET["slug"], roadmap_id, 0])
+    edit_url = reverse("roadmaps:roadmap-entry", args=[request.GET["slug"], roadmap_id, 0])
     return HttpResponse(card_template().render({"rows": baseline_rows(roadmap_id, edit_url)}))
 
 

@@ -52,17 +52,16 @@ def database_url() -> tuple[str, str]:
 def configure_environment(url: str) -> None:
     """Production-like settings: DEBUG off (no query log), persistent
     connections with health checks, the API throttle on (with a rate this run
-    cannot reach). PMHUB_TESTING only supplies a secret key, allowed hosts
-    and plain static file storage (no collectstatic manifest needed)."""
+    cannot reach). bench/settings.py supplies a secret key and plain static
+    file storage (no collectstatic manifest needed)."""
     os.environ["DATABASE_URL"] = url
     os.environ["DEBUG"] = "false"
-    os.environ["PMHUB_TESTING"] = "1"
     os.environ["ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
     os.environ["API_THROTTLE_USER"] = "1000000/min"
     os.environ["API_THROTTLE_ANON"] = "1000000/min"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pmhub.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     sys.path.insert(0, str(ROOT))
 
 

@@ -11,8 +11,8 @@ class FeedbackConfig(AppConfig):
 
         from . import services, views
 
-        register_product_tab("feedback", "Feedback", "feedback-inbox", order=40)
-        register_product_tab("customers", "Customers", "feedback-customers", order=45)
+        register_product_tab("feedback", "Feedback", "feedback:feedback-inbox", order=40)
+        register_product_tab("customers", "Customers", "feedback:feedback-customers", order=45)
         register_item_panel("feedback/_item_insights.html", views.item_panel_context, order=10)
         item_status_changed.connect(
             services.on_item_status_changed, dispatch_uid="feedback-status-emails"

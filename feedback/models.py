@@ -15,8 +15,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from backlog.models import Item
-from pmhub.accounts.models import EDIT_ROLES, Workspace
+from pmhub.accounts.models import Workspace
 from pmhub.csvimport import ImportJobBase
+from pmhub.querysets import WorkspaceScopedQuerySet
 from pmhub.versioning import Versioned
 from products.models import Product
 
@@ -28,30 +29,7 @@ class Segment(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class WorkspaceScoped(models.QuerySet):
-    """Rows of workspaces the user belongs to (``workspace`` field)."""
-
-    workspace_path = "workspace"
-
-    def visible_to(self, user):
-        """Rows in workspaces the user is a member of."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(**{f"{self.workspace_path}__memberships__user": user})
-
-    def editable_by(self, user):
-        """Rows the user may change (editor role or above)."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(
-            **{
-                f"{self.workspace_path}__memberships__user": user,
-                f"{self.workspace_path}__memberships__role__in": EDIT_ROLES,
-            }
-        )
-
-
-class CompanyQuerySet(WorkspaceScoped):
+class CompanyQuerySet(WorkspaceScopedQuerySet):
     def for_api(self):
         """What the API shows, in one query."""
         return self.select_related("workspace")
@@ -100,7 +78,7 @@ class Company(Versioned):
         return self.name
 
 
-class PersonQuerySet(WorkspaceScoped):
+class PersonQuerySet(WorkspaceScopedQuerySet):
     def for_api(self):
         """What the API shows, in one query."""
         return self.select_related("company")
@@ -146,7 +124,7 @@ class State(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
-class FeedbackQuerySet(WorkspaceScoped):
+class FeedbackQuerySet(WorkspaceScopedQuerySet):
     workspace_path = "product__workspace"
 
     def for_inbox(self):
@@ -210,7 +188,7 @@ class Importance(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
-class InsightQuerySet(WorkspaceScoped):
+class InsightQuerySet(WorkspaceScopedQuerySet):
     workspace_path = "feedback__product__workspace"
 
     def for_item_panel(self):

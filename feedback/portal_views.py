@@ -102,7 +102,7 @@ def portal(request, slug, key):
                 response["Retry-After"] = str(exc.retry_after)
                 return response
             except ValidationError as exc:
-                from pmhub.accounts.views import apply_errors
+                from pmhub.web import apply_errors
 
                 apply_errors(form, exc)
                 status = 400
@@ -172,7 +172,7 @@ def vote_confirm(request, token):
         "feedback/portal_message.html",
         {
             "message": f"Thanks! Your vote for “{title}” counts.",
-            "back_url": reverse("portal", args=[product.workspace.slug, product.key]),
+            "back_url": reverse("feedback:portal", args=[product.workspace.slug, product.key]),
         },
     )
 

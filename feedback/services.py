@@ -1114,7 +1114,7 @@ def send_status_emails(item_id: int, news: str, *, only: list[str] | None = None
     if idea is None:
         return 0
     product = idea.product
-    portal_url = _absolute(reverse("portal", args=[product.workspace.slug, product.key]))
+    portal_url = _absolute(reverse("feedback:portal", args=[product.workspace.slug, product.key]))
     subject = {
         "planned": f"Planned: {idea.public_title}",
         "shipped": f"Shipped: {idea.public_title}",
@@ -1123,7 +1123,7 @@ def send_status_emails(item_id: int, news: str, *, only: list[str] | None = None
     sent = 0
     for email in recipients(idea) if only is None else only:
         unsubscribe_url = _absolute(
-            reverse("portal-unsubscribe", args=[unsubscribe_token(product.pk, email)])
+            reverse("feedback:portal-unsubscribe", args=[unsubscribe_token(product.pk, email)])
         )
         body = render_to_string(
             "feedback/email/status.txt",
@@ -1151,9 +1151,13 @@ def send_vote_verification(vote_id: int) -> bool:
         {
             "idea": vote.idea,
             "product": product,
-            "confirm_url": _absolute(reverse("portal-vote-confirm", args=[vote_token(vote)])),
+            "confirm_url": _absolute(
+                reverse("feedback:portal-vote-confirm", args=[vote_token(vote)])
+            ),
             "unsubscribe_url": _absolute(
-                reverse("portal-unsubscribe", args=[unsubscribe_token(product.pk, vote.email)])
+                reverse(
+                    "feedback:portal-unsubscribe", args=[unsubscribe_token(product.pk, vote.email)]
+                )
             ),
         },
     )

@@ -1,13 +1,16 @@
-"""URLs of feedback/. ``workspace_patterns`` are mounted under /w/<slug>/ and
-``public_patterns`` at the site root (pages reached without an account)."""
+"""Pages of feedback (namespace ``feedback``): the members' pages under a
+product's ``w/<slug>/p/<key>/`` and the public portal (no account needed).
+Mounted at the site root; every route spells out its full path."""
 
 from django.urls import path
 
 from . import portal_views, views
 
-P = "p/<str:key>/"
+app_name = "feedback"
 
-workspace_patterns: list = [
+P = "w/<slug:slug>/p/<str:key>/"
+
+urlpatterns = [
     path(f"{P}feedback/", views.inbox, name="feedback-inbox"),
     path(f"{P}feedback/new/", views.quick_add, name="feedback-add"),
     path(f"{P}feedback/export/", views.export, name="feedback-export"),
@@ -22,8 +25,7 @@ workspace_patterns: list = [
     path(f"{P}customers/<int:pk>/", views.company_detail, name="feedback-company"),
     path(f"{P}portal/", views.portal_settings, name="feedback-portal-settings"),
     path(f"{P}items/<int:number>/publish/", views.publish, name="feedback-publish"),
-]
-public_patterns: list = [
+    # The public portal: no account needed.
     path("portal/<slug:slug>/<str:key>/", portal_views.portal, name="portal"),
     path(
         "portal/<slug:slug>/<str:key>/ideas/<int:pk>/vote/",

@@ -16,8 +16,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from backlog.models import Item, Status
 from pmhub import csvimport
 from pmhub.accounts.decorators import workspace_view
-from pmhub.accounts.views import apply_errors
 from pmhub.errors import VersionConflict
+from pmhub.web import apply_errors, get_in_workspace, save_with_conflict
 from products.models import Product
 
 from . import demand, importing, services, similarity
@@ -47,10 +47,6 @@ SHORTCUTS = [
     ("?", "Show these shortcuts"),
     ("Esc", "Close / leave a field"),
 ]
-
-
-def _product(request, key) -> Product:
-    return get_object_or_404(Product, workspace=request.workspace, key=key)
 
 
 def _base(request, product, section="feedback") -> dict:
@@ -186,7 +182,7 @@ def _detail_context(product, feedback) -> dict:
 @vary_on_headers("HX-Request")
 @workspace_view()
 def inbox(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     selected = request.GET.get("f", "")
     ctx = _inbox_context(
         request, product, selected_id=int(selected) if selected.isdigit() else None
@@ -206,7 +202,7 @@ def _feedback(request, product, pk) -> Feedback:
 
 def _after_action(request, product, handled, *, keep=False):
     """Re-render the inbox with the next feedback selected (htmx), or redirect."""
-    url = reverse("feedback-inbox", args=[request.workspace.slug, product.key])
+    url = reverse("feedback:feedback-inbox", args=[request.workspace.slug, product.key])
     qs = request.POST.get("qs", "")
     if request.htmx:
         request.GET = request.GET.copy()
@@ -225,7 +221,7 @@ def _after_action(request, product, handled, *, keep=False):
 @require_POST
 @workspace_view(edit=True)
 def quick_add(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     form = QuickAddForm(request.POST)
     if form.is_valid():
         try:
@@ -234,7 +230,7 @@ def quick_add(request, key):
             apply_errors(form, exc)
         else:
             messages.success(request, "Feedback added to the inbox.")
-            url = reverse("feedback-inbox", args=[request.workspace.slug, product.key])
+            url = reverse("feedback:feedback-inbox", args=[request.workspace.slug, product.key])
             return redirect(f"{url}?f={feedback.pk}")
     ctx = _inbox_context(request, product)
     ctx["quick_form"] = form
@@ -246,7 +242,7 @@ def quick_add(request, key):
 @workspace_view(edit=True)
 def link(request, key, pk):
     """Link the feedback (or the selected snippet) to an item, or create an item from it."""
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     feedback = _feedback(request, product, pk)
     importance = request.POST.get("importance", Importance.IMPORTANT)
     start, end = request.POST.get("start"), request.POST.get("end")
@@ -290,7 +286,7 @@ def link(request, key, pk):
 @require_POST
 @workspace_view(edit=True)
 def set_state(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     feedback = _feedback(request, product, pk)
     state = request.POST.get("state", State.ARCHIVED)
     try:
@@ -306,7 +302,7 @@ def set_state(request, key, pk):
 @workspace_view(edit=True)
 def edit_feedback(request, key, pk):
     """Correct a piece of feedback's text, source or tags (version-checked)."""
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     feedback = _feedback(request, product, pk)
     fields = {
         "text": request.POST.get("text", feedback.text),
@@ -337,7 +333,7 @@ def edit_feedback(request, key, pk):
 @require_POST
 @workspace_view(edit=True)
 def unlink(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     insight = get_object_or_404(
         Insight.objects.select_related("feedback__product__workspace", "item"),
         feedback__product=product,
@@ -347,7 +343,7 @@ def unlink(request, key, pk):
     messages.success(request, f"Unlinked from {insight.item.key}.")
     if request.POST.get("next") == "item":
         return redirect(
-            "item", slug=request.workspace.slug, key=product.key, number=insight.item.number
+            "backlog:item", slug=request.workspace.slug, key=product.key, number=insight.item.number
         )
     return _after_action(request, product, insight.feedback, keep=True)
 
@@ -355,7 +351,7 @@ def unlink(request, key, pk):
 @workspace_view()
 def item_search(request, key, pk):
     """Items to link, by key or title (the link picker's search box)."""
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     feedback = _feedback(request, product, pk)
     q = request.GET.get("q", "").strip()[:100]
     items = []
@@ -375,7 +371,7 @@ def item_search(request, key, pk):
 
 @workspace_view()
 def export(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     filters = _inbox_filters(request)
     response = StreamingHttpResponse(
         importing.export_csv(_inbox_qs(product, filters).order_by("-received_at", "-id")),
@@ -391,8 +387,8 @@ def export(request, key):
 import_start, import_job = csvimport.import_views(
     "feedback.importing.IMPORTER",
     app="feedback",
-    urls={"start": "feedback-import", "job": "feedback-import-job"},
-    product=_product,
+    urls={"start": "feedback:feedback-import", "job": "feedback:feedback-import-job"},
+    product_model=Product,
     context=_base,
 )
 
@@ -402,7 +398,7 @@ import_start, import_job = csvimport.import_views(
 
 @workspace_view()
 def customers(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     form = CompanyForm(workspace=request.workspace)
     status = 200
     if request.method == "POST":
@@ -422,17 +418,19 @@ def customers(request, key):
                 apply_errors(form, exc)
             else:
                 messages.success(request, f"Added {company.name}.")
-                return redirect("feedback-customers", slug=request.workspace.slug, key=product.key)
+                return redirect(
+                    "feedback:feedback-customers", slug=request.workspace.slug, key=product.key
+                )
         status = 400
     segment = request.GET.get("segment", "")
-    companies = Company.objects.filter(workspace=request.workspace).annotate(
+    companies = Company.objects.in_workspace(request.workspace).annotate(
         feedback_count=Count("feedback", filter=Q(feedback__product=product), distinct=True),
         people_count=Count("people", distinct=True),
     )
     if segment in Segment.values:
         companies = companies.filter(segment=segment)
     companies = list(companies.select_related("owner").order_by("-annual_revenue", "name")[:500])
-    totals = Company.objects.filter(workspace=request.workspace).aggregate(
+    totals = Company.objects.in_workspace(request.workspace).aggregate(
         revenue=Sum("annual_revenue"), n=Count("id")
     )
     return render(
@@ -452,8 +450,8 @@ def customers(request, key):
 
 @workspace_view()
 def company_detail(request, key, pk):
-    product = _product(request, key)
-    company = get_object_or_404(Company, workspace=request.workspace, pk=pk)
+    product = get_in_workspace(request, Product, key=key)
+    company = get_in_workspace(request, Company, pk=pk)
     conflict = None
     status = 200
     form = CompanyForm(
@@ -463,28 +461,23 @@ def company_detail(request, key, pk):
         if not request.can_edit:
             raise PermissionDenied
         form = CompanyForm(request.POST, instance=company, workspace=request.workspace)
-        if form.is_valid():
-            fields = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-            try:
-                services.update_company(
-                    request.user,
-                    company=Company.objects.get(pk=company.pk),
-                    expected_version=form.cleaned_data.get("version") or company.version,
-                    fields=fields,
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-                status = 400
-            except VersionConflict as exc:
-                conflict = exc.current
-                status = 409
-            else:
-                messages.success(request, f"{company.name} saved.")
-                return redirect(
-                    "feedback-company", slug=request.workspace.slug, key=product.key, pk=pk
-                )
-        else:
-            status = 400
+        result = save_with_conflict(
+            form,
+            lambda data: services.update_company(
+                request.user,
+                company=Company.objects.get(pk=company.pk),
+                expected_version=data.get("version") or company.version,
+                fields={k: v for k, v in data.items() if k != "version"},
+            ),
+            rebase=False,  # the page asks to reload before editing their version
+        )
+        if result.saved:
+            messages.success(request, f"{company.name} saved.")
+            return redirect(
+                "feedback:feedback-company", slug=request.workspace.slug, key=product.key, pk=pk
+            )
+        conflict = result.conflict
+        status = 409 if result.conflicted else 400
     company.refresh_from_db()
     recent = list(
         Feedback.objects.filter(product=product, company=company)
@@ -512,7 +505,7 @@ def company_detail(request, key, pk):
 
 @workspace_view()
 def portal_settings(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     row = services.portal_settings(product)
     weights = row.weights()
     initial = {
@@ -530,25 +523,23 @@ def portal_settings(request, key):
         if not request.can_edit:
             raise PermissionDenied
         form = PortalSettingsForm(request.POST)
-        if form.is_valid():
-            try:
-                services.update_portal_settings(
-                    request.user,
-                    product=product,
-                    expected_version=form.cleaned_data.get("version") or row.version,
-                    fields=form.fields_for_service(),
-                )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-                status = 400
-            except VersionConflict:
-                conflict = True
-                status = 409
-            else:
-                messages.success(request, "Portal settings saved.")
-                return redirect("feedback-portal-settings", slug=request.workspace.slug, key=key)
-        else:
-            status = 400
+        result = save_with_conflict(
+            form,
+            lambda data: services.update_portal_settings(
+                request.user,
+                product=product,
+                expected_version=data.get("version") or row.version,
+                fields=form.fields_for_service(),
+            ),
+            rebase=False,  # the form shows the typed values; saving again re-checks
+        )
+        if result.saved:
+            messages.success(request, "Portal settings saved.")
+            return redirect(
+                "feedback:feedback-portal-settings", slug=request.workspace.slug, key=key
+            )
+        conflict = result.conflicted
+        status = 409 if result.conflicted else 400
     ideas = list(PublicIdea.objects.for_portal(product).order_by("item__status", "-votes"))
     return render(
         request,
@@ -560,7 +551,7 @@ def portal_settings(request, key):
             "conflict": conflict,
             "ideas": ideas,
             "formula": demand.FORMULA,
-            "portal_url": reverse("portal", args=[request.workspace.slug, product.key]),
+            "portal_url": reverse("feedback:portal", args=[request.workspace.slug, product.key]),
         },
         status=status,
     )
@@ -569,7 +560,7 @@ def portal_settings(request, key):
 @require_POST
 @workspace_view(edit=True)
 def publish(request, key, number):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     item = get_object_or_404(
         Item.objects.select_related("product__workspace"), product=product, number=number
     )
@@ -588,7 +579,7 @@ def publish(request, key, number):
             messages.success(request, f"{item.key} is on the portal.")
     else:
         messages.error(request, "Give the idea a public title.")
-    url = reverse("item", args=[request.workspace.slug, product.key, item.number])
+    url = reverse("backlog:item", args=[request.workspace.slug, product.key, item.number])
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)

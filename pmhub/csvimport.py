@@ -24,6 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.services import require_editor
+from pmhub.web import get_in_workspace
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -344,18 +345,19 @@ class Importer:
 # templates extend templates/_import_start.html and templates/_import_job.html.
 
 
-def import_views(importer: str, *, app: str, urls: dict, product, context):
+def import_views(importer: str, *, app: str, urls: dict, product_model, context):
     """The upload view and the job view of an app's import, for its urls.py.
 
     ``importer``: dotted path of the app's ``Importer`` instance (loaded on
     first use); ``app``: the templates are ``<app>/import.html`` and
     ``<app>/import_job.html``; ``urls``: the app's URL names ``{"start": …,
-    "job": …}``; ``product(request, key)`` finds the product (404 otherwise)
-    and ``context(request, product)`` is the app's base page context."""
+    "job": …}``; ``product_model``: the Product model, looked up by ``key`` in
+    the request's workspace (404 otherwise); ``context(request, product)``:
+    the app's base page context."""
 
     @workspace_view(edit=True)
     def import_start(request, key):
-        found = product(request, key)
+        found = get_in_workspace(request, product_model, key=key)
         return start_page(
             request,
             import_string(importer),
@@ -368,7 +370,7 @@ def import_views(importer: str, *, app: str, urls: dict, product, context):
     @vary_on_headers("HX-Request")
     @workspace_view(edit=True)
     def import_job(request, key, pk):
-        found = product(request, key)
+        found = get_in_workspace(request, product_model, key=key)
         return job_page(
             request,
             import_string(importer),

@@ -4,9 +4,10 @@ Each app registers its own tabs from ``AppConfig.ready()`` so that the base
 layout does not need to know which apps exist (and apps stay independent)::
 
     from pmhub.navigation import register_product_tab
-    register_product_tab("roadmaps", "Roadmaps", "roadmaps", order=30)
+    register_product_tab("roadmaps", "Roadmaps", "roadmaps:roadmaps", order=30)
 
-``url_name`` is reversed with ``(workspace.slug, product.key)``.
+``url_name`` (namespaced, ``"app:name"``) is reversed with
+``(workspace.slug, product.key)``.
 """
 
 from dataclasses import dataclass

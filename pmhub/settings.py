@@ -48,7 +48,6 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in env_str(name, default).split(",") if part.strip()]
 
 
-TESTING = "pytest" in sys.modules or env_bool("PMHUB_TESTING")
 DEBUG = env_bool("DEBUG", False)
 
 # Commands that only read code (never sign, serve or touch user data) run
@@ -58,20 +57,20 @@ _COMMAND = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py"
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if DEBUG or TESTING or _COMMAND in KEYLESS_COMMANDS:
+    if DEBUG or _COMMAND in KEYLESS_COMMANDS:
         SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789"
     else:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off (set DEBUG=true for local development)."
         )
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or TESTING else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Absolute URLs (share links, invite links, API "next", links in emails sent
 # by workers, which have no request to read the host from) use this when set.
 # `make run` serves on 127.0.0.1:$PORT, so development defaults to that.
 SITE_URL = env_str(
-    "SITE_URL", f"http://127.0.0.1:{env_str('PORT', '8000')}" if DEBUG and not TESTING else ""
+    "SITE_URL", f"http://127.0.0.1:{env_str('PORT', '8000')}" if DEBUG else ""
 ).rstrip("/")
 
 INSTALLED_APPS = [
@@ -127,7 +126,10 @@ TEMPLATES = [
                 "pmhub.accounts.context_processors.workspace_nav",
                 "pmhub.accounts.context_processors.product_tabs",
             ],
-            "builtins": ["pmhub.accounts.templatetags.pmhub_tags"],
+            # Project-wide filters (markdown, fmt_number, ago, ...): available in
+            # every template without {% load %}; loadable by name as well.
+            "builtins": ["pmhub.templatetags.pmhub_tags"],
+            "libraries": {"pmhub_tags": "pmhub.templatetags.pmhub_tags"},
         },
     }
 ]
@@ -164,12 +166,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
 SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", True)
 INVITE_TTL_DAYS = env_int("INVITE_TTL_DAYS", 7)
 
@@ -192,14 +191,14 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
 
-# Development and tests serve static files from their sources, no collectstatic needed.
-WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+# Development serves static files from their sources, no collectstatic needed.
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- security -------------------------------------------------------------
 SECURE_CSP = {
@@ -218,7 +217,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if not DEBUG and not TESTING:
+if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
@@ -251,8 +250,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "user": env_str("API_THROTTLE_USER", "6000/min" if TESTING else "1200/min"),
-        "anon": env_str("API_THROTTLE_ANON", "6000/min" if TESTING else "60/min"),
+        "user": env_str("API_THROTTLE_USER", "1200/min"),
+        "anon": env_str("API_THROTTLE_ANON", "60/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -278,9 +277,7 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = env_str("REDIS_URL")
 # The cache may live in its own Redis database (CACHE_URL): cache.clear()
 # flushes the whole database, which would also drop queued Celery messages.
-# Tests use a per-process memory cache unless CACHE_URL is set, so that a
-# test clearing the cache can never empty the broker of a real worker.
-CACHE_URL = env_str("CACHE_URL", "" if TESTING else REDIS_URL)
+CACHE_URL = env_str("CACHE_URL", REDIS_URL)
 if CACHE_URL:
     CACHES = {"default": {"BACKEND": "pmhub.cache.RedisCache", "LOCATION": CACHE_URL}}
 else:
@@ -289,9 +286,8 @@ else:
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
-# No broker configured: run tasks inline (embedded mode). Tests run inline too,
-# except the integration tests, which talk to a real worker.
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", TESTING or not CELERY_BROKER_URL)
+# No broker configured: run tasks inline (embedded mode).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
 if not CELERY_BROKER_URL:
     # Eager apply_async still takes a producer from the broker connection pool;
     # with no URL kombu falls back to amqp://localhost and logs a warning.
@@ -335,7 +331,7 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIM
 EMAIL_BACKEND_PATH = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
-    if DEBUG or TESTING
+    if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 MAILERS = {

@@ -7,4 +7,4 @@ class ProductsConfig(AppConfig):
     def ready(self):
         from pmhub.navigation import register_product_tab
 
-        register_product_tab("strategy", "Strategy", "strategy", order=10)
+        register_product_tab("strategy", "Strategy", "products:strategy", order=10)

@@ -17,8 +17,8 @@ from metrics import services as metrics
 from metrics.forms import DatapointUploadForm, MetricForm
 from metrics.models import Datapoint, Metric, MetricRollup, Period
 from pmhub.accounts.decorators import workspace_view
-from pmhub.accounts.views import apply_errors
 from pmhub.errors import VersionConflict
+from pmhub.web import apply_errors, get_in_workspace, int_param
 
 from .models import Product
 
@@ -26,10 +26,6 @@ from .models import Product
 CHART_SPAN = {Period.DAY: 180, Period.WEEK: 78, Period.MONTH: 36}
 METRICS = "products/metrics.html"
 METRIC = "products/metric.html"
-
-
-def _product(request, key) -> Product:
-    return get_object_or_404(Product, workspace=request.workspace, key=key)
 
 
 def _period(request) -> str:
@@ -120,7 +116,7 @@ def _latest(points: list[dict]):
 
 @workspace_view()
 def metrics_page(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     period = _period(request)
     form = None
     status = 200
@@ -135,7 +131,9 @@ def metrics_page(request, key):
                 apply_errors(form, exc)
             else:
                 messages.success(request, f"Metric “{metric.name}” created. Send it data.")
-                return redirect("metric", slug=request.workspace.slug, key=key, pk=metric.pk)
+                return redirect(
+                    "products:metric", slug=request.workspace.slug, key=key, pk=metric.pk
+                )
         status = 400
     metric_list = list(Metric.objects.filter(product=product).order_by("name"))
     series = _series(metric_list, period)
@@ -194,7 +192,7 @@ def _detail_context(request, product, metric, **extra) -> dict:
 
 @workspace_view()
 def metric_detail(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     metric = _metric(product, pk)
     ctx = _detail_context(request, product, metric)
     return render(request, METRIC, ctx)
@@ -203,7 +201,7 @@ def metric_detail(request, key, pk):
 @require_POST
 @workspace_view(edit=True)
 def metric_edit(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     metric = _metric(product, pk)
     form = MetricForm(request.POST, instance=metric)
     conflict = None
@@ -221,14 +219,14 @@ def metric_edit(request, key, pk):
             conflict = exc.current
             if conflict is None:
                 messages.error(request, "This metric was deleted by someone else.")
-                return redirect("metrics", slug=request.workspace.slug, key=key)
+                return redirect("products:metrics", slug=request.workspace.slug, key=key)
             data = request.POST.copy()
             data["version"] = conflict.version  # saving again replaces theirs, knowingly
             form = MetricForm(data, instance=conflict)
             form.is_valid()
         else:
             messages.success(request, f"“{form.cleaned_data['name']}” saved.")
-            return redirect("metric", slug=request.workspace.slug, key=key, pk=pk)
+            return redirect("products:metric", slug=request.workspace.slug, key=key, pk=pk)
     metric = _metric(product, pk)
     ctx = _detail_context(request, product, metric, conflict=conflict, edit_open=True)
     ctx["form"] = form
@@ -238,7 +236,7 @@ def metric_edit(request, key, pk):
 @require_POST
 @workspace_view(edit=True)
 def metric_upload(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     metric = _metric(product, pk)
     form = DatapointUploadForm(request.POST, request.FILES)
     result = None
@@ -263,21 +261,14 @@ def metric_upload(request, key, pk):
 @require_POST
 @workspace_view(edit=True)
 def metric_delete(request, key, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     metric = _metric(product, pk)
     try:
         metrics.delete_metric(
-            request.user, metric=metric, expected_version=_int(request.POST.get("version"))
+            request.user, metric=metric, expected_version=int_param(request.POST.get("version"))
         )
     except VersionConflict:
         messages.error(request, "The metric changed since you opened it; nothing was deleted.")
-        return redirect("metric", slug=request.workspace.slug, key=key, pk=pk)
+        return redirect("products:metric", slug=request.workspace.slug, key=key, pk=pk)
     messages.success(request, f"Metric “{metric.name}” deleted.")
-    return redirect("metrics", slug=request.workspace.slug, key=key)
-
-
-def _int(raw):
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
+    return redirect("products:metrics", slug=request.workspace.slug, key=key)

@@ -4,7 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from pmhub.accounts.models import EDIT_ROLES, Workspace
+from pmhub.accounts.models import Workspace
+from pmhub.querysets import WorkspaceScopedQuerySet
 from pmhub.versioning import Versioned
 
 from . import extensions
@@ -24,21 +25,7 @@ class Stage(models.TextChoices):
     OPTIMIZATION = "optimization", "Optimization"
 
 
-class ProductQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Products in workspaces the user belongs to."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(workspace__memberships__user=user)
-
-    def editable_by(self, user):
-        """Products the user may change (editor role or above)."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(
-            workspace__memberships__user=user, workspace__memberships__role__in=EDIT_ROLES
-        )
-
+class ProductQuerySet(WorkspaceScopedQuerySet):
     def for_home(self):
         """Products with the counts the workspace home shows."""
         return self.annotate(
@@ -129,12 +116,10 @@ class ObjectiveStatus(models.TextChoices):
     MISSED = "missed", "Missed"
 
 
-class ProductChildQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Rows of products in workspaces the user belongs to."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(product__workspace__memberships__user=user)
+class ProductChildQuerySet(WorkspaceScopedQuerySet):
+    """Rows of one product (``product`` field)."""
+
+    workspace_path = "product__workspace"
 
     def for_api(self):
         return self.select_related("product")
@@ -198,12 +183,8 @@ class Direction(models.TextChoices):
     DECREASE = "decrease", "Decrease"
 
 
-class KeyResultQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Key results of products in workspaces the user belongs to."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(objective__product__workspace__memberships__user=user)
+class KeyResultQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "objective__product__workspace"
 
     def for_api(self):
         """With what the extensions' fields read (products.extensions)."""

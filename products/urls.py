@@ -1,28 +1,59 @@
-from django.urls import path
+"""Pages of products (namespace ``products``): the workspace home, a
+product's strategy page and its regions, and (until they get an app of their
+own) its metrics. Mounted at the site root; every route spells out its full
+path.
+
+A strategy region's kind is a typed path segment (``<region:kind>``) that
+matches only the known kinds, so these routes never swallow another app's
+``p/<key>/<something>/`` pages, whatever order the apps are included in."""
+
+from django.urls import path, register_converter
 
 from . import metric_views, views
 
+
+class RegionKindConverter:
+    """One of the strategy page's region kinds (``views.REGIONS``)."""
+
+    regex = "|".join(views.REGIONS)
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        if value not in views.REGIONS:
+            raise ValueError(f"not a strategy region: {value!r}")
+        return value
+
+
+register_converter(RegionKindConverter, "region")
+
+app_name = "products"
+
+W = "w/<slug:slug>/"
+P = W + "p/<str:key>/"
+
 urlpatterns = [
-    path("p/<str:key>/metrics/", metric_views.metrics_page, name="metrics"),
-    path("p/<str:key>/metrics/<int:pk>/", metric_views.metric_detail, name="metric"),
-    path("p/<str:key>/metrics/<int:pk>/edit/", metric_views.metric_edit, name="metric-edit"),
-    path("p/<str:key>/metrics/<int:pk>/upload/", metric_views.metric_upload, name="metric-upload"),
-    path("p/<str:key>/metrics/<int:pk>/delete/", metric_views.metric_delete, name="metric-delete"),
-    path("", views.workspace_home, name="workspace"),
-    path("products/new/", views.product_create, name="product-create"),
-    path("p/<str:key>/", views.strategy, name="strategy"),
-    path("p/<str:key>/delete/", views.product_delete, name="product-delete"),
-    path("p/<str:key>/vision/history/", views.vision_history, name="vision-history"),
-    path("p/<str:key>/<str:kind>/", views.region_show, name="region"),
-    path("p/<str:key>/<str:kind>/edit/", views.region_edit, name="region-edit"),
-    path("p/<str:key>/<str:kind>/new/", views.region_new, name="region-new"),
+    path(W, views.workspace_home, name="workspace"),
+    path(W + "products/new/", views.product_create, name="product-create"),
+    path(P, views.strategy, name="strategy"),
+    path(P + "delete/", views.product_delete, name="product-delete"),
+    path(P + "vision/history/", views.vision_history, name="vision-history"),
+    path(P + "<region:kind>/", views.region_show, name="region"),
+    path(P + "<region:kind>/edit/", views.region_edit, name="region-edit"),
+    path(P + "<region:kind>/new/", views.region_new, name="region-new"),
     path(
-        "p/<str:key>/objective/<int:parent_pk>/keyresult/new/",
+        P + "objective/<int:parent_pk>/keyresult/new/",
         views.region_new,
         {"kind": "keyresult"},
         name="keyresult-new",
     ),
-    path("p/<str:key>/<str:kind>/<int:pk>/", views.region_show, name="region"),
-    path("p/<str:key>/<str:kind>/<int:pk>/edit/", views.region_edit, name="region-edit"),
-    path("p/<str:key>/<str:kind>/<int:pk>/delete/", views.region_delete, name="region-delete"),
+    path(P + "<region:kind>/<int:pk>/", views.region_show, name="region"),
+    path(P + "<region:kind>/<int:pk>/edit/", views.region_edit, name="region-edit"),
+    path(P + "<region:kind>/<int:pk>/delete/", views.region_delete, name="region-delete"),
+    path(P + "metrics/", metric_views.metrics_page, name="metrics"),
+    path(P + "metrics/<int:pk>/", metric_views.metric_detail, name="metric"),
+    path(P + "metrics/<int:pk>/edit/", metric_views.metric_edit, name="metric-edit"),
+    path(P + "metrics/<int:pk>/upload/", metric_views.metric_upload, name="metric-upload"),
+    path(P + "metrics/<int:pk>/delete/", metric_views.metric_delete, name="metric-delete"),
 ]

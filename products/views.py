@@ -22,8 +22,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from pmhub.accounts.decorators import workspace_view
-from pmhub.accounts.views import apply_errors
 from pmhub.errors import VersionConflict
+from pmhub.web import apply_errors, get_in_workspace, save_with_conflict
 
 from . import extensions, forms, services
 from .models import VISION_FIELDS, Competitor, KeyResult, Objective, Persona, Product, Stage
@@ -108,10 +108,6 @@ REGIONS = {
 }
 
 
-def _product(request, key) -> Product:
-    return get_object_or_404(Product, workspace=request.workspace, key=key)
-
-
 def _region(kind) -> Region:
     try:
         return REGIONS[kind]
@@ -166,7 +162,7 @@ def _strategy_context(request, product) -> dict:
 def workspace_home(request):
     workspace = request.workspace
     form = forms.ProductCreateForm()
-    products = Product.objects.filter(workspace=workspace).for_home()
+    products = Product.objects.in_workspace(workspace).for_home()
     return render(
         request,
         "products/workspace_home.html",
@@ -192,8 +188,8 @@ def product_create(request):
             apply_errors(form, exc)
         else:
             messages.success(request, f"{product.name} created. Start with its vision.")
-            return redirect("strategy", slug=request.workspace.slug, key=product.key)
-    products = Product.objects.filter(workspace=request.workspace).for_home()
+            return redirect("products:strategy", slug=request.workspace.slug, key=product.key)
+    products = Product.objects.in_workspace(request.workspace).for_home()
     return render(
         request,
         "products/workspace_home.html",
@@ -209,13 +205,13 @@ def product_create(request):
 
 @workspace_view()
 def strategy(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     return render(request, STRATEGY, _strategy_context(request, product))
 
 
 @workspace_view()
 def vision_history(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     vision = services.vision_of(product)
     return render(
         request,
@@ -232,10 +228,10 @@ def vision_history(request, key):
 @require_POST
 @workspace_view(edit=True)
 def product_delete(request, key):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     services.delete_product(request.user, product=product)
     messages.success(request, f"{product.name} deleted.")
-    url = reverse("workspace", args=[request.workspace.slug])
+    url = reverse("products:workspace", args=[request.workspace.slug])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
@@ -254,10 +250,10 @@ def _get_obj(request, product, kind, pk):
 @vary_on_headers("HX-Request")
 @workspace_view()
 def region_show(request, key, kind, pk=None):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     region, obj = _get_obj(request, product, kind, pk)
     if not request.htmx:
-        return redirect("strategy", slug=request.workspace.slug, key=product.key)
+        return redirect("products:strategy", slug=request.workspace.slug, key=product.key)
     ctx = {**_base_context(request, product), **_obj_context(kind, obj)}
     return render(request, f"{STRATEGY}#{region.partial}", ctx)
 
@@ -283,14 +279,14 @@ def _render_form(request, product, kind, form, *, obj=None, parent=None, conflic
         [obj.pk] if obj is not None and kind not in ("product", "vision") else []
     )
     if obj is not None:
-        action = reverse("region-edit", args=pk_args)
+        action = reverse("products:region-edit", args=pk_args)
         form_id = _dom_id(kind, obj)
-        cancel_hx = reverse("region", args=pk_args)
+        cancel_hx = reverse("products:region", args=pk_args)
     elif parent is not None:
-        action = reverse("keyresult-new", args=[slug, key, parent.pk])
+        action = reverse("products:keyresult-new", args=[slug, key, parent.pk])
         form_id, cancel_hx = f"objective-{parent.pk}-kr-form", None
     else:
-        action = reverse("region-new", args=[slug, key, kind])
+        action = reverse("products:region-new", args=[slug, key, kind])
         form_id, cancel_hx = f"{kind}-form", None
     conflict_html = None
     if conflict is not None:
@@ -308,9 +304,9 @@ def _render_form(request, product, kind, form, *, obj=None, parent=None, conflic
         "region": region,
         "action": action,
         "form_id": form_id,
-        "cancel_url": reverse("strategy", args=[slug, key]),
+        "cancel_url": reverse("products:strategy", args=[slug, key]),
         "cancel_hx": cancel_hx,
-        "delete_url": reverse("region-delete", args=pk_args)
+        "delete_url": reverse("products:region-delete", args=pk_args)
         if obj is not None and region.delete
         else None,
         "refresh_target": _refresh_target(kind, obj) if obj is not None and region.delete else "",
@@ -355,7 +351,7 @@ def _render_section(request, product, target: str):
 @vary_on_headers("HX-Request")
 @workspace_view(edit=True)
 def region_edit(request, key, kind, pk=None):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     region, obj = _get_obj(request, product, kind, pk)
     if request.method != "POST":
         form = _make_form(
@@ -364,49 +360,47 @@ def region_edit(request, key, kind, pk=None):
         return _render_form(request, product, kind, form, obj=obj)
 
     form = _make_form(region, request, product=product, data=request.POST, instance=obj)
-    if not form.is_valid():
-        return _render_form(request, product, kind, form, obj=obj)
-    expected = form.cleaned_data.get("version") or obj.version
-    try:
-        saved = region.update(request.user, obj, expected, form.field_values())
-    except ValidationError as exc:
-        apply_errors(form, exc)
-        return _render_form(request, product, kind, form, obj=obj)
-    except VersionConflict as exc:
-        current = exc.current
-        if current is None:  # deleted meanwhile
-            messages.error(request, f"This {region.label} was deleted by someone else.")
-            return _after_change(request, product)
-        data = request.POST.copy()
-        data["version"] = current.version  # saving again now overwrites, knowingly
-        form = _make_form(
+    result = save_with_conflict(
+        form,
+        lambda data: region.update(
+            request.user, obj, data.get("version") or obj.version, form.field_values()
+        ),
+        # Saving again now overwrites theirs, knowingly.
+        rebind=lambda data, current: _make_form(
             region,
             request,
             product=product,
             data=data,
-            instance=type(current)._base_manager.get(pk=current.pk),
-        )
-        form.is_valid()
+            instance=type(current)._base_manager.get(pk=current.pk) if current else None,
+        ),
+    )
+    if result.gone:
+        messages.error(request, f"This {region.label} was deleted by someone else.")
+        return _after_change(request, product)
+    if result.conflicted:
         # htmx swaps only 2xx responses; a plain form post gets an honest 409.
         return _render_form(
             request,
             product,
             kind,
-            form,
+            result.form,
             obj=obj,
-            conflict=current,
+            conflict=result.conflict,
             status=200 if request.htmx else 409,
         )
+    if not result.saved:
+        return _render_form(request, product, kind, form, obj=obj)
+    saved = result.value
     if not request.htmx:
         messages.success(request, "Saved.")
-        return redirect("strategy", slug=request.workspace.slug, key=product.key)
+        return redirect("products:strategy", slug=request.workspace.slug, key=product.key)
     if kind == "keyresult":
         return _render_section(request, product, _refresh_target(kind, saved))
     return _render_region(request, product, kind, saved)
 
 
 def _after_change(request, product):
-    url = reverse("strategy", args=[request.workspace.slug, product.key])
+    url = reverse("products:strategy", args=[request.workspace.slug, product.key])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
@@ -415,7 +409,7 @@ def _after_change(request, product):
 def region_new(request, key, kind, parent_pk=None):
     """Create an objective, competitor or persona — or a key result under
     objective ``parent_pk``."""
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     region = _region(kind)
     parent = None
     if kind == "keyresult":
@@ -439,7 +433,7 @@ def region_new(request, key, kind, parent_pk=None):
         else:
             if not request.htmx:
                 messages.success(request, f"Added {region.label}.")
-                return redirect("strategy", slug=request.workspace.slug, key=product.key)
+                return redirect("products:strategy", slug=request.workspace.slug, key=product.key)
             return _render_section(request, product, _refresh_target(kind, parent=parent))
     return _render_form(request, product, kind, form, parent=parent)
 
@@ -447,7 +441,7 @@ def region_new(request, key, kind, parent_pk=None):
 @require_POST
 @workspace_view(edit=True)
 def region_delete(request, key, kind, pk):
-    product = _product(request, key)
+    product = get_in_workspace(request, Product, key=key)
     region, obj = _get_obj(request, product, kind, pk)
     if region.delete is None:
         raise PermissionDenied("This cannot be deleted here.")

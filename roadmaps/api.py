@@ -308,7 +308,7 @@ class RoadmapViewSet(VersionedViewSet):
             )
             data = CreatedShareLinkSerializer(link).data
             data["token"] = raw
-            data["url"] = request.build_absolute_uri(reverse("shared-roadmap", args=[raw]))
+            data["url"] = request.build_absolute_uri(reverse("roadmaps:shared-roadmap", args=[raw]))
             return Response(data, status=status.HTTP_201_CREATED)
         require_editor(request.user, roadmap.workspace)
         page = sharing.with_pending_views(

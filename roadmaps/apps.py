@@ -14,7 +14,7 @@ class RoadmapsConfig(AppConfig):
         from . import panels, services, sharing
         from .models import ShareLink
 
-        register_product_tab("roadmaps", "Roadmaps", "roadmaps", order=30)
+        register_product_tab("roadmaps", "Roadmaps", "roadmaps:roadmaps", order=30)
         register_item_panel("roadmaps/_item_panel.html", panels.item_roadmaps, order=20)
         post_delete.connect(
             sharing.link_deleted, sender=ShareLink, dispatch_uid="roadmaps.link_deleted"

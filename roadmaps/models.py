@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from backlog.models import ByteOrderedCharField, Item, Status
 from pmhub.accounts.models import Workspace
+from pmhub.querysets import WorkspaceScopedQuerySet
 from pmhub.versioning import Versioned
 from products.models import Product
 
@@ -58,12 +59,8 @@ class Commitment(models.TextChoices):
 BOARD_STATUSES = (Status.CANDIDATE, Status.PLANNED, Status.IN_PROGRESS, Status.SHIPPED)
 
 
-class RoadmapQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Roadmaps of workspaces the user belongs to."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(workspace__memberships__user=user)
+class RoadmapQuerySet(WorkspaceScopedQuerySet):
+    pass
 
 
 class Roadmap(Versioned):
@@ -142,11 +139,8 @@ class Lane(models.Model):
         return self.name
 
 
-class EntryQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(roadmap__workspace__memberships__user=user)
+class EntryQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "roadmap__workspace"
 
     def for_board(self):
         """Everything a card shows, in a constant number of queries."""

@@ -19,7 +19,7 @@ def item_roadmaps(request, item) -> dict | None:
             {
                 "roadmap": e.roadmap.name,
                 "layout": e.roadmap.get_layout_display(),
-                "url": reverse("roadmap", args=[slug, e.roadmap_id]) + f"#entry-{e.pk}",
+                "url": reverse("roadmaps:roadmap", args=[slug, e.roadmap_id]) + f"#entry-{e.pk}",
                 "where": e.get_horizon_display()
                 if e.roadmap.layout == "now_next_later"
                 else (
@@ -31,5 +31,5 @@ def item_roadmaps(request, item) -> dict | None:
             }
             for e in entries
         ],
-        "roadmaps_url": reverse("roadmaps", args=[slug, item.product.key]),
+        "roadmaps_url": reverse("roadmaps:roadmaps", args=[slug, item.product.key]),
     }

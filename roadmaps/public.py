@@ -148,7 +148,7 @@ def _audience_roadmap(link: ShareLink):
 
 def _options(link: ShareLink, token: str, *, dates: bool) -> CardOptions:
     return CardOptions(
-        detail_url=reverse("shared-entry", args=[token, 0]),
+        detail_url=reverse("roadmaps:shared-entry", args=[token, 0]),
         show_scores=not link.hide_scores,
         show_owners=not link.hide_owners,
         show_notes=not link.hide_notes,
@@ -246,12 +246,12 @@ def shared_unlock(request, token):
     if not ok:
         return _password_page(request, token, link, error="That password is not right.", status=403)
     response = HttpResponse(status=303)
-    response["Location"] = reverse("shared-roadmap", args=[token])
+    response["Location"] = reverse("roadmaps:shared-roadmap", args=[token])
     response.set_cookie(
         COOKIE,
         _unlock_value(link),
         max_age=12 * 3600,
-        path=reverse("shared-roadmap", args=[token]),
+        path=reverse("roadmaps:shared-roadmap", args=[token]),
         httponly=True,
         samesite="Lax",
         secure=request.is_secure(),
@@ -319,7 +319,7 @@ class ChangesFeed(Feed):
         return f"{link.roadmap.name}: roadmap changes"
 
     def link(self, link):
-        return reverse("shared-roadmap", args=[link.token])
+        return reverse("roadmaps:shared-roadmap", args=[link.token])
 
     def subtitle(self, link):
         return "Added, moved, slipped, shipped and removed entries."
@@ -339,7 +339,7 @@ class ChangesFeed(Feed):
         return change.shown_detail or change.get_kind_display()
 
     def item_link(self, change):
-        return reverse("shared-roadmap", args=[change.token]) + f"#change-{change.pk}"
+        return reverse("roadmaps:shared-roadmap", args=[change.token]) + f"#change-{change.pk}"
 
     def item_guid(self, change):
         return f"change-{change.pk}"

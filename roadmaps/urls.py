@@ -1,15 +1,19 @@
-"""URLs of roadmaps/. ``workspace_patterns`` are mounted under /w/<slug>/ and
-``public_patterns`` at the site root (pages reached without an account)."""
+"""Pages of roadmaps (namespace ``roadmaps``): the members' pages under
+``w/<slug>/`` and the shared pages under ``s/<token>/`` (reached without an
+account). Mounted at the site root; every route spells out its full path."""
 
 from django.urls import path
 
 from . import public, views
 
-R = "roadmaps/<int:pk>/"
+app_name = "roadmaps"
 
-workspace_patterns = [
-    path("roadmaps/", views.workspace_roadmaps, name="roadmaps-home"),
-    path("p/<str:key>/roadmaps/", views.product_roadmaps, name="roadmaps"),
+W = "w/<slug:slug>/"
+R = W + "roadmaps/<int:pk>/"
+
+urlpatterns = [
+    path(W + "roadmaps/", views.workspace_roadmaps, name="roadmaps-home"),
+    path(W + "p/<str:key>/roadmaps/", views.product_roadmaps, name="roadmaps"),
     path(R, views.roadmap_page, name="roadmap"),
     path(R + "settings/", views.roadmap_settings, name="roadmap-settings"),
     path(R + "delete/", views.roadmap_delete, name="roadmap-delete"),
@@ -34,9 +38,7 @@ workspace_patterns = [
     path(R + "target/", views.target_set, name="roadmap-target"),
     path(R + "share/", views.share_links, name="roadmap-share"),
     path(R + "share/<int:lid>/revoke/", views.share_link_revoke, name="roadmap-share-revoke"),
-]
-
-public_patterns = [
+    # Shared with stakeholders: no account needed.
     path("s/<str:token>/", public.shared_roadmap, name="shared-roadmap"),
     path("s/<str:token>/unlock/", public.shared_unlock, name="shared-unlock"),
     path("s/<str:token>/entries/<int:eid>/", public.shared_entry, name="shared-entry"),

@@ -19,8 +19,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from backlog.models import Item
 from pmhub.accounts.decorators import workspace_view
-from pmhub.accounts.views import apply_errors
 from pmhub.errors import DomainError, VersionConflict
+from pmhub.web import apply_errors, get_in_workspace, int_param, save_with_conflict
 from products.models import Product
 
 from . import reads, services, sharing
@@ -40,9 +40,7 @@ PICKER_LIMIT = 20
 
 
 def _roadmap(request, pk) -> Roadmap:
-    return get_object_or_404(
-        Roadmap.objects.select_related("product", "workspace"), pk=pk, workspace=request.workspace
-    )
+    return get_in_workspace(request, Roadmap.objects.select_related("product", "workspace"), pk=pk)
 
 
 def _entry(roadmap, eid) -> Entry:
@@ -76,7 +74,7 @@ def _base(request, roadmap=None, product=None) -> dict:
 
 
 def _roadmap_url(roadmap) -> str:
-    return reverse("roadmap", args=[roadmap.workspace.slug, roadmap.pk])
+    return reverse("roadmaps:roadmap", args=[roadmap.workspace.slug, roadmap.pk])
 
 
 def _list_rows(qs):
@@ -93,7 +91,7 @@ def _list_rows(qs):
 
 @workspace_view()
 def product_roadmaps(request, key):
-    product = get_object_or_404(Product, workspace=request.workspace, key=key)
+    product = get_in_workspace(request, Product, key=key)
     form = RoadmapForm(
         request.POST or None,
         initial={"layout": Layout.TIMELINE, "lane_by": LaneBy.OBJECTIVE, "periods": 12},
@@ -146,7 +144,7 @@ def workspace_roadmaps(request):
                 apply_errors(form, exc)
             else:
                 return redirect(_roadmap_url(roadmap))
-    roadmaps = _list_rows(Roadmap.objects.filter(workspace=request.workspace)).order_by(
+    roadmaps = _list_rows(Roadmap.objects.in_workspace(request.workspace)).order_by(
         "product__name", "name", "id"
     )
     return render(
@@ -163,7 +161,7 @@ def _editor_context(request, roadmap) -> dict:
     board = reads.load_board(roadmap)
     slug = request.workspace.slug
     opts = CardOptions(
-        edit_url=reverse("roadmap-entry", args=[slug, roadmap.pk, 0]),
+        edit_url=reverse("roadmaps:roadmap-entry", args=[slug, roadmap.pk, 0]),
         draggable=request.can_edit,
         show_dates=roadmap.layout != Layout.TIMELINE,
     )
@@ -204,8 +202,8 @@ def _editor_context(request, roadmap) -> dict:
         "milestone_form": MilestoneForm(),
         "lane_form": LaneForm(),
         "entry_options": mark_safe(entry_options(board.cards)),
-        "move_url": reverse("roadmap-entry-move", args=[slug, roadmap.pk, 0]),
-        "shift_url": reverse("roadmap-entry-shift", args=[slug, roadmap.pk, 0]),
+        "move_url": reverse("roadmaps:roadmap-entry-move", args=[slug, roadmap.pk, 0]),
+        "shift_url": reverse("roadmaps:roadmap-entry-shift", args=[slug, roadmap.pk, 0]),
         "target_total": sum(float(v) for v in (roadmap.investment_target or {}).values()),
         "target_rows": [
             (o, (roadmap.investment_target or {}).get(str(o.pk), "")) for o in board.objectives
@@ -232,26 +230,25 @@ def roadmap_settings(request, pk):
     form = RoadmapForm(request.POST, prefix="settings")
     if roadmap.product_id:
         form.fields["lane_by"].choices = [c for c in LaneBy.choices if c[0] != LaneBy.PRODUCT]
-    if form.is_valid():
-        try:
-            services.update_roadmap(
-                request.user,
-                roadmap=roadmap,
-                expected_version=_int(request.POST.get("version")),
-                fields=form.cleaned_data,
-            )
-        except VersionConflict as exc:
-            form.add_error(
-                None,
-                "Someone changed these settings first; nothing was overwritten. Their version "
-                "is on the page; save again to replace it with yours.",
-            )
-            roadmap = exc.current or roadmap
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "Roadmap settings saved.")
-            return redirect(_roadmap_url(roadmap))
+    result = save_with_conflict(
+        form,
+        lambda data: services.update_roadmap(
+            request.user,
+            roadmap=roadmap,
+            expected_version=int_param(request.POST.get("version")),
+            fields=data,
+        ),
+        rebase=False,  # the page shows their version; the next save is based on it
+    )
+    if result.saved:
+        messages.success(request, "Roadmap settings saved.")
+        return redirect(_roadmap_url(roadmap))
+    if result.conflicted:
+        form.add_error(
+            None,
+            "Someone changed these settings first; nothing was overwritten. Their version "
+            "is on the page; save again to replace it with yours.",
+        )
     roadmap = _roadmap(request, pk)
     return _editor_again(request, roadmap, settings_form=form, open_settings=True)
 
@@ -270,22 +267,15 @@ def roadmap_delete(request, pk):
     product = roadmap.product
     try:
         services.delete_roadmap(
-            request.user, roadmap=roadmap, expected_version=_int(request.POST.get("version"))
+            request.user, roadmap=roadmap, expected_version=int_param(request.POST.get("version"))
         )
     except VersionConflict:
         messages.error(request, "Someone changed this roadmap meanwhile; it was not deleted.")
         return redirect(_roadmap_url(roadmap))
     messages.success(request, f"Deleted the roadmap “{roadmap.name}”.")
     if product:
-        return redirect("roadmaps", request.workspace.slug, product.key)
-    return redirect("roadmaps-home", request.workspace.slug)
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+        return redirect("roadmaps:roadmaps", request.workspace.slug, product.key)
+    return redirect("roadmaps:roadmaps-home", request.workspace.slug)
 
 
 def _messages(exc: ValidationError) -> str:
@@ -379,26 +369,13 @@ def entry_detail(request, pk, eid):
     if request.method == "POST":
         if not request.can_edit:
             raise PermissionDenied("Viewers cannot edit roadmaps.")
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            if "lane" in data:
-                lane_id = _int(data["lane"])
-                data["lane"] = next((la for la in lanes if la.pk == lane_id), None)
-            try:
-                services.update_entry(
-                    request.user, entry=entry, expected_version=version, fields=data
-                )
-            except VersionConflict as exc:
-                conflict = exc.current
-                # Keep what the person typed; the next save is based on the current row.
-                form.data = form.data.copy()
-                form.data["version"] = str(conflict.version) if conflict else ""
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"Saved “{entry.display_title}”.")
-                return redirect(_roadmap_url(roadmap) + f"#entry-{entry.pk}")
+        # Keeps what the person typed on a conflict; the next save is based on
+        # the current row.
+        result = save_with_conflict(form, lambda data: _save_entry(request, entry, lanes, data))
+        if result.saved:
+            messages.success(request, f"Saved “{entry.display_title}”.")
+            return redirect(_roadmap_url(roadmap) + f"#entry-{entry.pk}")
+        conflict = result.conflict
     deps_in = Dependency.objects.filter(blocked=entry).select_related("blocker__item")
     deps_out = Dependency.objects.filter(blocker=entry).select_related("blocked__item")
     others = (
@@ -429,6 +406,15 @@ def entry_detail(request, pk, eid):
     )
 
 
+def _save_entry(request, entry, lanes, cleaned):
+    data = dict(cleaned)
+    version = data.pop("version")
+    if "lane" in data:
+        lane_id = int_param(data["lane"])
+        data["lane"] = next((la for la in lanes if la.pk == lane_id), None)
+    return services.update_entry(request.user, entry=entry, expected_version=version, fields=data)
+
+
 def _json_error(exc, status=None):
     data = {"error": getattr(exc, "message", None) or _messages(exc)}
     if isinstance(exc, VersionConflict):
@@ -449,30 +435,30 @@ def entry_move(request, pk, eid):
     post = request.POST
     neighbours = {}
     for name in ("before", "after"):
-        value = _int(post.get(name))
+        value = int_param(post.get(name))
         neighbours[name] = (
             get_object_or_404(Entry, pk=value, roadmap=roadmap) if value is not None else None
         )
     lane = False
     if "lane" in post and roadmap.lane_by == LaneBy.CUSTOM:
-        lane_id = _int(post.get("lane"))
+        lane_id = int_param(post.get("lane"))
         lane = get_object_or_404(Lane, pk=lane_id, roadmap=roadmap) if lane_id else None
     try:
         if post.get("steps"):
             entry = services.move_entry_by(
                 request.user,
                 entry=entry,
-                expected_version=_int(post.get("version")),
+                expected_version=int_param(post.get("version")),
                 steps=-1 if post["steps"].startswith("-") else 1,
             )
         else:
             entry = services.move_entry(
                 request.user,
                 entry=entry,
-                expected_version=_int(post.get("version")),
+                expected_version=int_param(post.get("version")),
                 column=post.get("column") or None,
                 lane=lane,
-                item_version=_int(post.get("item_version")),
+                item_version=int_param(post.get("item_version")),
                 **neighbours,
             )
     except (DomainError, ValidationError) as exc:
@@ -493,14 +479,17 @@ def entry_shift(request, pk, eid):
     """Timeline drag or arrow keys: move by ``months``, or stretch by ``resize``."""
     roadmap = _roadmap(request, pk)
     entry = _entry(roadmap, eid)
-    months, resize = _int(request.POST.get("months")) or 0, _int(request.POST.get("resize")) or 0
+    months, resize = (
+        int_param(request.POST.get("months"), 0),
+        int_param(request.POST.get("resize"), 0),
+    )
     if abs(months) > 120 or abs(resize) > 120:
         return JsonResponse({"error": "Move by at most 120 months at a time."}, status=400)
     try:
         entry = services.shift_entry(
             request.user,
             entry=entry,
-            expected_version=_int(request.POST.get("version")),
+            expected_version=int_param(request.POST.get("version")),
             months=months,
             resize=resize,
         )
@@ -523,11 +512,13 @@ def entry_remove(request, pk, eid):
     entry = _entry(roadmap, eid)
     try:
         services.remove_entry(
-            request.user, entry=entry, expected_version=_int(request.POST.get("version"))
+            request.user, entry=entry, expected_version=int_param(request.POST.get("version"))
         )
     except VersionConflict:
         messages.error(request, "Someone changed this entry first; it was not removed.")
-        return redirect(reverse("roadmap-entry", args=[request.workspace.slug, roadmap.pk, eid]))
+        return redirect(
+            reverse("roadmaps:roadmap-entry", args=[request.workspace.slug, roadmap.pk, eid])
+        )
     messages.success(request, f"Removed “{entry.display_title}” from the roadmap.")
     return redirect(_roadmap_url(roadmap))
 
@@ -566,8 +557,8 @@ def milestone_delete(request, pk, mid):
 @require_POST
 def dependency_add(request, pk):
     roadmap = _roadmap(request, pk)
-    blocker = _entry(roadmap, _int(request.POST.get("blocker")) or 0)
-    blocked = _entry(roadmap, _int(request.POST.get("blocked")) or 0)
+    blocker = _entry(roadmap, int_param(request.POST.get("blocker"), 0))
+    blocked = _entry(roadmap, int_param(request.POST.get("blocked"), 0))
     try:
         services.add_dependency(request.user, blocker=blocker, blocked=blocked)
     except ValidationError as exc:
@@ -581,7 +572,9 @@ def dependency_add(request, pk):
         )
     back = request.POST.get("back")
     if back == "entry":
-        return redirect(reverse("roadmap-entry", args=[request.workspace.slug, pk, blocked.pk]))
+        return redirect(
+            reverse("roadmaps:roadmap-entry", args=[request.workspace.slug, pk, blocked.pk])
+        )
     return redirect(_roadmap_url(roadmap) + "#dependencies")
 
 
@@ -630,7 +623,7 @@ def target_set(request, pk):
         services.set_investment_target(
             request.user,
             roadmap=roadmap,
-            expected_version=_int(request.POST.get("version")),
+            expected_version=int_param(request.POST.get("version")),
             target=target,
         )
     except VersionConflict:
@@ -667,7 +660,9 @@ def share_links(request, pk):
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                created_url = request.build_absolute_uri(reverse("shared-roadmap", args=[raw]))
+                created_url = request.build_absolute_uri(
+                    reverse("roadmaps:shared-roadmap", args=[raw])
+                )
                 form = ShareLinkForm(initial={"label": f"{roadmap.name} — stakeholders"})
     links = sharing.with_pending_views(list(roadmap.share_links.select_related("created_by")))
     return render(
@@ -685,4 +680,4 @@ def share_link_revoke(request, pk, lid):
     link.roadmap = roadmap
     services.revoke_share_link(request.user, link=link)
     messages.success(request, f"Revoked “{link.label}”: the link now answers 404.")
-    return redirect("roadmap-share", request.workspace.slug, roadmap.pk)
+    return redirect("roadmaps:roadmap-share", request.workspace.slug, roadmap.pk)

@@ -110,7 +110,12 @@ def test_read_operations_conform_to_the_schema(
     case, owner_token, requests_keep_the_test_connection
 ):
     headers = {"Authorization": f"Bearer {owner_token}"}
-    case.call_and_validate(headers=headers)
+    # A cursor is opaque: only one from a `next` link is accepted, any other
+    # string (schema-valid as it is) is a documented 400.
+    crafted_cursor = "cursor" in (case.query or {})
+    case.call_and_validate(
+        headers=headers, excluded_checks=[positive_data_acceptance] if crafted_cursor else []
+    )
     pk = real_id(case.path) if "{id}" in case.path else None
     if pk is not None:
         case.path_parameters["id"] = pk

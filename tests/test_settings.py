@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _manage(*args, **env):
     base = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "PMHUB_TESTING"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],

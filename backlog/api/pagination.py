@@ -15,18 +15,17 @@ last scored row to the unscored ones runs a second query.
 Pages are forward-only: ``previous`` is always null. A client that needs an
 earlier page keeps the ``next`` links it has followed."""
 
-import base64
-import binascii
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from django.db.models import Q, prefetch_related_objects
 from django.utils.encoding import force_str
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination, _positive_int
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from pmhub.api.pagination import InvalidCursor, decode_cursor, encode_cursor, invalid_cursor
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,6 @@ class ItemKeysetPagination(BasePagination):
     page_size_query_param = "page_size"
     cursor_query_param = "cursor"
     ordering_query_param = "ordering"
-    invalid_cursor_message = "Invalid cursor."
 
     def paginate_queryset(self, queryset, request, view=None, *, columns=None):
         """The page's rows: model instances, or tuples when ``queryset`` is a
@@ -171,48 +169,25 @@ class ItemKeysetPagination(BasePagination):
 
     # --- cursors ----------------------------------------------------------------------
 
+    # The shared codec (pmhub.api.pagination): signed, tied to the ordering,
+    # each key type-checked; a bad cursor is a 400.
+
     def encode_cursor(self, cursor: Cursor) -> str:
-        values = [v.isoformat() if isinstance(v, dt.datetime) else v for v in cursor.values]
-        payload = json.dumps({"o": cursor.ordering, "k": values}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        return encode_cursor(f"items:{cursor.ordering}", cursor.values)
 
     def decode_cursor(self, request) -> Cursor | None:
         raw = request.query_params.get(self.cursor_query_param)
         if not raw:
             return None
+        ordering = ORDERINGS[self.ordering_name]
+        kinds = list(ordering.kinds)
+        if ordering.nullable:
+            kinds[0] = (kinds[0], None)
         try:
-            data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-            if data["o"] != self.ordering_name:
-                raise ValueError("a cursor of another ordering")
-            ordering = ORDERINGS[data["o"]]
-            values = data["k"]
-            if type(values) is not list or len(values) != len(ordering.kinds):
-                raise ValueError("wrong number of keys")
-            values = tuple(
-                self._decode_value(v, kind, nullable=n == 0 and ordering.nullable)
-                for n, (v, kind) in enumerate(zip(values, ordering.kinds, strict=True))
-            )
-        except (binascii.Error, ValueError, TypeError, KeyError, AttributeError):
-            raise NotFound(self.invalid_cursor_message) from None
-        return Cursor(data["o"], values)
-
-    @staticmethod
-    def _decode_value(value, kind: type, *, nullable: bool):
-        if value is None:
-            if not nullable:
-                raise ValueError("null key")
-            return None
-        if kind is float and type(value) in (int, float):
-            return float(value)
-        if kind is int and type(value) is int:
-            return value
-        if kind is str and type(value) is str:
-            return value
-        if kind is dt.datetime and type(value) is str:
-            value = dt.datetime.fromisoformat(value)
-            if value.tzinfo is not None:
-                return value
-        raise ValueError("a key of the wrong type")
+            values = decode_cursor(raw, f"items:{self.ordering_name}", kinds)
+        except InvalidCursor:
+            raise invalid_cursor(self.cursor_query_param) from None
+        return Cursor(self.ordering_name, values)
 
     # --- response ----------------------------------------------------------------------
 
@@ -253,7 +228,7 @@ class ItemKeysetPagination(BasePagination):
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": "Opaque position from a `next` link.",
+                "description": "Opaque position from a `next` link; any other value is a 400.",
                 "schema": {"type": "string"},
             },
             {

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from pmhub.querysets import WorkspaceScopedQuerySet
 from pmhub.versioning import Versioned
 
 
@@ -28,12 +29,8 @@ EDIT_ROLES = (Role.OWNER, Role.ADMIN, Role.EDITOR)
 ADMIN_ROLES = (Role.OWNER, Role.ADMIN)
 
 
-class WorkspaceQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Workspaces the user is a member of."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(memberships__user=user)
+class WorkspaceQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = ""  # a workspace is its own scope
 
     def with_role(self, user):
         """Annotate each workspace with the user's role in it (``my_role``)."""
@@ -54,7 +51,7 @@ class Workspace(Versioned):
         return self.name
 
 
-class MembershipQuerySet(models.QuerySet):
+class MembershipQuerySet(WorkspaceScopedQuerySet):
     def for_members_page(self):
         """Members with their users, owners first."""
         order = models.Case(
@@ -105,7 +102,7 @@ def new_secret(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
-class InviteQuerySet(models.QuerySet):
+class InviteQuerySet(WorkspaceScopedQuerySet):
     def pending(self):
         """Invites that can still be accepted."""
         return self.filter(
@@ -144,15 +141,6 @@ class Invite(models.Model):
         return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
 
-class ApiTokenQuerySet(models.QuerySet):
-    def active(self):
-        """Tokens that authenticate: not revoked, not expired."""
-        now = timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        )
-
-
 class ApiToken(models.Model):
     """A personal access token. The secret is shown once; only its hash is kept."""
 
@@ -167,8 +155,6 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

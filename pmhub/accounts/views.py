@@ -11,20 +11,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from pmhub.errors import DomainError
+from pmhub.web import apply_errors, get_in_workspace
 
 from . import services
 from .decorators import workspace_view
 from .forms import ApiTokenForm, InviteForm, RoleForm, SignUpForm, WorkspaceForm
 from .models import ApiToken, Invite, Membership, Role, Workspace
-
-
-def apply_errors(form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to a form's fields."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def signup(request):
@@ -42,7 +34,7 @@ def signup(request):
             apply_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect(request.GET.get("next") or "home")
+            return redirect(request.GET.get("next") or "accounts:home")
     return render(request, "registration/signup.html", {"form": form})
 
 
@@ -52,11 +44,11 @@ def home(request):
     workspaces = Workspace.objects.visible_to(request.user)
     last = request.session.get("workspace")
     if last and workspaces.filter(slug=last).exists():
-        return redirect("workspace", slug=last)
+        return redirect("products:workspace", slug=last)
     first = workspaces.first()
     if first is not None:
-        return redirect("workspace", slug=first.slug)
-    return redirect("workspace-new")
+        return redirect("products:workspace", slug=first.slug)
+    return redirect("accounts:workspace-new")
 
 
 @login_required
@@ -70,7 +62,7 @@ def workspace_new(request):
         else:
             request.session["workspace"] = workspace.slug
             messages.success(request, f"Workspace “{workspace.name}” created.")
-            return redirect("workspace", slug=workspace.slug)
+            return redirect("products:workspace", slug=workspace.slug)
     return render(request, "accounts/workspace_new.html", {"form": form})
 
 
@@ -79,8 +71,8 @@ def members(request):
     workspace = request.workspace
     context = {
         "workspace": workspace,
-        "members": Membership.objects.filter(workspace=workspace).for_members_page(),
-        "invites": Invite.objects.filter(workspace=workspace).pending().select_related("created_by")
+        "members": Membership.objects.in_workspace(workspace).for_members_page(),
+        "invites": Invite.objects.in_workspace(workspace).pending().select_related("created_by")
         if request.can_admin
         else [],
         "invite_form": InviteForm(),
@@ -104,27 +96,27 @@ def invite_create(request):
         )
         # Shown once, on the next page view; only the hash is stored.
         request.session["new_invite_url"] = request.build_absolute_uri(
-            reverse("invite-accept", args=[raw])
+            reverse("accounts:invite-accept", args=[raw])
         )
         messages.success(request, "Invite link created. Copy it now: it is shown only once.")
     else:
         messages.error(request, "Choose a valid role for the invite.")
-    return redirect("members", slug=request.workspace.slug)
+    return redirect("accounts:members", slug=request.workspace.slug)
 
 
 @require_POST
 @workspace_view(admin=True)
 def invite_revoke(request, pk):
-    invite = get_object_or_404(Invite, pk=pk, workspace=request.workspace)
+    invite = get_in_workspace(request, Invite, pk=pk)
     services.revoke_invite(request.user, invite=invite)
     messages.success(request, "Invite revoked.")
-    return redirect("members", slug=request.workspace.slug)
+    return redirect("accounts:members", slug=request.workspace.slug)
 
 
 @require_POST
 @workspace_view()
 def member_role(request, pk):
-    membership = get_object_or_404(Membership, pk=pk, workspace=request.workspace)
+    membership = get_in_workspace(request, Membership, pk=pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
@@ -137,25 +129,25 @@ def member_role(request, pk):
             messages.error(request, exc.message)
         else:
             messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
-    return redirect("members", slug=request.workspace.slug)
+    return redirect("accounts:members", slug=request.workspace.slug)
 
 
 @require_POST
 @workspace_view()
 def member_remove(request, pk):
-    membership = get_object_or_404(Membership, pk=pk, workspace=request.workspace)
+    membership = get_in_workspace(request, Membership, pk=pk)
     leaving = membership.user_id == request.user.pk
     try:
         services.remove_member(request.user, membership=membership)
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("members", slug=request.workspace.slug)
+        return redirect("accounts:members", slug=request.workspace.slug)
     if leaving:
         request.session.pop("workspace", None)
         messages.success(request, f"You left {request.workspace}.")
-        return redirect("home")
+        return redirect("accounts:home")
     messages.success(request, f"{membership.user} was removed.")
-    return redirect("members", slug=request.workspace.slug)
+    return redirect("accounts:members", slug=request.workspace.slug)
 
 
 @never_cache
@@ -170,7 +162,7 @@ def invite_accept(request, token):
         except services.InviteInvalid as exc:
             return render(request, "accounts/invite.html", {"error": exc.message}, status=404)
         messages.success(request, f"Welcome to {membership.workspace}.")
-        return redirect("workspace", slug=membership.workspace.slug)
+        return redirect("products:workspace", slug=membership.workspace.slug)
     return render(request, "accounts/invite.html", {"invite": invite, "token": token})
 
 
@@ -206,7 +198,7 @@ def token_revoke(request, pk):
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     services.revoke_api_token(request.user, token=token)
     messages.success(request, f"Token “{token.name}” revoked.")
-    return redirect("tokens")
+    return redirect("accounts:tokens")
 
 
 @require_GET

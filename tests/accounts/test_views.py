@@ -180,9 +180,10 @@ def test_create_api_token_command_prints_the_token_last(pm, capsys):
     assert ApiToken.objects.get(user=pm).read_only
 
 
-def test_seed_demo_is_idempotent(db):
+def test_seed_demo_is_idempotent(db, settings):
     from django.core.management import call_command
 
+    settings.DEBUG = True  # seed_demo refuses to run with DEBUG off
     call_command("seed_demo")
     counts = (User.objects.count(), Membership.objects.count())
     call_command("seed_demo")

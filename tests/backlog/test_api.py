@@ -698,15 +698,15 @@ def test_a_deep_page_reads_the_index_in_order_without_sorting(api, varied, produ
         base64.urlsafe_b64encode(b"[1, 2]").decode(),
     ],
 )
-def test_an_invalid_cursor_is_404_not_a_server_error(api, items, cursor):
-    assert api.get(ITEMS, {"cursor": cursor}).status_code == 404
+def test_an_invalid_cursor_is_400_not_a_server_error(api, items, cursor):
+    assert api.get(ITEMS, {"cursor": cursor}).status_code == 400
 
 
-def test_an_invalid_datetime_cursor_is_404(api, items):
+def test_an_invalid_datetime_cursor_is_400(api, items):
     raw = json.dumps({"o": "updated_at", "v": "2020-13-45", "i": 1}).encode()
     cursor = base64.urlsafe_b64encode(raw).decode()
 
-    assert api.get(ITEMS, {"ordering": "updated_at", "cursor": cursor}).status_code == 404
+    assert api.get(ITEMS, {"ordering": "updated_at", "cursor": cursor}).status_code == 400
 
 
 def test_an_unknown_ordering_is_400(api, items):

@@ -235,7 +235,8 @@ def test_list_filters_and_constant_queries(
 # --- the review equals the HTML -----------------------------------------------------------------
 
 
-def test_review_payload_matches_the_html_for_the_demo_stories(pm):
+def test_review_payload_matches_the_html_for_the_demo_stories(pm, settings):
+    settings.DEBUG = True  # seed_demo refuses to run with DEBUG off
     call_command("seed_demo", verbosity=0)
     product = Product.objects.get(workspace__slug="acme", key="PAY")
     client = api_client_for(pm)

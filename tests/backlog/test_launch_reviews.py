@@ -147,7 +147,8 @@ def test_unshipped_item_awaits_launch(pm, product, metric):
     assert review.launch_day is None and review.judgement is None
 
 
-def test_demo_launch_reviews_tell_three_stories(pm):
+def test_demo_launch_reviews_tell_three_stories(pm, settings):
+    settings.DEBUG = True  # seed_demo refuses to run with DEBUG off
     call_command("seed_demo", verbosity=0)
     product = Product.objects.get(workspace__slug="acme", key="PAY")
     verdicts = {

@@ -1,8 +1,9 @@
 """Real Celery workers for integration tests: a worker subprocess on a queue
 of its own, against the test database and the Redis of ``REDIS_URL``.
 
-The test process runs tasks inline (``CELERY_TASK_ALWAYS_EAGER`` is on under
-pytest); a test switches the app to "send" while it talks to the worker."""
+The test process runs tasks inline (``CELERY_TASK_ALWAYS_EAGER`` is on in
+tests/settings.py); a test switches the app to "send" while it talks to the
+worker. Workers run with the same settings module and eager mode off."""
 
 import os
 import subprocess
@@ -40,7 +41,8 @@ def start_worker(
         "DATABASE_URL": worker_database_url(),
         "REDIS_URL": os.environ["REDIS_URL"],
         "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PMHUB_TESTING": "1",
+        # The test settings (secret key, memory cache, ...), not a deployment's.
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
         "PYTHONUNBUFFERED": "1",
         **extra_env,
     }

@@ -33,7 +33,7 @@ def shared(pm, nnl):
 
 
 def page(token, *rest):
-    return reverse("shared-roadmap", args=[token]) + "".join(rest)
+    return reverse("roadmaps:shared-roadmap", args=[token]) + "".join(rest)
 
 
 def test_anyone_sees_entries_and_objectives_but_not_hidden_fields(shared, items, objective, pm):
@@ -139,12 +139,12 @@ def test_every_write_method_is_refused(shared, method, nnl, items):
     entry = entry_of(nnl, items[0])
     for path in [
         page(token),
-        reverse("shared-entry", args=[token, entry.pk]),
-        reverse("shared-feed", args=[token]),
+        reverse("roadmaps:shared-entry", args=[token, entry.pk]),
+        reverse("roadmaps:shared-feed", args=[token]),
     ]:
         assert getattr(client, method)(path).status_code in (403, 405), path
     # The unlock endpoint takes POST only for links with a password.
-    assert client.post(reverse("shared-unlock", args=[token])).status_code in (403, 405)
+    assert client.post(reverse("roadmaps:shared-unlock", args=[token])).status_code in (403, 405)
 
 
 def test_entry_of_another_roadmap_or_workspace_is_404(
@@ -154,7 +154,10 @@ def test_entry_of_another_roadmap_or_workspace_is_404(
     client = Client()
     other_roadmap_entry = entry_of(timeline, items[0])
     assert (
-        client.get(reverse("shared-entry", args=[token, other_roadmap_entry.pk])).status_code == 404
+        client.get(
+            reverse("roadmaps:shared-entry", args=[token, other_roadmap_entry.pk])
+        ).status_code
+        == 404
     )
     from pmhub.accounts.models import Workspace
 
@@ -164,13 +167,13 @@ def test_entry_of_another_roadmap_or_workspace_is_404(
         stranger, workspace=theirs.workspace, product=theirs, name="T"
     )
     their_entry = services.add_entry(stranger, roadmap=their_roadmap, item=their_item)
-    response = client.get(reverse("shared-entry", args=[token, their_entry.pk]))
+    response = client.get(reverse("roadmaps:shared-entry", args=[token, their_entry.pk]))
     assert response.status_code == 404 and b"Their secret" not in response.content
     # Entries the link leaves out are not reachable either.
     hidden = entry_of(_link.roadmap, items[2])
-    assert client.get(reverse("shared-entry", args=[token, hidden.pk])).status_code == 404
+    assert client.get(reverse("roadmaps:shared-entry", args=[token, hidden.pk])).status_code == 404
     shown = entry_of(_link.roadmap, items[0])
-    detail = client.get(reverse("shared-entry", args=[token, shown.pk]))
+    detail = client.get(reverse("roadmaps:shared-entry", args=[token, shown.pk]))
     assert detail.status_code == 200 and b"Grow conversion" in detail.content
     assert (
         b"INTERNAL-NOTE-apple" not in detail.content
@@ -185,7 +188,7 @@ def test_revoked_link_is_404_on_the_very_next_request(shared, pm):
     services.revoke_share_link(pm, link=link)
     assert client.get(page(token)).status_code == 404
     assert client.get(page(token), HTTP_IF_NONE_MATCH=etag).status_code == 404
-    assert client.get(reverse("shared-feed", args=[token])).status_code == 404
+    assert client.get(reverse("roadmaps:shared-feed", args=[token])).status_code == 404
 
 
 def test_expired_link_is_404(shared):
@@ -215,7 +218,7 @@ def test_what_changed_since_and_feed_respect_the_link(shared, pm, nnl, items):
     html = Client().get(page(token, "?since=2000-01-01")).content.decode()
     assert "Slipped" in html and "Next → Later" in html
     assert "Project Falcon" not in html
-    feed = Client().get(reverse("shared-feed", args=[token]))
+    feed = Client().get(reverse("roadmaps:shared-feed", args=[token]))
     assert feed.status_code == 200 and feed["Content-Type"].startswith("application/atom+xml")
     body = feed.content.decode()
     assert "Slipped: SEPA debits" in body and "Project Falcon" not in body
@@ -233,10 +236,10 @@ def test_password_asks_again_and_is_rate_limited(pm, nnl):
         and b"Apple Pay" not in ask.content
     )
     assert b"csrfmiddlewaretoken" not in ask.content
-    unlock = reverse("shared-unlock", args=[token])
+    unlock = reverse("roadmaps:shared-unlock", args=[token])
     wrong = client.post(unlock, {"password": "nope"})
     assert wrong.status_code == 403 and b'type="password"' in wrong.content
-    assert client.get(reverse("shared-feed", args=[token])).status_code == 404
+    assert client.get(reverse("roadmaps:shared-feed", args=[token])).status_code == 404
     right = client.post(unlock, {"password": "open sesame"})
     assert right.status_code == 303
     assert b"Apple Pay" in client.get(page(token)).content

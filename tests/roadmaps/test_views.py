@@ -17,15 +17,15 @@ from .conftest import entry_of
 
 
 def url(name, roadmap, *args):
-    return reverse(name, args=[roadmap.workspace.slug, roadmap.pk, *args])
+    return reverse(f"roadmaps:{name}", args=[roadmap.workspace.slug, roadmap.pk, *args])
 
 
 def test_product_roadmaps_list_and_create(as_user, pm, product, nnl):
     client = as_user(pm)
-    page = client.get(reverse("roadmaps", args=["acme", "PAY"]))
+    page = client.get(reverse("roadmaps:roadmaps", args=["acme", "PAY"]))
     assert page.status_code == 200 and b"Exec" in page.content
     response = client.post(
-        reverse("roadmaps", args=["acme", "PAY"]),
+        reverse("roadmaps:roadmaps", args=["acme", "PAY"]),
         {
             "name": "Delivery",
             "layout": "timeline",
@@ -37,7 +37,7 @@ def test_product_roadmaps_list_and_create(as_user, pm, product, nnl):
     roadmap = Roadmap.objects.get(name="Delivery")
     assert response.status_code == 302 and response["Location"].endswith(f"/roadmaps/{roadmap.pk}/")
     bad = client.post(
-        reverse("roadmaps", args=["acme", "PAY"]),
+        reverse("roadmaps:roadmaps", args=["acme", "PAY"]),
         {
             "name": "",
             "layout": "timeline",
@@ -54,7 +54,7 @@ def test_portfolio_create(as_user, pm, workspace, product):
 
     other = ProductFactory(workspace=workspace, key="ANL", name="Analytics")
     response = as_user(pm).post(
-        reverse("roadmaps-home", args=["acme"]),
+        reverse("roadmaps:roadmaps-home", args=["acme"]),
         {
             "name": "Portfolio",
             "layout": "now_next_later",
@@ -290,7 +290,7 @@ def test_share_links_created_by_admins_shown_once_and_revoked(as_user, pm, teamm
     assert token not in again and "Board" in again
     revoke = client.post(url("roadmap-share-revoke", nnl, link.pk))
     assert revoke.status_code == 302
-    assert client.get(reverse("shared-roadmap", args=[token])).status_code == 404
+    assert client.get(reverse("roadmaps:shared-roadmap", args=[token])).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -337,7 +337,7 @@ def test_roadmap_page_queries_do_not_grow_with_entries(
 
 def test_backlog_item_page_shows_its_roadmaps(as_user, pm, nnl, timeline, items):
     item = items[0]
-    page = as_user(pm).get(reverse("item", args=["acme", "PAY", item.number]))
+    page = as_user(pm).get(reverse("backlog:item", args=["acme", "PAY", item.number]))
     html = page.content.decode()
     assert page.status_code == 200 and "On roadmaps" in html
     assert "Exec" in html and "Delivery" in html and "10 Jan 2027 – 31 Mar 2027" in html

@@ -29,7 +29,7 @@ class Command(BaseCommand):
     help = "Seed the demo workspace 'Acme' with users demo/demo, alex/alex and viewer/viewer."
 
     def handle(self, *args, **options):
-        if not settings.DEBUG and not settings.TESTING:
+        if not settings.DEBUG:
             raise CommandError(
                 "seed_demo creates users with known passwords; it refuses to run with DEBUG off."
             )

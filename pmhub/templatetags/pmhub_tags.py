@@ -1,4 +1,6 @@
-"""Template helpers available in every template (registered as builtins)."""
+"""Project-wide template filters, available in every template (registered as
+``builtins`` in settings.TEMPLATES; apps keep their own libraries for their
+own screens, e.g. products' ``metrics_tags``)."""
 
 import markdown as md
 import nh3
