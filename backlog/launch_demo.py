@@ -1,5 +1,5 @@
 """Demo launches with hypotheses, on top of the demo backlog and the demo
-metrics (products/metrics_demo.py): three shipped items whose launch reviews
+metrics (metrics/demo.py): three shipped items whose launch reviews
 tell three different stories — met, not met, inconclusive. Called at the end
 of backlog/demo.seed, i.e. after both the metrics and the items exist."""
 

@@ -2,9 +2,6 @@
 reading, rollups. Thin: reads through QuerySet scopes and metrics.reads,
 writes through metrics.services. Registered by ``register(router)``."""
 
-import base64
-import binascii
-import json
 from datetime import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,12 +10,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.pagination import BasePagination, _positive_int
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from pmhub.api.pagination import KeysetPagination
+from pmhub.api.pagination import (
+    InvalidCursor,
+    KeysetPagination,
+    decode_cursor,
+    encode_cursor,
+    invalid_cursor,
+)
 from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
 from pmhub.api.views import VersionedViewSet, filterset_for
 from products.models import Product
@@ -199,11 +201,13 @@ class DatapointPagination(BasePagination):
     """Keyset pagination on ``(timestamp, id)``: the cursor holds the last
     row's pair and the next page is the rows after it, so following ``next``
     returns every datapoint exactly once, however many share a timestamp (a
-    position-plus-offset cursor would not). Forward-only."""
+    position-plus-offset cursor would not). Forward-only. Cursors are the
+    project's (pmhub.api.pagination): signed, tied to this list, each value
+    type-checked; anything else is a 400."""
 
     page_size = 500
     max_page_size = 10_000
-    invalid_cursor_message = "Invalid cursor."
+    cursor_key = "metrics.datapoint:timestamp,id"
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
@@ -227,25 +231,21 @@ class DatapointPagination(BasePagination):
             self.next_cursor = (rows[-1].timestamp, rows[-1].id)
         return rows
 
-    def decode_cursor(self, raw):
-        if not raw:
+    def decode_cursor(self, raw) -> tuple[datetime, int] | None:
+        if raw is None:
             return None
         try:
-            data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-            ts = datetime.fromisoformat(data["t"])
-            pk = data["i"]
-            if ts.tzinfo is None or type(pk) is not int or not 0 <= pk < 2**63:
-                raise ValueError("bad cursor")
-        except (binascii.Error, ValueError, TypeError, KeyError, OverflowError):
-            raise NotFound(self.invalid_cursor_message) from None
+            ts, pk = decode_cursor(raw, self.cursor_key, [datetime, int])
+            if not 0 <= pk < 2**63:
+                raise InvalidCursor("id out of range")
+        except InvalidCursor:
+            raise invalid_cursor() from None
         return ts, pk
 
     def get_next_link(self):
         if self.next_cursor is None:
             return None
-        ts, pk = self.next_cursor
-        payload = json.dumps({"t": ts.isoformat(), "i": pk}, separators=(",", ":"))
-        cursor = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        cursor = encode_cursor(self.cursor_key, self.next_cursor)
         return replace_query_param(self.request.build_absolute_uri(), "cursor", cursor)
 
     def get_paginated_response(self, data):
@@ -302,7 +302,7 @@ class MetricViewSet(VersionedViewSet):
             200: PaginatedDatapointSerializer,
             400: OpenApiResponse(
                 response=OpenApiTypes.OBJECT,
-                description="Invalid from/to: field name → messages",
+                description="Invalid from/to or cursor: field name → messages",
             ),
         },
         description=(
@@ -391,7 +391,7 @@ class MetricViewSet(VersionedViewSet):
             200: PaginatedRollupSerializer,
             400: OpenApiResponse(
                 response=OpenApiTypes.OBJECT,
-                description="Invalid period or dates: field name → messages",
+                description="Invalid period, dates or cursor: field name → messages",
             ),
         },
         description="Rolled-up values, oldest first, keyset-paginated. Weeks start on Monday; "

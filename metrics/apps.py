@@ -10,5 +10,5 @@ class MetricsConfig(AppConfig):
 
         from .key_results import MetricFollowing
 
-        register_product_tab("metrics", "Metrics", "products:metrics", order=50)
+        register_product_tab("metrics", "Metrics", "metrics:metrics", order=50)
         register_key_result_extension(MetricFollowing())

@@ -34,6 +34,7 @@ feedback_api.register(router)
 urlpatterns = [
     path("", include("pmhub.accounts.urls")),
     path("", include("products.urls")),
+    path("", include("metrics.urls")),
     path("", include("backlog.urls")),
     path("", include("roadmaps.urls")),
     path("", include("feedback.urls")),
