@@ -9,11 +9,12 @@ class FeedbackConfig(AppConfig):
         from backlog.signals import item_status_changed
         from pmhub.navigation import register_product_tab
 
-        from . import services, views
+        from . import services
+        from .views import ideas
 
         register_product_tab("feedback", "Feedback", "feedback:feedback-inbox", order=40)
         register_product_tab("customers", "Customers", "feedback:feedback-customers", order=45)
-        register_item_panel("feedback/_item_insights.html", views.item_panel_context, order=10)
+        register_item_panel("feedback/_item_insights.html", ideas.item_panel_context, order=10)
         item_status_changed.connect(
             services.on_item_status_changed, dispatch_uid="feedback-status-emails"
         )

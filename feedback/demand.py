@@ -38,6 +38,14 @@ class Signal:
     age_days: float
 
 
+def customer_key(feedback_id, person_id, company_id) -> str:
+    """Who counts as one customer in demand: the company, else the person,
+    else the anonymous piece of feedback itself."""
+    if company_id:
+        return f"c:{company_id}"
+    return f"p:{person_id}" if person_id else f"f:{feedback_id}"
+
+
 def contribution(s: Signal, *, half_life_days: float, weights: dict[str, float]) -> float:
     revenue = max(0.0, float(s.revenue or 0))
     age = max(0.0, float(s.age_days))

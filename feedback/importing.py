@@ -85,11 +85,7 @@ class FeedbackImporter(csvimport.Importer):
     def create(self, job, rows):
         """Customers are matched by email and domain; a row whose external id
         was imported before is skipped (not counted)."""
-        created = 0
-        for values in rows:
-            feedback = services.create_feedback(None, product=job.product, **values)
-            created += int(feedback._created)
-        return {"created_count": created}
+        return {"created_count": services.import_feedback(product=job.product, rows=rows)}
 
 
 IMPORTER = FeedbackImporter()
@@ -144,7 +140,7 @@ def check_row(job: ImportJob, number: int, row: dict) -> tuple[dict | None, list
             err(column, " ".join(messages))
     if values.get("email"):
         try:
-            services._clean_email(values["email"])
+            services.clean_email(values["email"])
         except ValidationError:
             column = next(c for c, t in mapped_columns(job) if t == "email")
             err(column, f"{values['email']!r} is not an email address.")

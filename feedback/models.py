@@ -34,6 +34,16 @@ class CompanyQuerySet(WorkspaceScopedQuerySet):
         """What the API shows, in one query."""
         return self.select_related("workspace")
 
+    def for_customer_list(self, product):
+        """Rows of the customers page: owner joined, the product's feedback
+        and the people counted."""
+        return self.select_related("owner").annotate(
+            feedback_count=models.Count(
+                "feedback", filter=Q(feedback__product=product), distinct=True
+            ),
+            people_count=models.Count("people", distinct=True),
+        )
+
 
 class Company(Versioned):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="companies")
@@ -130,6 +140,20 @@ class FeedbackQuerySet(WorkspaceScopedQuerySet):
     def for_inbox(self):
         """A row of the triage inbox: its person and company, in one query."""
         return self.select_related("person", "company")
+
+    def matching(self, *, state: str = "all", source: str = "", q: str = ""):
+        """The inbox's filters: a state ("all" for every one), a source, and
+        words in the text or the customer's name."""
+        qs = self
+        if state != "all":
+            qs = qs.filter(state=state)
+        if source:
+            qs = qs.filter(source=source)
+        if q:
+            qs = qs.filter(
+                Q(text__icontains=q) | Q(person__name__icontains=q) | Q(company__name__icontains=q)
+            )
+        return qs
 
     def for_api(self):
         """What the API shows: one query plus one for the tags' lists (none)."""

@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from backlog import services as backlog_services
 from backlog.models import Item, ScoreChange
-from feedback import services
+from feedback import reads, services
 from feedback.models import Company, DemandQueue, Feedback, Insight, Person, State
+from feedback.services import intake
 from pmhub.errors import VersionConflict
 
 # --- matching customers -------------------------------------------------------------------
@@ -104,14 +105,14 @@ def test_a_resend_that_races_the_first_gets_the_stored_feedback(product, pm, mon
     both, the second insert hits the unique constraint — it answers with the
     first one's row instead of a 500."""
     first = services.create_feedback(pm, product=product, text="one", external_id="zen-9")
-    real = services._by_external_id
+    real = intake._by_external_id
     calls = []
 
     def not_yet_committed(product, external_id):
         calls.append(external_id)
         return None if len(calls) == 1 else real(product, external_id)
 
-    monkeypatch.setattr(services, "_by_external_id", not_yet_committed)
+    monkeypatch.setattr(intake, "_by_external_id", not_yet_committed)
     again = services.create_feedback(pm, product=product, text="two", external_id="zen-9")
     assert again.pk == first.pk and again._created is False and again.text == "one"
     assert Feedback.objects.filter(product=product, external_id="zen-9").count() == 1
@@ -344,7 +345,7 @@ def test_item_panel_summary_counts_distinct_customers_and_revenue(
         with committed():
             services.link_feedback(pm, feedback=f, item=items["sepa"])
 
-    summary = services.item_demand_summary(items["sepa"])
+    summary = reads.item_demand_summary(items["sepa"])
 
     assert summary["customers"] == 2
     assert summary["revenue"] == Decimal("1005000")

@@ -1,8 +1,12 @@
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from backlog.models import Item
-from feedback import services
+from feedback import reads, services
 from feedback.models import Feedback, Insight, State
+from pmhub.api.pagination import encode_cursor
 from tests.factories import ProductFactory
 
 INBOX = "/w/acme/p/PAY/feedback/"
@@ -90,6 +94,36 @@ def test_inbox_query_count_does_not_grow_with_rows(
     _many(product, pm, 30, email="b@initech.example")
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(INBOX).status_code == 200
+
+
+def test_older_feedback_links_page_through_every_row_once(as_user, pm, product, monkeypatch):
+    """The inbox pages on (received_at, id) with the shared cursor codec;
+    rows that share a received_at are neither repeated nor skipped."""
+    monkeypatch.setattr(reads, "INBOX_ROWS", 4)
+    same_time = timezone.now() - dt.timedelta(hours=1)
+    made = _many(product, pm, 6, received_at=same_time) + _many(product, pm, 5)
+    client = as_user(pm)
+    seen, url, pages = [], INBOX + "?state=all", 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        seen += [f.pk for f in response.context["rows"]]
+        after = response.context["next_before"]
+        url = f"{INBOX}?state=all&before={after}" if after else None
+        pages += 1
+    assert pages == 3
+    assert seen == [f.pk for f in sorted(made, key=lambda f: (f.received_at, f.pk), reverse=True)]
+
+
+@pytest.mark.parametrize("cursor", ["12", "garbage", "W10:1a2b3c"])
+def test_a_damaged_older_feedback_link_is_a_400(as_user, pm, feedback, cursor):
+    response = as_user(pm).get(f"{INBOX}?before={cursor}")
+    assert response.status_code == 400
+
+
+def test_a_cursor_of_another_list_is_a_400(as_user, pm, feedback):
+    foreign = encode_cursor("backlog:rank", [1.5, feedback.pk])
+    assert as_user(pm).get(f"{INBOX}?before={foreign}").status_code == 400
 
 
 def test_htmx_detail_returns_only_the_partial(as_user, pm, feedback, items):
@@ -253,15 +287,15 @@ def test_portal_settings_save_and_conflict(as_user, pm, product):
         "weight_enterprise": 3,
         "weight_other": 1,
     }
-    services.portal_settings(product)
+    reads.portal_settings(product)
     assert client.post("/w/acme/p/PAY/portal/", data).status_code == 302
-    row = services.portal_settings(product)
+    row = reads.portal_settings(product)
     assert (row.enabled, row.half_life_days, row.weights()["enterprise"]) == (True, 30, 3.0)
 
     stale = client.post("/w/acme/p/PAY/portal/", {**data, "half_life_days": 7})
 
     assert stale.status_code == 409
-    assert services.portal_settings(product).half_life_days == 30
+    assert reads.portal_settings(product).half_life_days == 30
 
 
 def test_customers_page_lists_companies(

@@ -13,6 +13,7 @@ from django.db import connection
 from backlog.models import Item, ScoreChange
 from feedback import services
 from feedback.models import DemandQueue
+from feedback.services import demand as demand_services
 from feedback.tasks import recompute_demand, sweep_demand
 from pmhub.accounts.tasks import ping
 from pmhub.celery import app
@@ -65,7 +66,7 @@ def test_a_real_worker_recomputes_demand_after_commit(pm, workspace, product, it
     # The task goes to this test's queue (Celery caches its router, so
     # task_routes cannot be changed once another test has sent a task).
     monkeypatch.setattr(
-        services,
+        demand_services,
         "_enqueue_demand",
         lambda ids: recompute_demand.apply_async(args=[ids], queue=queue),
     )

@@ -8,20 +8,12 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from backlog.models import Status
+from pmhub.web import apply_errors
 from products.models import Product
 
-from . import services
-from .forms import PortalSubmitForm, VoteForm
-from .models import Insight, PublicIdea, Source
-
-GROUPS = [
-    ("Planned", (Status.PLANNED,)),
-    ("In progress", (Status.IN_PROGRESS,)),
-    ("Under consideration", (Status.IDEA, Status.CANDIDATE)),
-    ("Shipped", (Status.SHIPPED,)),
-    ("Declined", (Status.DECLINED,)),
-]
+from .. import reads, services
+from ..forms import PortalSubmitForm, VoteForm
+from ..models import PublicIdea
 
 
 def _portal_product(slug, key) -> tuple[Product, object]:
@@ -30,7 +22,7 @@ def _portal_product(slug, key) -> tuple[Product, object]:
     )
     if product is None:
         raise Http404("No such portal.")
-    settings_row = services.portal_settings(product)
+    settings_row = reads.portal_settings(product)
     if not settings_row.enabled:
         raise Http404("No such portal.")
     return product, settings_row
@@ -41,39 +33,23 @@ def _client_ip(request) -> str:
 
 
 def _portal_context(request, product, settings_row) -> dict:
-    ideas = list(PublicIdea.objects.for_portal(product))
-    # What customers said on the portal about each idea: snippets, masked, no names.
-    quotes: dict[int, list[str]] = {}
-    rows = (
-        Insight.objects.filter(item__public_idea__product=product, feedback__source=Source.PORTAL)
-        .order_by("-created_at")
-        .values_list("item_id", "snippet")[:200]
-    )
-    for item_id, snippet in rows:
-        bucket = quotes.setdefault(item_id, [])
-        quote = services.mask_emails(snippet)[:280]
-        if len(bucket) < 2 and quote not in bucket:
-            bucket.append(quote)
-    for idea in ideas:
-        idea.quotes = quotes.get(idea.item_id, [])
-        idea.safe_title = services.mask_emails(idea.public_title)
-        idea.safe_description = services.mask_emails(idea.public_description)
-        idea.safe_reason = services.mask_emails(idea.item.status_reason)
-    groups = []
-    for label, statuses in GROUPS:
-        members = [i for i in ideas if i.item.status in statuses]
-        if members:
-            groups.append({"label": label, "ideas": members, "status": statuses[0]})
-    voted = set(request.session.get("portal_votes", []))
     return {
         "portal_product": product,
         "portal": settings_row,
-        "groups": groups,
-        "voted": voted,
+        "groups": reads.portal(product),
+        "voted": set(request.session.get("portal_votes", [])),
         "submit_form": PortalSubmitForm(),
         "vote_form": VoteForm(),
         "workspace_slug": product.workspace.slug,
     }
+
+
+def _rate_limited(request, ctx, exc):
+    """The portal again with its "too many" notice: 429 with Retry-After."""
+    ctx["rate_limited"] = True
+    response = render(request, "feedback/portal.html", ctx, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def portal(request, slug, key):
@@ -97,18 +73,13 @@ def portal(request, slug, key):
                     ip=_client_ip(request),
                 )
             except services.RateLimited as exc:
-                ctx["rate_limited"] = True
-                response = render(request, "feedback/portal.html", ctx, status=429)
-                response["Retry-After"] = str(exc.retry_after)
-                return response
+                return _rate_limited(request, ctx, exc)
             except ValidationError as exc:
-                from pmhub.web import apply_errors
-
                 apply_errors(form, exc)
                 status = 400
             else:
                 ctx["submitted"] = True
-                ctx["submitted_text"] = services.mask_emails(feedback.text)
+                ctx["submitted_text"] = reads.mask_emails(feedback.text)
                 ctx["submit_form"] = PortalSubmitForm()
         else:
             status = 400
@@ -132,10 +103,7 @@ def vote(request, slug, key, pk):
             idea=idea, email=email, user=request.user, ip=_client_ip(request)
         )
     except services.RateLimited as exc:
-        ctx["rate_limited"] = True
-        response = render(request, "feedback/portal.html", ctx, status=429)
-        response["Retry-After"] = str(exc.retry_after)
-        return response
+        return _rate_limited(request, ctx, exc)
     except ValidationError as exc:
         ctx["vote_error"] = (idea.pk, " ".join(exc.messages))
         return render(request, "feedback/portal.html", ctx, status=400)
@@ -166,7 +134,7 @@ def vote_confirm(request, token):
             request, "feedback/portal_message.html", {"message": " ".join(exc.messages)}, status=400
         )
     product = vote_row.idea.product
-    title = services.mask_emails(vote_row.idea.public_title)
+    title = reads.mask_emails(vote_row.idea.public_title)
     return render(
         request,
         "feedback/portal_message.html",
