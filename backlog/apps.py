@@ -12,13 +12,9 @@ class BacklogConfig(AppConfig):
         register_product_tab("fields", "Fields", "backlog:custom-fields", order=90)
         register_product_tab("launch-reviews", "Launch reviews", "backlog:launch-reviews", order=60)
 
-        from products.metrics import register_marker_source
-
-        from .launch_reviews import launch_markers
         from .panels import register_item_panel
         from .views.launch import item_panel_context
 
-        register_marker_source(launch_markers)
         register_item_panel("backlog/_launch_panel.html", item_panel_context, order=10)
 
         from django.db.models.signals import post_save

@@ -1,7 +1,8 @@
 from django import forms
 
+from metrics.models import Metric
 from pmhub.accounts.models import User
-from products.models import Metric, Objective
+from products.models import Objective
 
 from . import scoring
 from .models import (

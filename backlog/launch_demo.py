@@ -1,5 +1,5 @@
 """Demo launches with hypotheses, on top of the demo backlog and the demo
-metrics (products/metrics_demo.py): three shipped items whose launch reviews
+metrics (metrics/demo.py): three shipped items whose launch reviews
 tell three different stories — met, not met, inconclusive. Called at the end
 of backlog/demo.seed, i.e. after both the metrics and the items exist."""
 
@@ -7,8 +7,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
 
-from products.metrics_demo import LAUNCHES
-from products.models import Metric, Product
+from metrics.demo import LAUNCHES
+from metrics.models import Metric
+from products.models import Product
 
 from . import services
 from .models import Hypothesis, Item

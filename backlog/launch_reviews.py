@@ -31,11 +31,9 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 
-from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
-from products.models import Metric, MetricRollup, Period
+from metrics.models import Metric, MetricRollup, Period
 
 from .models import Hypothesis, Item, Status
 
@@ -338,25 +336,3 @@ def reviews_for_product(product) -> list[Review]:
         key=lambda r: (r.launch_day is None, -(r.launch_day or far).toordinal(), r.item.number)
     )
     return reviews
-
-
-def launch_markers(metric_ids: list[int]) -> dict[int, list[dict]]:
-    """Launch markers for the metrics charts (products.metrics marker source)."""
-    out: dict[int, list[dict]] = {}
-    hypotheses = (
-        Hypothesis.objects.filter(item__status=Status.SHIPPED, item__shipped_at__isnull=False)
-        .filter(Q(metric_id__in=metric_ids) | Q(adoption_metric_id__in=metric_ids))
-        .select_related("item__product__workspace")
-    )
-    for h in hypotheses:
-        item = h.item
-        url = reverse(
-            "backlog:launch-review",
-            args=[item.product.workspace.slug, item.product.key, item.number],
-        )
-        marker = {"date": launch_day(item), "label": f"{item.key} {item.title}", "url": url}
-        for metric_id in {h.metric_id, h.adoption_metric_id} & set(metric_ids):
-            out.setdefault(metric_id, []).append(marker)
-    for markers in out.values():
-        markers.sort(key=lambda m: m["date"])
-    return out

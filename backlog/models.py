@@ -5,10 +5,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from metrics.models import Metric
 from pmhub.csvimport import ImportJobBase
 from pmhub.querysets import WorkspaceScopedQuerySet
 from pmhub.versioning import Versioned
-from products.models import Metric, Objective, Product
+from products.models import Objective, Product
 
 from . import scoring
 

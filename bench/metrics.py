@@ -1,6 +1,6 @@
 """Metrics suite of ``make bench`` (``--suite metrics``).
 
-1. Ingestion: 1 000 000 datapoints through ``products.metrics.ingest_datapoints``
+1. Ingestion: 1 000 000 datapoints through ``metrics.services.ingest_datapoints``
    (100 requests of 10 000 rows as the API hands them over: ISO 8601 strings,
    parsed and validated per row, deduplicated with ON CONFLICT DO NOTHING, dirty
    days marked) against PostgreSQL's ``COPY`` of the same rows into the same
@@ -38,8 +38,8 @@ SAME = "period, start, count, minimum, maximum, last, last_at"
 
 
 def _metric(product, user, name, aggregation="average"):
-    from products import metrics
-    from products.models import Metric
+    from metrics import services as metrics
+    from metrics.models import Metric
 
     metric = Metric.objects.filter(product=product, name=name).first()
     return metric or metrics.create_metric(
@@ -50,7 +50,7 @@ def _metric(product, user, name, aggregation="average"):
 def _clear(metric, *, since=None) -> None:
     from django.db import connection
 
-    from products.models import Datapoint, DirtyDay, MetricRollup
+    from metrics.models import Datapoint, DirtyDay, MetricRollup
 
     with connection.cursor() as cursor:
         where, params = "metric_id = %s", [metric.pk]
@@ -66,7 +66,7 @@ def seed_big(product, user):
     """The 10 M-row metric, seeded with generate_series once."""
     from django.db import connection
 
-    from products.models import Datapoint, Metric
+    from metrics.models import Datapoint, Metric
 
     metric = _metric(product, user, "bench 10M")
     marker = f"seeded {BIG} rows from {SEED_START.isoformat()}"
@@ -106,8 +106,8 @@ def _rows(n: int, start: datetime, seed: int) -> list[dict]:
 def measure_ingest(report, data: dict) -> None:
     from django.db import connection
 
-    from products import metrics
-    from products.models import Datapoint
+    from metrics import services as metrics
+    from metrics.models import Datapoint
 
     user, product = data["user"], data["product"]
     ours_metric = _metric(product, user, "bench ingest")
@@ -115,8 +115,8 @@ def measure_ingest(report, data: dict) -> None:
     rows = _rows(INGEST, datetime(2026, 1, 1, tzinfo=UTC), seed=1)
     parsed = [(metrics.parse_timestamp(r["timestamp"]), r["value"], r["dedupe_key"]) for r in rows]
     table = Datapoint._meta.db_table
-    enqueue = metrics._enqueue_rollup
-    metrics._enqueue_rollup = lambda metric_id: None  # a worker's job, measured below
+    enqueue = metrics.ingest._enqueue_rollup
+    metrics.ingest._enqueue_rollup = lambda metric_id: None  # a worker's job, measured below
 
     def ours():
         _clear(ours_metric)
@@ -144,7 +144,7 @@ def measure_ingest(report, data: dict) -> None:
             times["ours"].append(ours())
             times["copy"].append(baseline())
     finally:
-        metrics._enqueue_rollup = enqueue
+        metrics.ingest._enqueue_rollup = enqueue
     t_ours, t_copy = p50(times["ours"]), p50(times["copy"])
     report.ratio(
         "ingest 1M datapoints (service vs COPY)",
@@ -163,7 +163,7 @@ def measure_ingest(report, data: dict) -> None:
 
 
 def _baseline_sql(metric_id: int) -> list[tuple[str, list]]:
-    from products.models import Datapoint
+    from metrics.models import Datapoint
 
     dp, cols = Datapoint._meta.db_table, "metric_id, period, start, total, count, "
     cols += "minimum, maximum, last, last_at"
@@ -192,8 +192,8 @@ def _baseline_sql(metric_id: int) -> list[tuple[str, list]]:
 def measure_rollups(report, data: dict, reps: int) -> None:
     from django.db import connection, transaction
 
-    from products import metrics
-    from products.models import MetricRollup
+    from metrics import services as metrics
+    from metrics.models import MetricRollup
 
     user, product = data["user"], data["product"]
     big = seed_big(product, user)
@@ -203,8 +203,8 @@ def measure_rollups(report, data: dict, reps: int) -> None:
             f"(LIKE {MetricRollup._meta.db_table} INCLUDING ALL)"
         )
     statements = _baseline_sql(big.pk)
-    enqueue = metrics._enqueue_rollup
-    metrics._enqueue_rollup = lambda metric_id: None
+    enqueue = metrics.ingest._enqueue_rollup
+    metrics.ingest._enqueue_rollup = lambda metric_id: None
 
     def ours():
         MetricRollup.objects.filter(metric=big).delete()
@@ -270,7 +270,7 @@ def measure_rollups(report, data: dict, reps: int) -> None:
             percent=True,
         )
     finally:
-        metrics._enqueue_rollup = enqueue
+        metrics.ingest._enqueue_rollup = enqueue
         _clear(big, since=SEED_END)
         MetricRollup.objects.filter(metric=big).delete()
 

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "simple_history",
     "pmhub.accounts",
     "products",
+    "metrics",
     "backlog",
     "roadmaps",
     "feedback",
@@ -310,7 +311,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("SCORE_SWEEP_SECONDS", 60),
     },
     "sweep-metric-rollups": {
-        "task": "products.tasks.sweep_metric_rollups",
+        "task": "metrics.tasks.sweep_metric_rollups",
         "schedule": env_int("ROLLUP_SWEEP_SECONDS", 60),
     },
     "sweep-demand": {

@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from backlog import api as backlog_api
 from feedback import api as feedback_api
+from metrics import api as metrics_api
 from pmhub.accounts import api as accounts_api
 from products import api as products_api
 from roadmaps import api as roadmaps_api
@@ -20,7 +21,7 @@ router.register("objectives", products_api.ObjectiveViewSet, basename="objective
 router.register("key-results", products_api.KeyResultViewSet, basename="key-result")
 router.register("competitors", products_api.CompetitorViewSet, basename="competitor")
 router.register("personas", products_api.PersonaViewSet, basename="persona")
-products_api.register(router)
+metrics_api.register(router)
 router.register("items", backlog_api.ItemViewSet, basename="item")
 router.register("scoring-models", backlog_api.ScoringModelViewSet, basename="scoring-model")
 router.register("hypotheses", backlog_api.HypothesisViewSet, basename="hypothesis")
@@ -33,6 +34,7 @@ feedback_api.register(router)
 urlpatterns = [
     path("", include("pmhub.accounts.urls")),
     path("", include("products.urls")),
+    path("", include("metrics.urls")),
     path("", include("backlog.urls")),
     path("", include("roadmaps.urls")),
     path("", include("feedback.urls")),

@@ -8,4 +8,3 @@ class ProductsConfig(AppConfig):
         from pmhub.navigation import register_product_tab
 
         register_product_tab("strategy", "Strategy", "products:strategy", order=10)
-        register_product_tab("metrics", "Metrics", "products:metrics", order=50)

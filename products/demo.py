@@ -1,7 +1,7 @@
 """Demo data of products/: two products with vision and strategy.
 Called by ``manage.py seed_demo`` (idempotent)."""
 
-from . import metrics_demo, services
+from . import services
 from .models import Product
 
 PRODUCTS = [
@@ -221,5 +221,4 @@ def seed(*, workspace, users) -> bool:
             services.create_persona(
                 owner, product=product, name=name, role=role, goals=goals, pains=pains
             )
-    created |= metrics_demo.seed(workspace=workspace, users=users)
     return created

@@ -2,7 +2,8 @@ from django import forms
 
 from pmhub.accounts.models import User
 
-from .models import Competitor, KeyResult, Metric, Objective, Persona, Product, Vision
+from . import extensions
+from .models import Competitor, KeyResult, Objective, Persona, Product, Vision
 
 _MD = "Markdown"
 
@@ -19,8 +20,13 @@ class VersionedForm(forms.ModelForm):
 
     def field_values(self) -> dict:
         return {
-            name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data
+            name: self.cleaned_data[name]
+            for name in self._field_names()
+            if name in self.cleaned_data
         }
+
+    def _field_names(self):
+        return self._meta.fields
 
 
 class ProductCreateForm(forms.ModelForm):
@@ -80,24 +86,24 @@ class ObjectiveForm(VersionedForm):
 
 
 class KeyResultForm(VersionedForm):
+    """A key result's own fields, then those downstream apps add to it
+    (products.extensions: e.g. the metric it follows)."""
+
     def __init__(self, *args, product=None, **kwargs):
         super().__init__(*args, **kwargs)
-        metric_field = self.fields["metric"]
-        metric_field.queryset = (
-            Metric.objects.filter(product=product) if product else Metric.objects.none()
-        )
-        metric_field.empty_label = "— none: I update the current value by hand —"
-        metric_field.help_text = (
-            "Current value then follows the metric after each rollup: its aggregation "
-            "over the period (e.g. the average since the period start; the latest value for "
-            "last-value metrics)."
-        )
-        self.fields["metric_since"].help_text = "UTC day; empty means all data of the metric."
+        for extension in extensions.key_result_extensions():
+            self.fields.update(extension.form_fields(product=product))
+            if self.instance.pk is not None:
+                for name, value in extension.initial(self.instance).items():
+                    self.initial.setdefault(name, value)
         for name in ("start_value", "target_value", "current_value"):
             self.fields[name].widget.attrs["step"] = "any"
             value = getattr(self.instance, name, None)
             if isinstance(value, float) and value.is_integer():
                 self.initial[name] = int(value)  # show 72, not 72.0
+
+    def _field_names(self):
+        return [*self._meta.fields, *sorted(extensions.extended_field_names())]
 
     class Meta:
         model = KeyResult
@@ -108,17 +114,12 @@ class KeyResultForm(VersionedForm):
             "target_value",
             "current_value",
             "direction",
-            "metric",
-            "metric_since",
         ]
         labels = {
             "start_value": "Start",
             "target_value": "Target",
             "current_value": "Current",
-            "metric": "Follows metric",
-            "metric_since": "Period starts",
         }
-        widgets = {"metric_since": forms.DateInput(attrs={"type": "date"})}
 
 
 class CompetitorForm(VersionedForm):
@@ -143,23 +144,3 @@ class PersonaForm(VersionedForm):
         model = Persona
         fields = ["name", "role", "goals", "pains"]
         widgets = {"goals": _textarea(3), "pains": _textarea(3)}
-
-
-class MetricForm(VersionedForm):
-    class Meta:
-        model = Metric
-        fields = ["name", "unit", "aggregation", "direction", "target", "description"]
-        widgets = {"description": _textarea(2)}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["target"].widget.attrs["step"] = "any"
-
-
-class DatapointUploadForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text="Header row: timestamp,value (dedupe_key optional). "
-        "Timestamps in ISO 8601; without an offset they are UTC.",
-    )
-    all_or_nothing = forms.BooleanField(required=False, label="Store nothing if any row is invalid")

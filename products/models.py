@@ -8,6 +8,8 @@ from pmhub.accounts.models import Workspace
 from pmhub.querysets import WorkspaceScopedQuerySet
 from pmhub.versioning import Versioned
 
+from . import extensions
+
 product_key_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]{1,9}$",
     "Use 2–10 capital letters or digits, starting with a letter (e.g. PAY).",
@@ -126,11 +128,15 @@ class ProductChildQuerySet(WorkspaceScopedQuerySet):
 class ObjectiveQuerySet(ProductChildQuerySet):
     def for_strategy(self):
         """Objectives with owners and key results, for the strategy page."""
-        return (
-            self.select_related("owner")
-            .prefetch_related("key_results__metric")
-            .order_by("position", "id")
-        )
+        return self.select_related("owner").with_key_results().order_by("position", "id")
+
+    def with_key_results(self):
+        """Key results prefetched in one query, joined with what the
+        extensions show of them (products.extensions)."""
+        key_results = KeyResult.objects.all()
+        if lookups := extensions.related_lookups():
+            key_results = key_results.select_related(*lookups)
+        return self.prefetch_related(models.Prefetch("key_results", queryset=key_results))
 
     def for_api(self):
         return self.select_related("product", "owner")
@@ -181,7 +187,8 @@ class KeyResultQuerySet(WorkspaceScopedQuerySet):
     workspace_path = "objective__product__workspace"
 
     def for_api(self):
-        return self.select_related("objective__product")
+        """With what the extensions' fields read (products.extensions)."""
+        return self.select_related("objective__product", *extensions.related_lookups())
 
 
 class KeyResult(Versioned):
@@ -190,24 +197,11 @@ class KeyResult(Versioned):
     unit = models.CharField(max_length=30, blank=True, help_text="e.g. %, users, ms, €")
     start_value = models.FloatField(default=0)
     target_value = models.FloatField()
+    # Typed in, or computed downstream: a key result can follow a metric
+    # (metrics.KeyResultLink), which sets it after every rollup.
     current_value = models.FloatField(null=True, blank=True)
     direction = models.CharField(
         max_length=10, choices=Direction.choices, default=Direction.INCREASE
-    )
-    # A key result linked to a metric takes its current value from the metric
-    # after every rollup (see products.metrics.refresh_key_results).
-    metric = models.ForeignKey(
-        "Metric",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="key_results",
-        help_text="Current value follows this metric after each rollup",
-    )
-    metric_since = models.DateField(
-        null=True,
-        blank=True,
-        help_text="Start of the key result's period (UTC day); empty means all data",
     )
 
     objects = KeyResultQuerySet.as_manager()
@@ -301,158 +295,3 @@ class Persona(Versioned):
 
     def __str__(self):
         return self.name
-
-
-# --- post-launch metrics ---------------------------------------------------------------------
-
-
-class Aggregation(models.TextChoices):
-    SUM = "sum", "Sum"
-    COUNT = "count", "Count"
-    AVERAGE = "average", "Average"
-    LAST = "last", "Last value"
-
-
-class Period(models.TextChoices):
-    DAY = "day", "Day"
-    WEEK = "week", "Week"
-    MONTH = "month", "Month"
-
-
-class MetricQuerySet(ProductChildQuerySet):
-    pass
-
-
-class Metric(Versioned):
-    """A product metric; values arrive as datapoints and are rolled up by day,
-    week and month (UTC) into MetricRollup."""
-
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="metrics")
-    name = models.CharField(max_length=120)
-    unit = models.CharField(max_length=30, blank=True, help_text="e.g. %, users, ms, €")
-    aggregation = models.CharField(
-        max_length=10,
-        choices=Aggregation.choices,
-        default=Aggregation.SUM,
-        help_text="How datapoints combine into a period's value",
-    )
-    direction = models.CharField(
-        "good direction",
-        max_length=10,
-        choices=Direction.choices,
-        default=Direction.INCREASE,
-        help_text="Which way is good",
-    )
-    description = models.TextField(blank=True, help_text="Markdown")
-    target = models.FloatField(null=True, blank=True, help_text="Drawn as a target line")
-
-    objects = MetricQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["product", "name"], name="metric_name_unique"),
-            models.CheckConstraint(
-                condition=Q(aggregation__in=Aggregation.values), name="metric_aggregation_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(direction__in=Direction.values), name="metric_direction_valid"
-            ),
-        ]
-
-    def __str__(self):
-        return self.name
-
-    def value_of(self, *, total, count, last):
-        """A period's value under this metric's aggregation."""
-        if not count:
-            return None
-        if self.aggregation == Aggregation.SUM:
-            return total
-        if self.aggregation == Aggregation.COUNT:
-            return count
-        if self.aggregation == Aggregation.AVERAGE:
-            return total / count
-        return last
-
-
-class Datapoint(models.Model):
-    """One measurement. Identity for de-duplication: ``(metric, dedupe_key)``
-    when a key is given, else ``(metric, timestamp, value)``; re-sent rows are
-    skipped by ``ON CONFLICT DO NOTHING``."""
-
-    id = models.BigAutoField(primary_key=True)
-    # db_index off: the (metric, timestamp, ...) unique index below serves lookups.
-    metric = models.ForeignKey(
-        Metric, on_delete=models.CASCADE, related_name="datapoints", db_index=False
-    )
-    timestamp = models.DateTimeField()
-    value = models.FloatField()
-    dedupe_key = models.CharField(max_length=100, blank=True, default="")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["metric", "timestamp", "value", "dedupe_key"],
-                name="datapoint_identity_unique",
-            ),
-            models.UniqueConstraint(
-                fields=["metric", "dedupe_key"],
-                condition=~Q(dedupe_key=""),
-                name="datapoint_dedupe_key_unique",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.metric_id} {self.timestamp:%Y-%m-%d %H:%M:%S} = {self.value}"
-
-
-class MetricRollup(models.Model):
-    """Aggregates of one metric over one UTC period (day, or week starting
-    Monday, or calendar month). Recomputed from scratch for each dirty period
-    and upserted, never incremented, so reruns give identical rows."""
-
-    id = models.BigAutoField(primary_key=True)
-    metric = models.ForeignKey(
-        Metric, on_delete=models.CASCADE, related_name="rollups", db_index=False
-    )
-    period = models.CharField(max_length=5, choices=Period.choices)
-    start = models.DateField(help_text="First UTC day of the period")
-    total = models.FloatField(help_text="Sum of values")
-    count = models.PositiveBigIntegerField()
-    minimum = models.FloatField()
-    maximum = models.FloatField()
-    last = models.FloatField(help_text="Value at the latest timestamp (ties: the largest value)")
-    last_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["metric", "period", "start"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["metric", "period", "start"], name="metric_rollup_unique"
-            ),
-            models.CheckConstraint(
-                condition=Q(period__in=Period.values), name="metric_rollup_period_valid"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.metric_id} {self.period} {self.start}"
-
-
-class DirtyDay(models.Model):
-    """A UTC day of a metric whose rollups must be recomputed. Written in the
-    same transaction as the datapoints; claimed and deleted by the rollup."""
-
-    id = models.BigAutoField(primary_key=True)
-    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+", db_index=False)
-    day = models.DateField()
-    marked_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["metric", "day"], name="dirty_day_unique"),
-        ]
-
-    def __str__(self):
-        return f"{self.metric_id} {self.day}"

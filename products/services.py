@@ -4,7 +4,8 @@ call these functions; none of them writes these models directly."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max
+from django.db.models import F, Max
+from django.utils import timezone
 
 from pmhub import versioning
 from pmhub.accounts.models import Workspace
@@ -12,7 +13,7 @@ from pmhub.accounts.services import require_editor, require_workspace_user
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
 
-from .metrics import follow_metric
+from . import extensions
 from .models import (
     VISION_FIELDS,
     Competitor,
@@ -33,8 +34,6 @@ KEY_RESULT_FIELDS = (
     "target_value",
     "current_value",
     "direction",
-    "metric",
-    "metric_since",
 )
 COMPETITOR_FIELDS = (
     "name",
@@ -235,13 +234,17 @@ def create_key_result(
     current_value=None,
     unit: str = "",
     direction: str | None = None,
-    metric=None,
-    metric_since=None,
+    **extended,
 ) -> KeyResult:
+    """Create a key result. ``extended`` holds the fields downstream apps add
+    to key results (products.extensions; e.g. the metric it follows), saved
+    in the same transaction."""
     require_editor(actor, objective.product.workspace)
+    _only(extended, tuple(extensions.extended_field_names()))
+    _own, shares = extensions.split_values(extended)
+    extensions.clean_extended(objective, shares)
     if direction is None and target_value is not None and start_value is not None:
         direction = "decrease" if target_value < start_value else "increase"
-    _check_metric(objective, metric)
     kr = _create(
         KeyResult,
         objective=objective,
@@ -251,41 +254,45 @@ def create_key_result(
         target_value=target_value,
         current_value=current_value,
         direction=direction or "increase",
-        metric=metric,
-        metric_since=metric_since,
     )
-    if metric is not None and follow_metric(kr):
+    if extensions.save_extended(actor, kr, shares, changed=set(extended)):
         kr.refresh_from_db(fields=["current_value", "version", "updated_at"])
     return kr
 
 
-def _check_metric(objective: Objective, metric) -> None:
-    if metric is not None and metric.product_id != objective.product_id:
-        raise ValidationError({"metric": "Pick a metric of this key result's product."})
-
-
 @transaction.atomic
 def update_key_result(actor, *, key_result: KeyResult, expected_version: int | None, fields: dict):
-    """Save a key result. While it is linked to a metric its current value
-    follows the metric: a typed-in current value is replaced by the metric's."""
-    if "metric" in fields:
-        _check_metric(key_result.objective, fields["metric"])
+    """Save a key result, with the fields downstream apps add to it
+    (products.extensions). A key result that follows a metric takes the
+    metric's value: a typed-in current value is replaced by it, written as a
+    version of its own when it differs."""
+    own, shares = extensions.split_values(fields)
+    _only(own, KEY_RESULT_FIELDS)
+    extensions.clean_extended(key_result.objective, shares)
     saved = update_versioned(
         actor,
         obj=key_result,
         expected_version=expected_version,
-        fields=fields,
+        fields=own,
         allowed=KEY_RESULT_FIELDS,
     )
-    follows = saved.metric_id is not None
-    # The metric's value, when it differs, is written as a version of its own.
-    if (
-        follows
-        and {"metric", "metric_since", "current_value"} & set(fields)
-        and follow_metric(saved)
-    ):
+    if extensions.save_extended(actor, saved, shares, changed=set(fields)):
         saved.refresh_from_db(fields=["current_value", "version", "updated_at"])
     return saved
+
+
+def set_key_result_value(*, key_result: KeyResult, value: float | None) -> bool:
+    """Store a current value computed downstream (the metric a key result
+    follows, after a rollup). Writes, bumping the version, only when the
+    value changed, so an ETag a client holds stays valid otherwise."""
+    if value == key_result.current_value:
+        return False
+    key_result.current_value = value
+    return bool(
+        KeyResult.objects.filter(pk=key_result.pk).update(
+            current_value=value, version=F("version") + 1, updated_at=timezone.now()
+        )
+    )
 
 
 def delete_key_result(actor, *, key_result: KeyResult, expected_version: int | None = None) -> None:

@@ -1,7 +1,7 @@
 """Pages of products (namespace ``products``): the workspace home, a
-product's strategy page and its regions, and (until they get an app of their
-own) its metrics. Mounted at the site root; every route spells out its full
-path.
+product's strategy page and its regions (a product's metrics are the metrics
+app's, ``metrics:``). Mounted at the site root; every route spells out its
+full path.
 
 A strategy region's kind is a typed path segment (``<region:kind>``) that
 matches only the known kinds, so these routes never swallow another app's
@@ -9,7 +9,7 @@ matches only the known kinds, so these routes never swallow another app's
 
 from django.urls import path, register_converter
 
-from . import metric_views, views
+from . import views
 
 
 class RegionKindConverter:
@@ -51,9 +51,4 @@ urlpatterns = [
     path(P + "<region:kind>/<int:pk>/", views.region_show, name="region"),
     path(P + "<region:kind>/<int:pk>/edit/", views.region_edit, name="region-edit"),
     path(P + "<region:kind>/<int:pk>/delete/", views.region_delete, name="region-delete"),
-    path(P + "metrics/", metric_views.metrics_page, name="metrics"),
-    path(P + "metrics/<int:pk>/", metric_views.metric_detail, name="metric"),
-    path(P + "metrics/<int:pk>/edit/", metric_views.metric_edit, name="metric-edit"),
-    path(P + "metrics/<int:pk>/upload/", metric_views.metric_upload, name="metric-upload"),
-    path(P + "metrics/<int:pk>/delete/", metric_views.metric_delete, name="metric-delete"),
 ]

@@ -25,7 +25,7 @@ from pmhub.accounts.decorators import workspace_view
 from pmhub.errors import VersionConflict
 from pmhub.web import apply_errors, get_in_workspace, save_with_conflict
 
-from . import forms, services
+from . import extensions, forms, services
 from .models import VISION_FIELDS, Competitor, KeyResult, Objective, Persona, Product, Stage
 
 STRATEGY = "products/strategy.html"
@@ -140,6 +140,8 @@ def _base_context(request, product) -> dict:
         "can_edit": request.can_edit,
         "section": "strategy",
         "stages": Stage.choices,
+        # What downstream apps show on a key result's line (products.extensions).
+        "key_result_badges": extensions.badge_templates(),
     }
 
 

@@ -12,7 +12,7 @@ from django.urls.resolvers import RegexPattern
 from pmhub import urls as project_urls
 from products.urls import RegionKindConverter
 
-APPS = ("accounts", "products", "backlog", "roadmaps", "feedback")
+APPS = ("accounts", "products", "metrics", "backlog", "roadmaps", "feedback")
 
 # One sample value per converter: the sample URL of a route is built from them.
 SAMPLES = {

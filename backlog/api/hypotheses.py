@@ -11,9 +11,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from metrics.models import Metric
 from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
 from pmhub.api.views import IdFilter, UpdatedSinceFilterSet, VersionedViewSet
-from products.models import Metric
 
 from .. import launch_reviews, services
 from ..models import Hypothesis, Item

@@ -12,6 +12,7 @@ from .hypotheses import (
     delete_hypothesis,
     save_hypothesis,
     save_learnings,
+    sync_launch_markers,
     update_hypothesis,
 )
 from .imports import create_imported_items
@@ -67,6 +68,7 @@ __all__ = [
     "save_view",
     "set_item_demand",
     "sweep_pending_recomputes",
+    "sync_launch_markers",
     "update_hypothesis",
     "update_item",
     "update_scoring_model",

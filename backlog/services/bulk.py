@@ -10,6 +10,7 @@ from products.models import Objective, Product
 
 from ..models import REASON_STATUSES, Item, Status
 from ..signals import send_status_changed_on_commit
+from .hypotheses import sync_launch_markers
 from .items import _check_owner, _check_status, _objectives_for, _tags_for
 
 
@@ -85,6 +86,8 @@ def bulk_update_items(
             ],
         )
     )
+    if "status" in changes:
+        sync_launch_markers(ids)
     fresh = list(Item.objects.filter(pk__in=ids))
     Item.history.bulk_history_create(
         fresh, update=True, default_user=actor, default_change_reason=reason

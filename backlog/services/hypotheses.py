@@ -1,18 +1,64 @@
 """Writes of hypotheses and learnings (what an item should move after
 launch, and what the launch taught): permission check, validation, version
-check. The launch reviews that judge them are reads (``backlog.launch_reviews``)."""
+check. The launch reviews that judge them are reads (``backlog.launch_reviews``).
+Every write that ships, un-ships, renames or deletes an item, or changes its
+hypothesis, hands the item's launch markers to metrics/ (``sync_launch_markers``)."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from metrics import services as metrics
 from pmhub.accounts.services import require_editor
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
 
+from .. import launch_reviews
 from ..models import Hypothesis, Item
 
 HYPOTHESIS_FIELDS = ("metric", "expected_change", "window_days", "adoption_metric")
+
+
+def sync_launch_markers(item_ids) -> None:
+    """Hand the launch markers of these items to metrics/ (its charts mark
+    the launch of every shipped item whose hypothesis names the metric):
+    call after any write that ships or un-ships an item, renames it, deletes
+    it, or changes its hypothesis. In the caller's transaction; a constant
+    number of queries however many items."""
+    item_ids = list(item_ids)
+    if not item_ids:
+        return
+    hypotheses = (
+        Hypothesis.objects.filter(item_id__in=item_ids)
+        .select_related("item__product__workspace")
+        .only(
+            "item_id",
+            "metric_id",
+            "adoption_metric_id",
+            "item__number",
+            "item__key",
+            "item__title",
+            "item__status",
+            "item__shipped_at",
+            "item__product__key",
+            "item__product__workspace__slug",
+        )
+    )
+    markers: dict[str, list[metrics.NewMarker]] = {f"item:{pk}": [] for pk in item_ids}
+    for h in hypotheses:
+        item, day = h.item, launch_reviews.launch_day(h.item)
+        if day is None:
+            continue
+        url = reverse(
+            "backlog:launch-review",
+            args=[item.product.workspace.slug, item.product.key, item.number],
+        )
+        for metric_id in sorted({h.metric_id, h.adoption_metric_id} - {None}):
+            markers[f"item:{item.pk}"].append(
+                metrics.NewMarker(metric_id, day, f"{item.key} {item.title}", url)
+            )
+    metrics.replace_markers(markers)
 
 
 def _check_metrics(item: Item, fields: dict) -> None:
@@ -59,6 +105,7 @@ def create_hypothesis(actor, *, item: Item, learnings: str = "", **fields) -> Hy
     hypothesis = _insert(item, {**fields, **extra})
     if hypothesis is None:  # created concurrently
         raise ValidationError({"item": taken})
+    sync_launch_markers([item.pk])
     return hypothesis
 
 
@@ -92,7 +139,9 @@ def update_hypothesis(
     fields = dict(fields)
     if "learnings" in fields:
         fields.update(_learnings_fields(actor, fields.pop("learnings")))
-    return save_versioned(hypothesis, expected_version=expected_version, fields=fields)
+    saved = save_versioned(hypothesis, expected_version=expected_version, fields=fields)
+    sync_launch_markers([item.pk])
+    return saved
 
 
 @transaction.atomic
@@ -115,6 +164,7 @@ def save_hypothesis(actor, *, item: Item, expected_version: int | None, fields: 
     hypothesis = _insert(item, fields)
     if hypothesis is None:
         raise VersionConflict(current=Hypothesis.objects.filter(item=item).first())
+    sync_launch_markers([item.pk])
     return hypothesis
 
 
@@ -140,3 +190,4 @@ def delete_hypothesis(actor, *, hypothesis: Hypothesis, expected_version: int | 
         qs = qs.filter(version=expected_version)
     if not qs.delete()[0]:
         raise VersionConflict(current=Hypothesis.objects.filter(pk=hypothesis.pk).first())
+    sync_launch_markers([hypothesis.item_id])

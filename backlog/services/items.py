@@ -24,6 +24,7 @@ from ..models import (
 )
 from ..signals import send_status_changed_on_commit
 from .fields import clean_custom_values
+from .hypotheses import sync_launch_markers
 
 INPUT_FIELDS = tuple(scoring.INPUTS)  # reach, impact, …, effort, …, demand
 ITEM_FIELDS = (
@@ -261,6 +262,8 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
             detail=f"{', '.join(changed_inputs)} changed by {actor}",
         )
     _record_history(item, actor, "; ".join(r for r in reasons if r))
+    if {"status", "title"} & set(fields):
+        sync_launch_markers([item.pk])
     if "status" in fields:
         send_status_changed_on_commit(
             item_id=item.pk,
@@ -307,7 +310,9 @@ def delete_item(actor, *, item: Item, expected_version: int | None = None) -> No
             default_change_reason=f"Parent {victim.key} deleted",
         )
     victim._history_user = actor
+    item_id = victim.pk
     victim.delete()
+    sync_launch_markers([item_id])  # its launch leaves the metric charts
 
 
 def set_item_demand(*, item_id: int, demand: float | None, detail: str) -> None:

@@ -7,10 +7,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from metrics.models import Metric
 from pmhub.accounts.decorators import workspace_view
 from pmhub.errors import VersionConflict
 from pmhub.web import get_in_workspace, int_param, save_with_conflict
-from products.models import Metric, Product
+from products.models import Product
 
 from .. import launch_reviews, services
 from ..forms import HypothesisForm, LearningsForm

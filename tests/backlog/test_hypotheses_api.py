@@ -9,7 +9,7 @@ from django.utils.html import escape
 
 from backlog import launch_reviews, services
 from backlog.models import Hypothesis, Item
-from products import metrics
+from metrics import services as metrics
 from products.models import Product
 from tests.backlog.factories import make_item
 from tests.conftest import api_client_for

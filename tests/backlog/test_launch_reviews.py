@@ -11,8 +11,8 @@ from django.core.management import call_command
 from backlog import launch_reviews, services
 from backlog.launch_reviews import INCONCLUSIVE, MET, NOT_MET, judge, t_quantile
 from backlog.models import Hypothesis, Item
+from metrics import services as metrics
 from pmhub.errors import VersionConflict
-from products import metrics
 from products.models import Product
 from tests.backlog.factories import make_item
 
@@ -163,10 +163,11 @@ def test_demo_launch_reviews_tell_three_stories(pm, settings):
     }
     # Six metrics with a year of daily data; key results follow three of them.
     assert product.metrics.count() == 6
-    from products.models import Datapoint, KeyResult
+    from metrics.models import Datapoint
+    from products.models import KeyResult
 
     assert Datapoint.objects.filter(metric__product=product).count() == 6 * 365
-    linked = KeyResult.objects.filter(objective__product=product, metric__isnull=False)
+    linked = KeyResult.objects.filter(objective__product=product, metric_link__metric__isnull=False)
     assert linked.count() == 3
     assert all(kr.current_value is not None for kr in linked)
 

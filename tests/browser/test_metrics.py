@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from backlog import services
 from backlog.models import Item
-from products import metrics
+from metrics import services as metrics
 from tests.backlog.factories import make_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def launched(pm, product, monkeypatch):
-    monkeypatch.setattr(metrics, "_enqueue_rollup", lambda metric_id: None)
+    monkeypatch.setattr(metrics.ingest, "_enqueue_rollup", lambda metric_id: None)
     metric = metrics.create_metric(
         pm, product=product, name="Checkout conversion", unit="%", aggregation="average", target=85
     )

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from products import metrics
-from products.models import Datapoint, DirtyDay, Metric
+from metrics import services as metrics
+from metrics.models import Datapoint, DirtyDay, Metric
 from tests.conftest import require
-from tests.products.test_metrics_rollups import assert_matches
+from tests.metrics.test_rollups import assert_matches
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ JOIN_TIMEOUT = 120
 def postgres_only(monkeypatch):
     require(connection.vendor == "postgresql", "the metrics concurrency tests need PostgreSQL")
     # Rollups run when the test says so, not inline at each commit.
-    monkeypatch.setattr(metrics, "_enqueue_rollup", lambda metric_id: None)
+    monkeypatch.setattr(metrics.ingest, "_enqueue_rollup", lambda metric_id: None)
 
 
 def _run(workers):

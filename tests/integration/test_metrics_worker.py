@@ -1,7 +1,7 @@
 """A Celery worker killed in the middle of a rollup (SIGKILL while the rollup
-transaction is open, held at a test hook) leaves nothing half-written; the
-periodic sweep on a fresh worker then produces exactly the rows of a clean
-run. Needs PostgreSQL and Redis."""
+transaction is open, paused there by tests/integration/rollup_hold.py) leaves
+nothing half-written; the periodic sweep on a fresh worker then produces
+exactly the rows of a clean run. Needs PostgreSQL and Redis."""
 
 import os
 import signal
@@ -12,20 +12,21 @@ import uuid
 import pytest
 from django.db import connection
 
+from metrics import services as metrics
+from metrics import tasks
+from metrics.models import Datapoint, DirtyDay, MetricRollup
 from pmhub.celery import app
-from products import metrics, tasks
-from products.models import Datapoint, DirtyDay, MetricRollup
 from tests.conftest import require
 from tests.integration import workers
-from tests.products.test_metrics_rollups import assert_matches
+from tests.metrics.test_rollups import assert_matches
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def _start_worker(queue: str, log, **extra_env) -> subprocess.Popen:
+def _start_worker(queue: str, log, **kwargs) -> subprocess.Popen:
     """Two workers consume the queue, one after the other: distinct hostnames."""
     hostname = f"{queue}-{uuid.uuid4().hex[:6]}"
-    return workers.start_worker(queue, log, hostname=hostname, **extra_env)
+    return workers.start_worker(queue, log, hostname=hostname, **kwargs)
 
 
 def _wait_for_worker_sessions_to_end() -> None:
@@ -61,7 +62,7 @@ def test_worker_killed_mid_rollup_then_recovery_equals_a_clean_run(
     redis_url = os.environ.get("REDIS_URL", "")
     require(bool(redis_url), "REDIS_URL not set")
     require(connection.vendor == "postgresql", "the worker test needs PostgreSQL (DATABASE_URL)")
-    monkeypatch.setattr(metrics, "_enqueue_rollup", lambda metric_id: None)
+    monkeypatch.setattr(metrics.ingest, "_enqueue_rollup", lambda metric_id: None)
     metric = metrics.create_metric(pm, product=product, name="Orders")
     rows = [
         {"timestamp": f"2026-0{m}-{d:02d}T{h:02d}:15:00+02:00", "value": m * 100 + d + h / 10}
@@ -78,7 +79,10 @@ def test_worker_killed_mid_rollup_then_recovery_equals_a_clean_run(
     eager_before = app.conf.task_always_eager
     log_path = tmp_path / "worker.log"
     with open(log_path, "w") as log:
-        doomed = _start_worker(queue, log, PMHUB_TEST_ROLLUP_HOLD_FILE=str(hold))
+        # This worker pauses inside the rollup transaction (tests/integration/rollup_hold.py).
+        doomed = _start_worker(
+            queue, log, app="tests.integration.rollup_hold", ROLLUP_HOLD_FILE=str(hold)
+        )
         survivor = None
         try:
             workers.wait_ready(doomed, log_path)

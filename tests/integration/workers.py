@@ -30,9 +30,12 @@ def worker_database_url() -> str:
     return f"postgres://{auth}@{host}:{port}/{quote(db['NAME'], safe='')}"
 
 
-def start_worker(queue: str, log, *, hostname: str | None = None, **extra_env) -> subprocess.Popen:
-    """A solo worker consuming ``queue`` only, its output (stdout and stderr)
-    written to the open file ``log``; ``extra_env`` is added to its environment."""
+def start_worker(
+    queue: str, log, *, hostname: str | None = None, app: str = "pmhub", **extra_env
+) -> subprocess.Popen:
+    """A solo worker of the Celery app ``app`` (a module path, ``-A``)
+    consuming ``queue`` only, its output (stdout and stderr) written to the
+    open file ``log``; ``extra_env`` is added to its environment."""
     env = {
         **os.environ,
         "DATABASE_URL": worker_database_url(),
@@ -47,7 +50,7 @@ def start_worker(queue: str, log, *, hostname: str | None = None, **extra_env) -
         env.pop(name, None)  # broker and results follow REDIS_URL, as in the test process
     command = [
         sys.executable,
-        *("-m", "celery", "-A", "pmhub", "worker", "--pool=solo", "--concurrency=1"),
+        *("-m", "celery", "-A", app, "worker", "--pool=solo", "--concurrency=1"),
         *("--loglevel=INFO", "--without-mingle", "--without-gossip", "--without-heartbeat"),
         f"--queues={queue}",
         f"--hostname={hostname or queue}@%h",

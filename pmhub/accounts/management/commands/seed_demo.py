@@ -2,7 +2,7 @@
 
 Users and the workspace are created here; each app contributes its own demo
 data through a ``demo.seed(workspace=, users=)`` function, called in
-INSTALLED_APPS order (products before backlog, …), so no app imports a
+INSTALLED_APPS order (products, metrics, backlog, …), so no app imports a
 downstream one."""
 
 from importlib import import_module

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from metrics import services as metrics
+from metrics.models import Datapoint, DirtyDay, KeyResultLink
 from pmhub.errors import VersionConflict
-from products import metrics
-from products.models import Datapoint, DirtyDay, KeyResult
 
 
 @pytest.fixture
@@ -150,13 +150,13 @@ def test_stale_metric_edit_is_a_conflict(metric, pm, teammate):
 
 
 def test_deleting_a_metric_removes_its_data_and_unlinks_key_results(metric, pm, key_result):
-    KeyResult.objects.filter(pk=key_result.pk).update(metric=metric)
+    KeyResultLink.objects.create(key_result=key_result, metric=metric)
     metrics.ingest_datapoints(pm, metric=metric, rows=[{"timestamp": "2026-01-01", "value": 1}])
     metrics.process_dirty()
     metrics.delete_metric(pm, metric=metric, expected_version=metric.version)
     assert not Datapoint.objects.exists()
     key_result.refresh_from_db()
-    assert key_result.metric_id is None
+    assert KeyResultLink.objects.get(key_result=key_result).metric_id is None
     assert key_result.current_value == 1
 
 
@@ -201,71 +201,15 @@ def test_csv_all_or_nothing(metric, pm):
     assert not Datapoint.objects.exists()
 
 
-def test_key_result_links_only_to_metrics_of_its_product(pm, objective, workspace):
-    from products import services
-    from tests.factories import ProductFactory
-
-    other = ProductFactory(workspace=workspace, key="OTH")
-    foreign = metrics.create_metric(pm, product=other, name="Foreign")
-    with pytest.raises(ValidationError) as exc:
-        services.create_key_result(
-            pm, objective=objective, name="KR", target_value=10, metric=foreign
-        )
-    assert "metric" in exc.value.message_dict
-
-
-def test_linking_a_key_result_sets_its_value_at_once(pm, product, key_result):
-    from products import services
-
-    metric = metrics.create_metric(pm, product=product, name="Rate", aggregation="average")
-    metrics.ingest_datapoints(
-        pm,
-        metric=metric,
-        rows=[{"timestamp": "2026-01-01", "value": 10}, {"timestamp": "2026-01-02", "value": 20}],
-    )
-    metrics.process_dirty()
-    before = key_result.version
-    saved = services.update_key_result(
-        pm,
-        key_result=key_result,
-        expected_version=key_result.version,
-        fields={"metric": metric, "metric_since": date(2026, 1, 2)},
-    )
-    assert saved.current_value == 20
-    # The metric's value is a version of its own: the ETag a client holds changes.
-    assert saved.version == KeyResult.objects.get(pk=key_result.pk).version == before + 2
-
-
-def test_a_key_result_period_without_data_has_no_value_on_edit_as_after_a_rollup(
-    pm, product, key_result
-):
-    """One rule (metrics.follow_metric): editing a linked key result and the
-    rollup agree — no data in its period means no current value."""
-    from products import services
-
-    metric = metrics.create_metric(pm, product=product, name="Rate", aggregation="average")
-    metrics.ingest_datapoints(pm, metric=metric, rows=[{"timestamp": "2026-01-01", "value": 10}])
-    metrics.process_dirty()
-    KeyResult.objects.filter(pk=key_result.pk).update(current_value=7)
-    key_result.refresh_from_db()
-    saved = services.update_key_result(
-        pm,
-        key_result=key_result,
-        expected_version=key_result.version,
-        fields={"metric": metric, "metric_since": date(2026, 6, 1)},
-    )
-    assert saved.current_value is None
-    assert KeyResult.objects.get(pk=key_result.pk).current_value is None
-    assert metrics.refresh_key_results(metric) == 0  # the rollup finds nothing to change
-
-
 def test_a_rename_that_loses_a_race_for_the_name_is_a_validation_error(
     metric, pm, product, monkeypatch
 ):
     other = metrics.create_metric(pm, product=product, name="Revenue")
     # The name check passed before the other rename committed: only the
     # database's unique constraint sees the clash.
-    monkeypatch.setattr(metrics, "_check_name", lambda product, name, exclude_pk=None: name)
+    monkeypatch.setattr(
+        metrics.definitions, "_check_name", lambda product, name, exclude_pk=None: name
+    )
     with pytest.raises(ValidationError) as exc:
         metrics.update_metric(
             pm, metric=other, expected_version=other.version, fields={"name": metric.name}

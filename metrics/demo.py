@@ -3,7 +3,9 @@ key results linked to three of them, and the effects of three launches.
 
 The launches themselves (items shipped on these days, with hypotheses) are
 seeded by backlog/launch_demo.py, which runs after the backlog demo and reads
-LAUNCHES from here: products/ must not know about backlog items."""
+LAUNCHES from here: metrics/ must not know about backlog items. The demo
+objectives and key results come from products/demo.py, which runs first
+(seed_demo calls each app's demo in INSTALLED_APPS order)."""
 
 import math
 import random
@@ -11,8 +13,10 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
 
-from . import metrics
-from .models import KeyResult, Metric, Product
+from products.models import KeyResult, Product
+
+from . import services
+from .models import KeyResultLink, Metric
 
 DAYS = 365
 # metric name -> (days before today the effect starts, relative change)
@@ -137,7 +141,7 @@ def seed(*, workspace, users) -> bool:
     today = timezone.now().astimezone(UTC).date()
     created = {}
     for key, name, unit, aggregation, direction, target, description in METRICS:
-        metric = metrics.create_metric(
+        metric = services.create_metric(
             owner,
             product=product,
             name=name,
@@ -160,14 +164,16 @@ def seed(*, workspace, users) -> bool:
                     "dedupe_key": f"demo-{key}-{day.isoformat()}",
                 }
             )
-        metrics.ingest_datapoints(owner, metric=metric, rows=rows)
+        services.ingest_datapoints(owner, metric=metric, rows=rows)
+    # Linked as data (as a bulk load would): the rollup below sets their values.
     for kr in KeyResult.objects.filter(objective__product=product, name__in=list(KR_LINKS)):
         key, since = KR_LINKS[kr.name]
-        KeyResult.objects.filter(pk=kr.pk).update(
+        KeyResultLink.objects.create(
+            key_result=kr,
             metric=created[key],
-            metric_since=None if since is None else today - timedelta(days=since),
+            since=None if since is None else today - timedelta(days=since),
         )
     # Roll up now rather than after the seed's transaction commits, so the
     # demo is complete even where on-commit tasks do not run.
-    metrics.process_dirty()
+    services.process_dirty()
     return True

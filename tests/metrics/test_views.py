@@ -4,8 +4,8 @@ conflicts, permissions and query counts."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from products import metrics
-from products.models import Datapoint, KeyResult, Metric
+from metrics import services as metrics
+from metrics.models import Datapoint, KeyResultLink, Metric
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_metrics_tab_shows_charts_with_constant_queries(
     assert response.status_code == 200
     for n in range(3):
         _metric(pm, product, f"Other {n}", aggregation="average")
-    KeyResult.objects.filter(pk=key_result.pk).update(metric=first)
+    KeyResultLink.objects.create(key_result=key_result, metric=first)
     metrics.process_dirty()
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(URL)
@@ -84,7 +84,7 @@ def test_metric_page_shows_chart_datapoints_and_key_results(
 ):
     metric = _metric(pm, product, "Signups")
     metrics.process_dirty()
-    KeyResult.objects.filter(pk=key_result.pk).update(metric=metric)
+    KeyResultLink.objects.create(key_result=key_result, metric=metric)
     client = as_user(pm)
     client.get(f"{URL}{metric.pk}/")
     with django_assert_max_num_queries(14):
@@ -151,7 +151,7 @@ def test_strategy_page_shows_key_results_following_metrics(
     as_user, pm, product, key_result, django_assert_max_num_queries
 ):
     metric = _metric(pm, product, "Signups")
-    KeyResult.objects.filter(pk=key_result.pk).update(metric=metric)
+    KeyResultLink.objects.create(key_result=key_result, metric=metric)
     metrics.process_dirty()
     html = as_user(pm).get("/w/acme/p/PAY/").content.decode()
     assert "↻ Signups" in html
@@ -183,4 +183,4 @@ def test_key_result_form_links_a_metric_of_the_product(as_user, pm, product, key
     )
     assert response.status_code in (200, 302)
     key_result.refresh_from_db()
-    assert key_result.metric_id == metric.pk and key_result.current_value == 7
+    assert key_result.metric_link.metric_id == metric.pk and key_result.current_value == 7

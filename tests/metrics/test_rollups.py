@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from products import metrics
-from products.models import DirtyDay, KeyResult, MetricRollup
+from metrics import services as metrics
+from metrics.models import DirtyDay, KeyResultLink, MetricRollup
 
 ZONES = [
     UTC,
@@ -183,7 +183,7 @@ def test_only_touched_periods_are_marked(metric, pm):
 )
 def test_key_result_follows_its_metric(product, pm, key_result, aggregation, expected):
     metric = metrics.create_metric(pm, product=product, name="M", aggregation=aggregation)
-    KeyResult.objects.filter(pk=key_result.pk).update(metric=metric, metric_since=date(2025, 2, 1))
+    KeyResultLink.objects.create(key_result=key_result, metric=metric, since=date(2025, 2, 1))
     metrics.ingest_datapoints(
         pm,
         metric=metric,
@@ -203,11 +203,11 @@ def test_key_result_follows_its_metric(product, pm, key_result, aggregation, exp
 def test_the_beat_sweep_finishes_rollups_whose_enqueue_was_lost(metric, pm, monkeypatch):
     from django.conf import settings
 
-    from products import tasks
+    from metrics import tasks
 
     entry = settings.CELERY_BEAT_SCHEDULE["sweep-metric-rollups"]
     assert entry["task"] == tasks.sweep_metric_rollups.name
-    monkeypatch.setattr(metrics, "_enqueue_rollup", lambda metric_id: None)  # broker down
+    monkeypatch.setattr(metrics.ingest, "_enqueue_rollup", lambda metric_id: None)  # broker down
     metrics.ingest_datapoints(pm, metric=metric, rows=[{"timestamp": "2026-01-01", "value": 2}])
     assert not MetricRollup.objects.exists()
     assert tasks.sweep_metric_rollups.delay().get() == 1
