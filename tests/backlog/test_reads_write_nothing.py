@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from backlog import importing, services
-from products import metrics
+from metrics import services as metrics
 from products.models import Product
 from tests.factories import ProductFactory
 
