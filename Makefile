@@ -25,10 +25,18 @@ $(UV): | check-python
 	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 # Re-sync only when the lock file or pyproject changed: a second `make run` installs nothing.
-$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	@echo "==> installing dependencies from uv.lock"
-	@$(UV) sync --frozen --compile-bytecode --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
+# `make run` installs only what serving needs (no test or lint tools: compiling them was most
+# of a cold start); `make test`, `lint` and `bench` add the dev group. --inexact keeps a
+# dev install when `make run` comes after `make test`.
+$(VENV)/.synced-run: uv.lock pyproject.toml | $(UV)
+	@echo "==> installing what serving needs from uv.lock"
+	@$(UV) sync --frozen --no-dev --inexact --compile-bytecode --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
 	@touch $@
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	@echo "==> installing dependencies (with the test and lint tools) from uv.lock"
+	@$(UV) sync --frozen --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
+	@touch $@ $(VENV)/.synced-run
 
 # Front-end libraries (SortableJS, ...) come from npm; Django serves them from node_modules.
 node_modules/.installed: package.json package-lock.json
@@ -36,12 +44,12 @@ node_modules/.installed: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-run: $(VENV)/.synced node_modules/.installed
+run: $(VENV)/.synced-run node_modules/.installed
 	@DEBUG=true $(PY) manage.py migrate --no-input -v0
 	@DEBUG=true $(PY) manage.py seed_demo
 	@echo ""
 	@echo "  PMHub is running on http://127.0.0.1:$(PORT)/"
-	@echo "  Demo login: user demo, password demo   (viewer: viewer / viewer)"
+	@echo "  Demo login: user demo, password demo   (editor: alex / alex, viewer: viewer / viewer)"
 	@echo "  API docs:   http://127.0.0.1:$(PORT)/api/docs/"
 	@echo ""
 	@DEBUG=true exec $(PY) manage.py runserver --skip-checks 127.0.0.1:$(PORT)

@@ -29,6 +29,22 @@ class QuickAddForm(forms.Form):
     )
     type = forms.ChoiceField(choices=ItemType.choices, initial=ItemType.FEATURE)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No maxlength attribute: the browser would cut a pasted title at 255
+        # characters without a word. The server refuses it with a message.
+        self.fields["title"].widget.attrs.pop("maxlength", None)
+
+    def first_error(self) -> str:
+        """The message the quick-add status line shows."""
+        for field, errors in self.errors.items():
+            if field == "title" and any("at most" in e for e in errors):
+                return f"Titles are at most 255 characters (this one has {len(self.data.get('title', ''))})."
+            if field == "title":
+                return "Give the item a title."
+            return f"{self.fields[field].label or field}: {errors[0]}" if field in self.fields else errors[0]
+        return ""
+
 
 class ItemForm(forms.ModelForm):
     """Every editable field of an item, custom fields included."""

@@ -258,9 +258,10 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "PMHub API",
     "DESCRIPTION": (
-        "Products, strategy and (later) backlog, roadmaps and feedback of PMHub. "
-        "Authenticate with `Authorization: Bearer <token>`. Writes accept `If-Match` "
-        "with the object's ETag; a stale one gets 412."
+        "Products and strategy, the backlog and its scoring, roadmaps and share links, "
+        "customer feedback, and post-launch metrics of PMHub. "
+        "Authenticate with `Authorization: Bearer <token>`. Lists are keyset-paginated: "
+        "follow `next`. Writes accept `If-Match` with the object's ETag; a stale one gets 412."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

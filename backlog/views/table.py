@@ -3,6 +3,8 @@ effort chart), its rows a page at a time, quick add, bulk edit and saved
 views. Rows are written by ``backlog.rendering``: the whole page by the fast
 writer, a single new row through the row template."""
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -126,15 +128,23 @@ def item_create(request, key):
     product = get_in_workspace(request, Product, key=key)
     form = QuickAddForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the item a title.")
+        if request.htmx:
+            # The message goes to the form's status line; the table is left
+            # alone (a redirect here used to swap a whole page into it). 200:
+            # htmx swaps no 4xx answer.
+            response = HttpResponse(form.first_error())
+            response["HX-Retarget"] = "#quick-add-status"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        messages.error(request, form.first_error())
         return redirect(backlog_url(request, product))
     item = services.create_item(request.user, product=product, **form.cleaned_data)
-    messages.success(request, f"Added {item.key}.")
     if request.htmx:
         query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
         response = row_response(request, product, query, item.pk)
-        response["HX-Trigger"] = "item-added"
+        response["HX-Trigger-After-Settle"] = json.dumps({"item-added": {"key": item.key, "id": item.pk}})
         return response
+    messages.success(request, f"Added {item.key}.")
     return redirect(backlog_url(request, product))
 
 

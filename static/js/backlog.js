@@ -57,6 +57,35 @@
     updateBulkBar();
   }
 
+  // Quick add: the new row is put at the top of the table (where the person
+  // is looking), highlighted; the input is cleared for the next title and a
+  // status line (a live region) confirms. Errors arrive in the same line.
+  document.addEventListener("item-added", function (event) {
+    var form = document.querySelector("[data-quick-add]");
+    if (!form) return;
+    var input = form.querySelector('input[name="title"]');
+    var status = form.querySelector(".quick-add-status");
+    input.value = "";
+    input.removeAttribute("aria-invalid");
+    input.focus();
+    status.classList.remove("is-error");
+    status.textContent = "Added " + event.detail.key +
+      " — shown here until you reload; it is ranked last in the backlog.";
+    var row = document.getElementById("row-" + event.detail.id);
+    if (row) {
+      row.classList.add("just-added");
+      row.scrollIntoView({block: "nearest"});
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var status = event.detail.target;
+    if (status.id !== "quick-add-status") return;
+    status.classList.add("is-error");
+    var input = status.closest("form").querySelector('input[name="title"]');
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function () { init(document); });
 

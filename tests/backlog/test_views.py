@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -313,6 +315,38 @@ def test_quick_add_htmx_returns_the_new_row(as_user, pm, product):
     )
     assert response.content.decode().lstrip().startswith("<tr id=")
     assert Item.objects.get(product=product).key == "PAY-1"
+
+
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [
+        ("   ", "Give the item a title."),
+        ("x" * 10_000, "Titles are at most 255 characters (this one has 10000)."),
+    ],
+)
+def test_quick_add_refuses_a_bad_title_in_its_status_line(as_user, pm, product, title, message):
+    """A whitespace-only title used to swap a whole backlog page into the table
+    (the redirect was followed); a 10 000-character one was cut silently."""
+    response = as_user(pm).post(BACKLOG + "items/new/", {"title": title, "type": "bug"}, **HX)
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#quick-add-status"
+    assert response.content.decode() == message
+    assert not Item.objects.filter(product=product).exists()
+
+
+def test_quick_add_input_has_no_maxlength_that_would_cut_a_pasted_title(as_user, pm, product):
+    html = as_user(pm).get(BACKLOG).content.decode()
+    start = html.index('name="title"')
+    tag = html[html.rindex("<input", 0, start) : html.index(">", start)]
+    assert "maxlength" not in tag
+
+
+def test_quick_add_tells_the_page_which_row_was_added(as_user, pm, product):
+    response = as_user(pm).post(BACKLOG + "items/new/", {"title": "New", "type": "bug"}, **HX)
+    item = Item.objects.get(product=product)
+    assert json.loads(response["HX-Trigger-After-Settle"]) == {
+        "item-added": {"key": item.key, "id": item.pk}
+    }
 
 
 def test_chart_plots_value_against_effort(as_user, pm, items):

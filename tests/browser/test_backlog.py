@@ -97,3 +97,33 @@ def test_inline_edit_saves_without_reloading(live_server, page, login, pm, items
     expect(page.locator(f"#row-{items[0].pk}")).to_contain_text("Renamed in place")
     assert document_kept(page)
     assert Item.objects.get(pk=items[0].pk).title == "Renamed in place"
+
+
+def test_quick_add_clears_shows_the_row_on_top_and_never_duplicates(
+    live_server, page, login, pm, product, items
+):
+    """Quick add gave no feedback: the input kept its text, the row landed far
+    below the fold, and Enter again made a duplicate."""
+    login(pm)
+    page.goto(live_server.url + BACKLOG)
+    mark_document(page)
+    title = page.locator("form[data-quick-add] input[name=title]")
+    title.fill("Offline mode")
+    title.press("Enter")
+    added = Item.objects.filter(product=product, title="Offline mode")
+    expect(page.locator(".quick-add-status")).to_contain_text("Added PAY-")
+    expect(title).to_have_value("")
+    expect(title).to_be_focused()
+    first = page.locator("#backlog-rows tr[data-id]").first
+    expect(first).to_contain_text("Offline mode")
+    expect(first).to_have_class("just-added")
+    # Enter again on the now empty input adds nothing (the browser asks for a
+    # title); a title of spaces is refused by the server in the status line.
+    title.press("Enter")
+    title.fill("   ")
+    title.press("Enter")
+    expect(page.locator(".quick-add-status")).to_have_text("Give the item a title.")
+    expect(title).to_have_attribute("aria-invalid", "true")
+    assert added.count() == 1
+    assert page.locator("#backlog-rows tr[data-id]").count() == len(items) + 1
+    assert document_kept(page)
