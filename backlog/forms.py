@@ -39,10 +39,11 @@ class QuickAddForm(forms.Form):
         """The message the quick-add status line shows."""
         for field, errors in self.errors.items():
             if field == "title" and any("at most" in e for e in errors):
-                return f"Titles are at most 255 characters (this one has {len(self.data.get('title', ''))})."
+                length = len(self.data.get("title", ""))
+                return f"Titles are at most 255 characters (this one has {length})."
             if field == "title":
                 return "Give the item a title."
-            return f"{self.fields[field].label or field}: {errors[0]}" if field in self.fields else errors[0]
+            return f"{field.capitalize()}: {errors[0]}"
         return ""
 
 

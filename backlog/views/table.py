@@ -142,7 +142,8 @@ def item_create(request, key):
     if request.htmx:
         query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
         response = row_response(request, product, query, item.pk)
-        response["HX-Trigger-After-Settle"] = json.dumps({"item-added": {"key": item.key, "id": item.pk}})
+        added = {"item-added": {"key": item.key, "id": item.pk}}
+        response["HX-Trigger-After-Settle"] = json.dumps(added)
         return response
     messages.success(request, f"Added {item.key}.")
     return redirect(backlog_url(request, product))
