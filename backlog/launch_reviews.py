@@ -268,8 +268,10 @@ def build_reviews(hypotheses: list[Hypothesis], *, today: date | None = None) ->
     if wanted:
         lo = min(a for a, _b in wanted.values())
         hi = max(b for _a, b in wanted.values())
+        # Never a day after today: a datapoint dated in the future (refused
+        # at ingestion now, but possibly stored before) gives no verdict.
         rows = MetricRollup.objects.filter(
-            metric_id__in=list(wanted), period=Period.DAY, start__gte=lo, start__lte=hi
+            metric_id__in=list(wanted), period=Period.DAY, start__gte=lo, start__lte=min(hi, today)
         ).values_list("metric_id", "start", "total", "count", "last")
         for metric_id, start, total, count, last in rows:
             daily[metric_id][start] = (total, count, last)

@@ -114,6 +114,9 @@ def _detail_context(request, product, metric, **extra) -> dict:
         upload_form=DatapointUploadForm(),
         form=MetricForm(instance=metric, initial={"version": metric.version}),
         api_url=request.build_absolute_uri(reverse("metric-datapoints", args=[metric.pk])),
+        period_base=reverse(
+            "metrics:metric", kwargs={"slug": request.workspace.slug, "key": product.key, "pk": metric.pk}
+        ),
         **extra,
     )
 
@@ -121,7 +124,8 @@ def _detail_context(request, product, metric, **extra) -> dict:
 @workspace_view()
 def metric_detail(request, key, pk):
     product, metric = _metric(request, key, pk)
-    return render(request, METRIC, _detail_context(request, product, metric))
+    report = request.session.pop(_upload_key(metric), None)
+    return render(request, METRIC, _detail_context(request, product, metric, upload_result=report))
 
 
 @require_POST
@@ -164,9 +168,25 @@ def metric_upload(request, key, pk):
             all_or_nothing=data["all_or_nothing"],
         ),
     )
-    ctx = _detail_context(request, product, metric, upload_result=result.value)
+    if result.saved:
+        # Post/redirect/get: a refresh does not upload again, and the page's
+        # links (the period switch) resolve against the metric's own URL.
+        # The report travels in the session, its first rows only.
+        report = result.value.as_dict()
+        report["errors_more"] = max(0, len(report["errors"]) - UPLOAD_REPORT_ROWS)
+        report["errors"] = report["errors"][:UPLOAD_REPORT_ROWS]
+        request.session[_upload_key(metric)] = report
+        return redirect("metrics:metric", slug=request.workspace.slug, key=key, pk=pk)
+    ctx = _detail_context(request, product, metric)
     ctx["upload_form"] = result.form
-    return render(request, METRIC, ctx, status=200 if result.saved else 400)
+    return render(request, METRIC, ctx, status=400)
+
+
+UPLOAD_REPORT_ROWS = 200
+
+
+def _upload_key(metric) -> str:
+    return f"metric-upload-{metric.pk}"
 
 
 @require_POST

@@ -18,7 +18,7 @@ import io
 import logging
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -37,6 +37,7 @@ MAX_BATCH = 10_000
 MAX_CSV_ROWS = 100_000
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+FUTURE_SKEW = timedelta(minutes=5)
 
 
 @dataclass
@@ -151,9 +152,13 @@ def parse_rows(rows, *, first_index: int = 0) -> tuple[list[tuple], list[dict]]:
     """Validate raw rows. Returns (good rows as (timestamp, value, key), errors
     as ``{"index": i, "errors": {field: [messages]}}``)."""
     good, errors = [], []
+    # A datapoint records something that happened: none is dated later than
+    # now (five minutes of clock skew allowed). A date without a time means
+    # midnight UTC, so today's date is accepted and tomorrow's is not.
+    horizon = timezone.now() + FUTURE_SKEW
     for offset, row in enumerate(rows):
         fast = _parse_plain(row)
-        if fast is not None:
+        if fast is not None and fast[0] <= horizon:
             good.append(fast)
             continue
         index = first_index + offset
@@ -170,6 +175,10 @@ def parse_rows(rows, *, first_index: int = 0) -> tuple[list[tuple], list[dict]]:
                 parsed.append(parse(row.get(name)))
             except ValidationError as exc:
                 row_errors[name] = list(exc.messages)
+        if "timestamp" not in row_errors and parsed[0] > horizon:
+            row_errors["timestamp"] = [
+                f"This timestamp is in the future (it is now {timezone.now():%Y-%m-%d %H:%M} UTC)."
+            ]
         if row_errors:
             errors.append({"index": index, "errors": row_errors})
         else:

@@ -1,8 +1,11 @@
 """Metrics pages: the product tab, a metric's page, CSV upload, edits with
 conflicts, permissions and query counts."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from metrics import services as metrics
 from metrics.models import Datapoint, KeyResultLink, Metric
@@ -99,14 +102,36 @@ def test_metric_page_shows_chart_datapoints_and_key_results(
 def test_csv_upload_shows_a_row_by_row_report(as_user, pm, product):
     metric = metrics.create_metric(pm, product=product, name="Signups")
     csv = b"timestamp,value\n2026-01-01,4\n2026-01-02,four\n2026-01-03,6\n"
-    response = as_user(pm).post(
+    client = as_user(pm)
+    response = client.post(
         f"{URL}{metric.pk}/upload/", {"file": SimpleUploadedFile("d.csv", csv, "text/csv")}
     )
-    assert response.status_code == 200
-    html = response.content.decode()
+    # Post/redirect/get: a refresh does not upload again, and the period
+    # switch's links lead to the metric's page, not to a GET of the upload
+    # URL (which answered a blank 405).
+    assert response.status_code == 302
+    assert response["Location"] == f"{URL}{metric.pk}/"
+    html = client.get(response["Location"]).content.decode()
     assert "2 stored" in html and "1 rejected" in html
     assert "<td>3</td>" in html and "Enter a number." in html
+    assert f'href="{URL}{metric.pk}/?period=week"' in html
     assert Datapoint.objects.filter(metric=metric).count() == 2
+    assert "stored" not in client.get(response["Location"]).content.decode()  # shown once
+    assert client.get(f"{URL}{metric.pk}/?period=week").status_code == 200
+
+
+def test_csv_upload_refuses_datapoints_dated_in_the_future(as_user, pm, product):
+    metric = metrics.create_metric(pm, product=product, name="Signups")
+    tomorrow = (timezone.now() + timedelta(days=1)).date()
+    csv = f"timestamp,value\n2026-01-01,4\n{tomorrow},9\n".encode()
+    client = as_user(pm)
+    response = client.post(
+        f"{URL}{metric.pk}/upload/", {"file": SimpleUploadedFile("d.csv", csv, "text/csv")}
+    )
+    html = client.get(response["Location"]).content.decode()
+    assert "1 stored" in html and "1 rejected" in html
+    assert "This timestamp is in the future" in html
+    assert Datapoint.objects.filter(metric=metric).count() == 1
 
 
 def test_csv_upload_with_a_bad_header_keeps_the_form(as_user, pm, product):
