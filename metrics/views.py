@@ -115,7 +115,8 @@ def _detail_context(request, product, metric, **extra) -> dict:
         form=MetricForm(instance=metric, initial={"version": metric.version}),
         api_url=request.build_absolute_uri(reverse("metric-datapoints", args=[metric.pk])),
         period_base=reverse(
-            "metrics:metric", kwargs={"slug": request.workspace.slug, "key": product.key, "pk": metric.pk}
+            "metrics:metric",
+            kwargs={"slug": request.workspace.slug, "key": product.key, "pk": metric.pk},
         ),
         **extra,
     )
