@@ -7,7 +7,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -181,6 +181,21 @@ def bulk_edit(request, key):
 # --- saved views ---------------------------------------------------------------------------
 
 
+def _view_query(raw: str, product) -> str:
+    """The filters and sort a saved view keeps: through the query parser (no
+    cursor), without the empty fields a filter form sends."""
+    params = QueryDict(raw, mutable=True)
+    for name in list(params):
+        values = [v for v in params.getlist(name) if v.strip()]
+        if values:
+            params.setlist(name, values)
+        else:
+            del params[name]
+    return BacklogQuery.from_params(
+        params, CustomField.objects.filter(product=product)
+    ).querystring()
+
+
 @require_POST
 @workspace_view()
 def view_save(request, key):
@@ -190,7 +205,7 @@ def view_save(request, key):
             request.user,
             product=product,
             name=request.POST.get("name", ""),
-            query=request.POST.get("query", ""),
+            query=_view_query(request.POST.get("query", ""), product),
         )
     except ValidationError:
         messages.error(request, "Name the view to save it.")

@@ -309,6 +309,18 @@ def test_saved_views(as_user, pm, viewer, product, items):
     assert 'href="?tag=growth"' in as_user(pm).get(BACKLOG).content.decode()
 
 
+def test_saved_view_takes_the_filters_the_table_shows_after_an_htmx_filter(as_user, pm, items):
+    """The save form's hidden query was rendered with the page, so filtering
+    on the page (htmx swaps only the results) and saving stored no filter."""
+    client = as_user(pm)
+    html = client.get(
+        BACKLOG + "?q=growth", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="backlog-results"
+    ).content.decode()
+    assert '<input type="hidden" name="query" value="q=growth" form="save-view-form">' in html
+    client.post(BACKLOG + "views/save/", {"name": "Growth", "query": "q=growth&after=abc"})
+    assert SavedView.objects.get(name="Growth").query == "q=growth"
+
+
 def test_quick_add_htmx_returns_the_new_row(as_user, pm, product):
     response = as_user(pm).post(
         BACKLOG + "items/new/", {"title": "From the quick add", "type": "bug"}, **HX

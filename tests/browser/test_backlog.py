@@ -1,11 +1,13 @@
 """The backlog as a product manager uses it, in Chromium: drag-and-drop
 ranking that survives a reload, and an inline edit against a stale version."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from backlog import services
-from backlog.models import Item
+from backlog.models import Item, SavedView
 from tests.backlog.factories import make_rice_item
 
 from .conftest import document_kept, mark_document
@@ -127,3 +129,17 @@ def test_quick_add_clears_shows_the_row_on_top_and_never_duplicates(
     assert added.count() == 1
     assert page.locator("#backlog-rows tr[data-id]").count() == len(items) + 1
     assert document_kept(page)
+
+
+def test_saving_a_view_after_filtering_on_the_page_keeps_the_filter(
+    live_server, page, login, pm, product, items
+):
+    login(pm)
+    page.goto(live_server.url + BACKLOG)
+    page.locator("#q").fill("Item 3")
+    expect(page).to_have_url(re.compile(r"q=Item%203"))
+    expect(page.locator("#backlog-rows tr[data-id]")).to_have_count(1)
+    page.locator("#save-view-form input[name=name]").fill("Third")
+    page.locator("#save-view-form button").click()
+    expect(page.locator(".saved-views")).to_contain_text("Third")
+    assert SavedView.objects.get(product=product, name="Third").query == "q=Item+3&sort=rank"
