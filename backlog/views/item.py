@@ -115,7 +115,9 @@ def item_move(request, key, number):
             messages.error(request, exc.message)
             return response
         messages.error(request, exc.message)
-    if request.htmx and not to:
+    if request.htmx:
+        # The page moved the row itself (drag and drop, or the ⤒ ↑ ↓ buttons,
+        # which keep their focus so a second press works).
         return HttpResponse(status=204)
     url = backlog_url(request, product)
     query = request.POST.get("query", "")

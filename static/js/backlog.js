@@ -86,6 +86,42 @@
     input.focus();
   });
 
+  // The rows' ⤒ ↑ ↓ buttons: without JavaScript they submit #move-form and
+  // the page reloads; here the row moves in place and keeps its focus, so the
+  // same button can be pressed again.
+  function rowSibling(row, forward) {
+    var next = forward ? row.nextElementSibling : row.previousElementSibling;
+    while (next && !next.dataset.id) next = forward ? next.nextElementSibling : next.previousElementSibling;
+    return next;
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var button = event.submitter;
+    if (form.id !== "move-form" || !button || !button.value) return;
+    event.preventDefault();
+    var row = button.closest("tr[data-id]");
+    var to = button.value;
+    var body = new URLSearchParams(new FormData(form));
+    body.set("to", to);
+    fetch(button.formAction, {
+      method: "POST",
+      headers: {"X-CSRFToken": csrfToken(), "HX-Request": "true",
+                "Content-Type": "application/x-www-form-urlencoded"},
+      body: body.toString(),
+      credentials: "same-origin",
+    }).then(function (response) {
+      if (!response.ok) { document.body.dispatchEvent(new CustomEvent("backlog-reload")); return; }
+      var tbody = row.parentNode;
+      if (to === "top") tbody.insertBefore(row, tbody.querySelector("tr[data-id]"));
+      else if (to === "up" && rowSibling(row, false)) tbody.insertBefore(row, rowSibling(row, false));
+      else if (to === "down" && rowSibling(row, true)) tbody.insertBefore(row, rowSibling(row, true).nextSibling);
+      row.classList.add("just-moved");
+      button.focus();
+      var status = document.getElementById("move-status");
+      if (status) status.textContent = button.getAttribute("aria-label").replace(/^Move/, "Moved") + ".";
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function () { init(document); });
 

@@ -64,6 +64,26 @@ def test_keyboard_alternative_moves_an_item_to_the_top(live_server, page, login,
     expect(page.locator("#backlog-rows tr[data-id]").first).to_contain_text("Item 3")
 
 
+def test_up_and_down_buttons_move_in_place_and_keep_focus_for_a_second_press(
+    live_server, page, login, pm, items
+):
+    """The ⤒ ↑ ↓ buttons reloaded the page and lost focus: pressing twice failed."""
+    login(pm)
+    page.goto(live_server.url + BACKLOG)
+    mark_document(page)
+    down = page.get_by_role("button", name="Move PAY-1 down")
+    down.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#move-status")).to_have_text("Moved PAY-1 down.")
+    expect(down).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#backlog-rows tr[data-id]").nth(2)).to_contain_text("Item 1")
+    expect(down).to_be_focused()
+    assert document_kept(page)
+    ranked = list(Item.objects.order_by("rank").values_list("title", flat=True))
+    assert ranked[:3] == ["Item 2", "Item 3", "Item 1"]
+
+
 def test_inline_edit_with_a_stale_version_shows_the_conflict(
     live_server, page, login, pm, teammate, items
 ):
