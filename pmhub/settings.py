@@ -271,6 +271,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "pmhub.accounts.models.Role",
+        "CustomFieldKindEnum": "backlog.models.FieldKind",
+        "KindEnum": "backlog.models.ScoringKind",
     },
 }
 

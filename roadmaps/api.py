@@ -18,6 +18,7 @@ from pmhub.api.views import VersionedViewSet, filterset_for
 from products.models import Product
 
 from . import services, sharing
+from .api_structure import DependencyViewSet, LaneViewSet
 from .models import Commitment, DateMode, Entry, Milestone, Roadmap, ShareLink
 
 
@@ -396,3 +397,5 @@ def register(router) -> None:
     router.register("roadmap-entries", EntryViewSet, basename="roadmap-entry")
     router.register("milestones", MilestoneViewSet, basename="milestone")
     router.register("share-links", ShareLinkViewSet, basename="share-link")
+    router.register("lanes", LaneViewSet, basename="lane")
+    router.register("dependencies", DependencyViewSet, basename="dependency")

@@ -2,6 +2,13 @@
 scoring models, and hypotheses with their launch reviews."""
 
 from .hypotheses import HypothesisViewSet
+from .structure import CustomFieldViewSet, SavedViewViewSet
 from .views import ItemViewSet, ScoringModelViewSet
 
-__all__ = ["HypothesisViewSet", "ItemViewSet", "ScoringModelViewSet"]
+__all__ = [
+    "CustomFieldViewSet",
+    "HypothesisViewSet",
+    "ItemViewSet",
+    "SavedViewViewSet",
+    "ScoringModelViewSet",
+]

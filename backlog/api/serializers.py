@@ -23,6 +23,7 @@ from .. import scoring
 from ..expressions import ObjectiveIds, TagNames
 from ..models import BacklogSettings, Item, ScoringKind, ScoringModel, Tag
 from ..services import model_criteria
+from .keys import ITEM_KEY, key_filter
 
 SCORING_INPUTS = [n for n in scoring.INPUTS if n not in ("effort", "demand")]
 
@@ -474,12 +475,28 @@ class ItemSerializer(VersionedSerializer):
         return super().to_representation(item)
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer"},
+            {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*-[0-9]{1,9}$"},
+        ],
+        "description": "An item's id, or its key such as PAY-42",
+    }
+)
 class ItemIdField(ScopedPrimaryKeyField):
-    """The id of an item you can see."""
+    """The id or the key (``PAY-42``) of an item you can see."""
 
     def __init__(self, **kwargs):
         super().__init__(Item, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and ITEM_KEY.fullmatch(data.strip()):
+            found = list(self.get_queryset().filter(key_filter([data]))[:2])
+            if len(found) == 1:
+                return found[0]
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
 
 
 class ItemMoveSerializer(serializers.Serializer):

@@ -3,16 +3,19 @@ through backlog.services."""
 
 import django_filters
 from django.db.models import Q
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from pmhub.api.views import IF_MATCH, IdFilter, UpdatedSinceFilterSet, VersionedViewSet
 
 from .. import services
 from ..models import Item, ItemType, ScoringModel, Status
+from .keys import ITEM_KEY, key_filter
 from .pagination import ItemKeysetPagination
 from .serializers import (
     LIST_COLUMNS,
@@ -36,10 +39,19 @@ class ItemFilterSet(UpdatedSinceFilterSet):
     q = django_filters.CharFilter(
         method="filter_text", help_text="Text in the title, key or description"
     )
+    key = django_filters.CharFilter(
+        method="filter_key", help_text="An item key such as PAY-42, or several separated by commas"
+    )
 
     class Meta:
         model = Item
-        fields = ["product", "status", "type", "tag", "objective", "owner", "parent", "q"]
+        fields = ["product", "status", "type", "tag", "objective", "owner", "parent", "q", "key"]
+
+    def filter_key(self, queryset, name, value):
+        """Items with one of these keys; a value that is no key matches
+        nothing (as an id of another workspace does)."""
+        keys = [k for k in value.split(",")[:100] if ITEM_KEY.fullmatch(k.strip())]
+        return queryset.filter(key_filter(keys))
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tags__name=value.strip().lower())  # tags are stored lowercase
@@ -70,6 +82,17 @@ class ItemFilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+@extend_schema_view(
+    retrieve=extend_schema(
+        responses={
+            200: ItemSerializer,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="A key that names items in several of your workspaces (`detail`)",
+            ),
+        }
+    )
+)
 class ItemViewSet(VersionedViewSet):
     """Backlog items of your products. Create with `product` and `title`;
     a new item goes to the bottom of its backlog. Lists are keyset-paginated:
@@ -79,6 +102,30 @@ class ItemViewSet(VersionedViewSet):
     filterset_class = ItemFilterSet
     filter_backends = [ItemFilterBackend]  # ordering belongs to the keyset pagination
     pagination_class = ItemKeysetPagination
+    # An item is addressed by its id or by its key: /items/89/ or /items/PAY-89/.
+    lookup_value_regex = r"[0-9]+|[A-Za-z][A-Za-z0-9]*-[0-9]+"
+
+    def get_object(self):
+        value = self.kwargs[self.lookup_field]
+        if value.isdigit():
+            return super().get_object()
+        return self._by_key(value)
+
+    def _by_key(self, value):
+        """The item with key ``value`` among those you can see. Keys are unique
+        in a workspace; a personal token that reaches two workspaces with the
+        same product key gets a 400 naming them, rather than a guess."""
+        found = list(
+            self.get_queryset().filter(key_filter([value])).select_related("product__workspace")[:3]
+        )
+        if not found:
+            raise Http404
+        if len(found) > 1:
+            slugs = ", ".join(sorted(i.product.workspace.slug for i in found))
+            message = f"{value.upper()} names items in several of your workspaces ({slugs})"
+            raise ValidationError({"detail": f"{message}: use the item's id."})
+        self.check_object_permissions(self.request, found[0])
+        return found[0]
 
     def get_queryset(self):
         if self.action == "list":

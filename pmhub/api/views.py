@@ -9,7 +9,8 @@ from django.utils.http import quote_etag
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from pmhub.versioning import parse_etag
@@ -72,7 +73,39 @@ def filterset_for(model, *fields, **filters):
     return type(f"{model.__name__}FilterSet", (UpdatedSinceFilterSet,), {"Meta": meta, **filters})
 
 
-class VersionedViewSet(viewsets.ModelViewSet):
+# Query parameters every list understands besides its filters: the
+# pagination's and DRF's format suffix.
+LIST_PARAMS = frozenset({"cursor", "page_size", "ordering", "format"})
+
+
+def check_list_params(view, request) -> None:
+    """A list answers 400 for a query parameter it does not know: a typo such
+    as ``?stauts=done`` or ``?key=`` on a list without that filter used to be
+    ignored silently, and the client took the unfiltered page for an answer.
+    Detail routes ignore query parameters (documented in docs/api.md)."""
+    known = set(LIST_PARAMS) | set(getattr(view, "extra_query_params", ()))
+    filterset = getattr(view, "filterset_class", None)
+    if filterset is not None:
+        known |= set(filterset.base_filters)
+    known |= set(getattr(view, "filterset_fields", None) or ())
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        allowed = ", ".join(sorted(known))
+        raise ValidationError(
+            {name: [f"Unknown query parameter. This list takes: {allowed}."] for name in unknown}
+        )
+
+
+class StrictListMixin:
+    """Lists refuse unknown query parameters (``check_list_params``)."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.action == "list":
+            check_list_params(self, request)
+
+
+class VersionedViewSet(StrictListMixin, viewsets.ModelViewSet):
     """CRUD where writes go through services and honour ``If-Match``.
 
     Subclasses implement ``create_object(serializer)``, ``update_object(obj,
@@ -144,3 +177,40 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+class ParentFilterSet(django_filters.FilterSet):
+    """Filters of a small resource that has no ``updated_at``: by the id of
+    its parent (``product``, ``roadmap``, ``workspace``)."""
+
+    FILTER_DEFAULTS = {
+        **FILTER_FOR_DBFIELD_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+    }
+
+
+def parent_filterset(model, *fields):
+    meta = type("Meta", (), {"model": model, "fields": list(fields)})
+    return type(f"{model.__name__}FilterSet", (ParentFilterSet,), {"Meta": meta})
+
+
+class SimpleResourceViewSet(
+    StrictListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, read, create and delete, without versions (a name, a link between
+    two objects): creating goes through ``create_object(data)`` and deleting
+    through ``delete_object(obj)``, both services."""
+
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    lookup_value_regex = "[0-9]+"
+
+    def perform_create(self, serializer):
+        serializer.instance = self.create_object(serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        self.delete_object(instance)
