@@ -30,3 +30,23 @@ def register_product_tab(section: str, label: str, url_name: str, *, order: int)
 
 def product_tabs() -> list[ProductTab]:
     return sorted(_TABS.values(), key=lambda t: (t.order, t.label))
+
+
+@dataclass(frozen=True)
+class WorkspaceLink:
+    label: str
+    url_name: str
+    order: int
+
+
+_WORKSPACE_LINKS: dict[str, WorkspaceLink] = {}
+
+
+def register_workspace_link(label: str, url_name: str, *, order: int) -> None:
+    """A workspace-wide page (roadmaps and portfolios, …) linked from the
+    workspace home; ``url_name`` is reversed with ``(workspace.slug,)``."""
+    _WORKSPACE_LINKS[url_name] = WorkspaceLink(label, url_name, order)
+
+
+def workspace_links() -> list[WorkspaceLink]:
+    return sorted(_WORKSPACE_LINKS.values(), key=lambda link: (link.order, link.label))

@@ -9,12 +9,13 @@ class RoadmapsConfig(AppConfig):
 
         from backlog.panels import register_item_panel
         from backlog.signals import item_status_changed
-        from pmhub.navigation import register_product_tab
+        from pmhub.navigation import register_product_tab, register_workspace_link
 
         from . import panels, services, sharing
         from .models import ShareLink
 
         register_product_tab("roadmaps", "Roadmaps", "roadmaps:roadmaps", order=30)
+        register_workspace_link("Roadmaps and portfolios", "roadmaps:roadmaps-home", order=10)
         register_item_panel("roadmaps/_item_panel.html", panels.item_roadmaps, order=20)
         post_delete.connect(
             sharing.link_deleted, sender=ShareLink, dispatch_uid="roadmaps.link_deleted"

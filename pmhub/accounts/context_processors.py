@@ -12,5 +12,6 @@ def workspace_nav(request):
 def product_tabs(request):
     """The product section tabs registered by the apps (see pmhub.navigation)."""
     from pmhub.navigation import product_tabs as tabs
+    from pmhub.navigation import workspace_links
 
-    return {"product_tabs": tabs()}
+    return {"product_tabs": tabs(), "workspace_links": workspace_links()}

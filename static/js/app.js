@@ -43,6 +43,29 @@
     if (field) field.focus();
   });
 
+  // Copy buttons (share link, new token, invite link): data-copy names the
+  // field. The button says "Copied" (announced: its label changes) for a moment.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field) return;
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 2000);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () {
+        field.select(); document.execCommand("copy"); done();
+      });
+    } else {
+      field.select();
+      document.execCommand("copy");
+      done();
+    }
+  });
+
   // One-time secrets (new token, invite link): select all on focus for copying.
   document.addEventListener("focusin", function (event) {
     if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();

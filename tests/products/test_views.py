@@ -218,6 +218,14 @@ def test_cancel_returns_the_display_partial(as_user, pm, objective):
 # --- products on the workspace home ------------------------------------------------
 
 
+def test_the_workspace_home_leads_to_roadmaps_portfolios_and_each_products_pages(
+    as_user, pm, product
+):
+    html = as_user(pm).get("/w/acme/").content.decode()
+    assert 'href="/w/acme/roadmaps/"' in html  # roadmaps and portfolios
+    assert 'href="/w/acme/p/PAY/roadmaps/"' in html and 'href="/w/acme/p/PAY/metrics/"' in html
+
+
 def test_create_product_from_the_home_page(as_user, pm, workspace):
     response = as_user(pm).post(
         "/w/acme/products/new/", {"name": "Insights", "key": "ins", "stage": "research"}

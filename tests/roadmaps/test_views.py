@@ -284,6 +284,7 @@ def test_share_links_created_by_admins_shown_once_and_revoked(as_user, pm, teamm
     html = response.content.decode()
     link = ShareLink.objects.get(label="Board")
     assert "/s/" in html and link.exclude_tags == ["secret"] and not link.hide_owners
+    assert 'data-copy="#created-url"' in html  # a new link had no copy button
     token = html.split("/s/")[1].split("/")[0]
     assert link.token_hash != token
     again = client.get(url("roadmap-share", nnl)).content.decode()
