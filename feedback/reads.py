@@ -151,6 +151,13 @@ def feedback_detail(product, feedback) -> dict:
         recent.order_by("-received_at").only("id", "text", "state")[:DUPLICATE_CANDIDATES]
     )
     duplicates = similarity.likely_duplicates(feedback.text, candidates)[:3]
+    if duplicates:
+        # Who said it tells two identical sentences apart: names for the
+        # few shown, not for every candidate compared.
+        named = Feedback.objects.select_related("person", "company").in_bulk(
+            [d.pk for d in duplicates]
+        )
+        duplicates = [named.get(d.pk, d) for d in duplicates]
     first_sentence = feedback.text.strip().split("\n")[0].split(". ")[0][:120]
     return {
         "selected": feedback,

@@ -96,6 +96,24 @@ def rows_of(job) -> list[dict]:
     ]
 
 
+def shape_checked(check, headers: list[str]):
+    """``check`` that first refuses a row with more values than the header
+    has columns: csv.DictReader files the extra values under ``None``, where
+    no mapping looks, so an unquoted comma in a text silently cut it."""
+
+    def checked(number: int, row: dict):
+        extra = row.get(None)
+        if extra:
+            message = (
+                f"This row has {len(headers) + len(extra)} values but the header has "
+                f"{len(headers)} columns: quote a text that contains a comma."
+            )
+            return None, [{"row": number, "column": "(row)", "message": message}]
+        return check(number, row)
+
+    return checked
+
+
 def mapped_columns(job) -> list[tuple[str, str]]:
     """(CSV column, target field) in the file's column order (not the
     mapping's: PostgreSQL's jsonb does not keep key order)."""
@@ -275,7 +293,7 @@ class Importer:
     def validate(self, job_id: int):
         """Validate every row; the job ends READY (no errors) or INVALID."""
         job = self._jobs().select_related("product__workspace").get(pk=job_id)
-        check = self.checker(job)
+        check = shape_checked(self.checker(job), job.headers)
         errors = []
         for n, row in enumerate(rows_of(job), start=2):  # row 1 is the header
             errors.extend(check(n, row)[1])
@@ -309,7 +327,7 @@ class Importer:
         job = self._jobs().select_related("product__workspace", "created_by").get(pk=job_id)
         if job.state != ImportJobBase.State.IMPORTING:
             return job
-        check = self.checker(job)
+        check = shape_checked(self.checker(job), job.headers)
         try:
             with transaction.atomic():
                 rows = []

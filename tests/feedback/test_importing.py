@@ -66,6 +66,22 @@ def test_import_reports_every_bad_row_and_imports_nothing(as_user, pm, product):
     assert not Feedback.objects.exists()
 
 
+def test_a_row_with_more_values_than_columns_is_refused(as_user, pm, product):
+    """An unquoted comma in a text split it across columns: the extra values
+    were dropped and the row passed the check."""
+    client = as_user(pm)
+    text = "Comment,Email\nPlease add iDEAL, and SEPA,ann@shop.example\nFine,bob@shop.example\n"
+    _upload(client, text)
+    job = ImportJob.objects.get()
+    mapping = {f"map_{i}": job.mapping.get(h, "") for i, h in enumerate(job.headers)}
+    client.post(f"{IMPORT}{job.pk}/", mapping)
+    job.refresh_from_db()
+    assert job.state == "invalid"
+    assert [(e["row"], e["column"]) for e in job.errors] == [(2, "(row)")]
+    assert "3 values but the header has 2 columns" in job.errors[0]["message"]
+    assert not Feedback.objects.exists()
+
+
 def test_reimporting_the_same_file_creates_nothing_new(as_user, pm, product):
     client = as_user(pm)
     for _ in range(2):

@@ -398,3 +398,17 @@ def test_link_to_a_malformed_item_id_is_a_message_not_a_crash(as_user, pm, feedb
     assert response.status_code == 200
     assert "Choose an item to link." in response.content.decode()
     assert not Insight.objects.exists()
+
+
+def test_likely_duplicates_name_who_said_them(as_user, pm, product):
+    """Identical sentences were listed without the customer's name, so the
+    PM could not tell them apart."""
+    text = "Please support SEPA direct debit for our monthly invoices."
+    services.create_feedback(
+        pm, product=product, text=text, email="ann@shop.example", name="Ann", company_name="Shop"
+    )
+    services.create_feedback(pm, product=product, text=text, email="bob@corp.example", name="Bob")
+    latest = Feedback.objects.order_by("-id").first()
+    html = as_user(pm).get(f"{INBOX}?state=all&f={latest.pk}").content.decode()
+    dups = html[html.index("Likely duplicate of:") :]
+    assert "Ann (Shop)" in dups[: dups.index("</ul>")]
