@@ -2,14 +2,15 @@
 chart JSON for the pages, launch markers, the key results a metric drives.
 Each reads with a constant number of queries however many metrics or rows."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from django.db.models import F, Max
+from django.utils import timezone
 
 from products.models import KeyResult
 
-from .models import ChartMarker, Metric, MetricRollup, Period
-from .periods import period_start
+from .models import Aggregation, ChartMarker, Metric, MetricRollup, Period
+from .periods import period_end, period_start
 
 # How many periods a chart shows, most recent last.
 CHART_SPAN = {Period.DAY: 180, Period.WEEK: 78, Period.MONTH: 36}
@@ -72,9 +73,11 @@ def series(metric_list: list[Metric], period: str) -> dict[int, list[dict]]:
         .order_by("metric_id", "start")
         .values_list("metric_id", "start", "total", "count", "last")
     )
+    today = timezone.now().astimezone(UTC).date()
     for metric_id, start, total, count, last in rows:
         value = by_id[metric_id].value_of(total=total, count=count, last=last)
-        out[metric_id].append({"start": start, "value": value})
+        partial = is_partial(period, start, today=today)
+        out[metric_id].append({"start": start, "value": value, "partial": partial})
     return out
 
 
@@ -95,15 +98,14 @@ def chart(metric: Metric, points: list[dict], markers: list[dict], period: str) 
                 }
             )
     values = [None if p["value"] is None else round(p["value"], 4) for p in points]
-    lines = [{"label": metric.name, "values": values, "role": "main"}]
+    partial = [p.get("partial", False) for p in points]
+    lines = [{"label": metric.name, "values": values, "role": "main", "partial": partial}]
     if metric.target is not None and labels:
-        lines.append(
-            {
-                "label": f"Target {metric.target:g}",
-                "values": [metric.target] * len(labels),
-                "role": "target",
-            }
-        )
+        targets = [target_for(metric, period, start) for start in starts]
+        label = f"Target {metric.target:g}"
+        if period != Period.DAY and summed(metric):
+            label += f" a day ({targets[-1]:g} this {period})"
+        lines.append({"label": label, "values": targets, "role": "target"})
     return {
         "unit": metric.unit,
         "period": period,
@@ -111,6 +113,27 @@ def chart(metric: Metric, points: list[dict], markers: list[dict], period: str) 
         "series": lines,
         "markers": placed,
     }
+
+
+def summed(metric: Metric) -> bool:
+    """Whether a period's value adds up its days (so its target does too)."""
+    return metric.aggregation in (Aggregation.SUM, Aggregation.COUNT)
+
+
+def target_for(metric: Metric, period: str, start) -> float:
+    """The target of one period: a metric's target is per day, so a week of a
+    summed metric has seven times it and a month as many times as its days;
+    an average or last value keeps the daily target."""
+    if period == Period.DAY or not summed(metric):
+        return metric.target
+    return round(metric.target * (period_end(period, start) - start).days, 4)
+
+
+def is_partial(period: str, start, *, today=None) -> bool:
+    """Whether the period has not ended yet (today, in UTC, lies in it): its
+    value is so far, not a drop."""
+    today = today or timezone.now().astimezone(UTC).date()
+    return start <= today < period_end(period, start)
 
 
 def latest(points: list[dict]):

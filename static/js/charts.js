@@ -103,6 +103,13 @@
       var dataset = styleFor(s.role, colors);
       dataset.label = s.label;
       dataset.data = s.values;
+      if (s.partial && s.partial.some(Boolean)) {
+        // The period still running (its value is so far): dashed, hollow.
+        dataset.segment = { borderDash: function (ctx) { return s.partial[ctx.p1DataIndex] ? [4, 4] : undefined; } };
+        dataset.pointRadius = s.values.map(function (v, i) { return s.partial[i] ? 4 : 0; });
+        dataset.pointBackgroundColor = "transparent";
+        dataset.partial = s.partial;
+      }
       return dataset;
     });
     var scales = {
@@ -132,7 +139,10 @@
           legend: { display: datasets.length > 1, labels: { color: colors.text, boxWidth: 14, boxHeight: 2 } },
           tooltip: {
             callbacks: {
-              label: function (item) { return item.dataset.label + ": " + format(item.parsed.y, data.unit); },
+              label: function (item) {
+                var soFar = item.dataset.partial && item.dataset.partial[item.dataIndex] ? " (so far)" : "";
+                return item.dataset.label + ": " + format(item.parsed.y, data.unit) + soFar;
+              },
             },
           },
           pmhubMarkers: { markers: data.markers || [], color: colors.danger },
