@@ -22,7 +22,7 @@ from django.utils import timezone
 from backlog.models import Item, Status
 from products.models import Objective, Product, Vision
 
-from . import services
+from . import changelog, services
 from .dates import add_months, dates_text, format_span, quarter_label
 from .models import (
     BOARD_STATUSES,
@@ -498,6 +498,8 @@ def changes_since(
                 tags = change.tags or []
             if entry_visible(entry, tags, link):
                 shown.append(change)
+    if link is not None:
+        return changelog.coalesce(shown, lambda c: change_detail(c, exact=exact))
     for change in shown:
         change.shown_detail = change_detail(change, exact=exact)
     return shown

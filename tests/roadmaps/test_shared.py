@@ -226,6 +226,37 @@ def test_what_changed_since_and_feed_respect_the_link(shared, pm, nnl, items):
     assert Client().get(page(token, "?since=garbage")).status_code == 200
 
 
+def test_what_changed_coalesces_moves_and_leaves_out_moves_nobody_sees(shared, pm, nnl, items):
+    """Four moves of one entry in a minute made four rows, and a move back
+    to where the entry was still showed (issue 15)."""
+    _link, token = shared
+    sepa = entry_of(nnl, items[1])
+    for column in ("later", "now", "later"):
+        sepa.refresh_from_db()
+        services.move_entry(pm, entry=sepa, expected_version=sepa.version, column=column)
+    apple = entry_of(nnl, items[0])
+    before = apple.horizon
+    for column in ("later", before):
+        apple.refresh_from_db()
+        services.move_entry(pm, entry=apple, expected_version=apple.version, column=column)
+    html = Client().get(page(token, "?since=2000-01-01")).content.decode()
+    changes = html[html.index('class="plain-list rm-changes"') :]
+    changes = changes[: changes.index("</ol>")]
+    rows = re.findall(r'rm-change-(\w+)">\w+</span> <strong>([^<]+)</strong>(.*?)</li>', changes)
+    moves = [(kind, title, re.sub("<[^>]+>", "", rest).strip()) for kind, title, rest in rows]
+    moves = [m for m in moves if m[0] in ("moved", "slipped")]
+    assert [(k, t) for k, t, _ in moves] == [("slipped", "SEPA debits")]
+    assert moves[0][2].startswith("Next → Later")  # from before the first to after the last
+    team = services_log_titles(nnl)
+    assert team.count("SEPA debits") == 4  # the team's own log keeps every row (1 add, 3 moves)
+
+
+def services_log_titles(roadmap):
+    from roadmaps.models import Change
+
+    return list(Change.objects.filter(roadmap=roadmap).values_list("title", flat=True))
+
+
 def test_password_asks_again_and_is_rate_limited(pm, nnl):
     _link, token = services.create_share_link(pm, roadmap=nnl, label="P", password="open sesame")
     client = Client()
