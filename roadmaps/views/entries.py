@@ -150,6 +150,17 @@ def entry_move(request, pk, eid):
             get_object_or_404(Entry, pk=value, roadmap=roadmap) if value is not None else None
         )
     lane = False
+    if post.get("lane_key") and roadmap.lane_by not in (LaneBy.CUSTOM, LaneBy.NONE):
+        # Derived lanes follow the entry's item: a card dropped in another
+        # product's (objective's, tag's) lane used to snap back on reload
+        # without a word.
+        label = roadmap.get_lane_by_display().lower()
+        return _json_error(
+            services.BadMove(
+                f"Lanes on this roadmap follow each item's {label}: change the {label} "
+                "on the item, or switch the roadmap to custom lanes to arrange cards freely."
+            )
+        )
     if "lane" in post and roadmap.lane_by == LaneBy.CUSTOM:
         lane_id = int_param(post.get("lane"))
         lane = get_object_or_404(Lane, pk=lane_id, roadmap=roadmap) if lane_id else None

@@ -97,7 +97,10 @@
           var n = neighbours(card);
           var data = {version: card.dataset.version, item_version: card.dataset.itemVersion,
                       column: event.to.dataset.column, before: n.before, after: n.after};
-          if (event.from.dataset.lane !== event.to.dataset.lane) data.lane = event.to.dataset.lane;
+          if (event.from.dataset.laneKey !== event.to.dataset.laneKey) {
+            data.lane = event.to.dataset.lane;
+            data.lane_key = event.to.dataset.laneKey; // derived lanes: the server explains
+          }
           post(entryUrl(root.dataset.moveUrl, card.dataset.id), data).then(function (result) {
             if (handle(result, card, card.dataset.id)) {
               card.classList.add("just-moved");
@@ -128,14 +131,26 @@
         var lane = bar.closest(".tl-lane");
         var periods = parseInt(root.dataset.periods, 10) || 12;
         var colWidth = lane.getBoundingClientRect().width / periods;
-        var startX = event.clientX, moved = false, columns = 0;
+        var startX = event.clientX, startY = event.clientY, moved = false, columns = 0;
+        var target = lane;
         function onMove(e) {
-          var dx = e.clientX - startX;
-          if (!moved && Math.abs(dx) < 6) return;
+          var dx = e.clientX - startX, dy = e.clientY - startY;
+          if (!moved && Math.abs(dx) < 6 && Math.abs(dy) < 6) return;
           moved = true;
           bar.classList.add("is-dragging");
+          bar.style.pointerEvents = "none"; // the lane under the pointer, not the bar
           columns = Math.round(dx / colWidth);
-          bar.style.transform = resize ? "" : "translateX(" + (columns * colWidth) + "px)";
+          if (!resize) {
+            // Into another lane: the lane under the pointer, highlighted.
+            var under = document.elementFromPoint(e.clientX, e.clientY);
+            var over = under && under.closest(".tl-lane");
+            if (over && root.contains(over) && over !== target) {
+              if (target !== lane) target.classList.remove("is-drop-target");
+              target = over;
+              if (target !== lane) target.classList.add("is-drop-target");
+            }
+          }
+          bar.style.transform = resize ? "" : "translate(" + (columns * colWidth) + "px, " + dy + "px)";
           if (resize) bar.style.marginRight = (-columns * colWidth) + "px";
         }
         function onUp() {
@@ -143,6 +158,9 @@
           document.removeEventListener("pointerup", onUp);
           if (!moved) return;
           bar.classList.remove("is-dragging");
+          bar.style.pointerEvents = "";
+          target.classList.remove("is-drop-target");
+          if (target !== lane) { changeLane(root, bar, target, columns); return; }
           if (!columns) { bar.style.transform = ""; bar.style.marginRight = ""; return; }
           shift(root, bar, resize ? 0 : columns, resize ? columns : 0);
         }
@@ -153,6 +171,19 @@
       bar.addEventListener("click", function (event) {
         if (bar.classList.contains("was-dragged")) { event.preventDefault(); bar.classList.remove("was-dragged"); }
       }, true);
+    });
+  }
+
+  // A bar dropped in another lane: the lane first, then the dates if it
+  // also moved sideways. Derived lanes (objective, product, tag) answer why not.
+  function changeLane(root, bar, target, columns) {
+    bar.classList.add("was-dragged");
+    post(entryUrl(root.dataset.moveUrl, bar.dataset.id), {
+      version: bar.dataset.version, lane: target.dataset.lane, lane_key: target.dataset.laneKey,
+    }).then(function (result) {
+      if (!handle(result, bar, bar.dataset.id)) return;
+      if (columns) shift(root, bar, columns, 0);
+      else reloadBoard(bar.dataset.id);
     });
   }
 

@@ -271,3 +271,79 @@ def test_pm_adds_a_backlog_item_from_the_picker(
     assert Entry.objects.get(item__title="Refund flow for marketplaces").horizon == Horizon.LATER
     assert browser_errors == []
     assert page.evaluate("window.__cspViolations") == []
+
+
+def test_timeline_bar_drags_into_another_custom_lane(
+    live_server, page, login, pm, workspace, product, browser_errors
+):
+    """Timeline bars could not be dragged into another lane."""
+    timeline = services.create_roadmap(
+        pm,
+        workspace=workspace,
+        product=product,
+        name="Teams",
+        layout=Layout.TIMELINE,
+        start_date=dt.date(2027, 1, 1),
+        periods=6,
+        lane_by="custom",
+    )
+    web = services.add_lane(pm, roadmap=timeline, name="Web")
+    mobile = services.add_lane(pm, roadmap=timeline, name="Mobile")
+    entry = services.add_entry(
+        pm,
+        roadmap=timeline,
+        title="Offline mode",
+        start_date=dt.date(2027, 1, 1),
+        end_date=dt.date(2027, 1, 31),
+    )
+    entry.refresh_from_db()
+    services.move_entry(pm, entry=entry, expected_version=entry.version, lane=web)
+    login(pm)
+    page.set_viewport_size({"width": 1440, "height": 1100})  # both lanes on screen
+    page.goto(f"{live_server.url}/w/acme/roadmaps/{timeline.pk}/")
+    box = page.locator(f"#entry-{entry.pk} .rm-card-top").bounding_box()
+    target = page.locator(f'.tl-lane[data-lane="{mobile.pk}"]').bounding_box()
+    page.mouse.move(box["x"] + 4, box["y"] + 4)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 4, target["y"] + target["height"] / 2, steps=12)
+    with page.expect_response(lambda r: "/move/" in r.url) as moved:
+        page.mouse.up()
+    assert moved.value.status == 200
+    expect(page.locator(f'.tl-lane[data-lane="{mobile.pk}"] #entry-{entry.pk}')).to_be_visible()
+    assert Entry.objects.get(pk=entry.pk).lane_id == mobile.pk
+    assert browser_errors == []
+
+
+def test_a_card_dropped_in_a_derived_lane_says_why_it_stays(
+    live_server, page, login, pm, workspace, product
+):
+    """On lanes by product (a portfolio) or objective, a card dropped in
+    another lane snapped back after reload with no message."""
+    from tests.factories import ObjectiveFactory
+
+    first, second = ObjectiveFactory(product=product), ObjectiveFactory(product=product)
+    board = services.create_roadmap(
+        pm,
+        workspace=workspace,
+        product=product,
+        name="By goal",
+        layout=Layout.NOW_NEXT_LATER,
+        lane_by="objective",
+    )
+    item = make_item(product, pm, title="Smart retries")
+    item.objectives.add(first)
+    other = make_item(product, pm, title="Dunning emails")
+    other.objectives.add(second)
+    entry = services.add_entry(pm, roadmap=board, item=item, horizon=Horizon.NOW)
+    services.add_entry(pm, roadmap=board, item=other, horizon=Horizon.NOW)
+    login(pm)
+    page.set_viewport_size({"width": 1440, "height": 1100})
+    page.goto(f"{live_server.url}/w/acme/roadmaps/{board.pk}/")
+    source = page.locator(f"#entry-{entry.pk}")
+    target = page.locator(f'.rm-col[data-lane-key="o{second.pk}"][data-column="now"]')
+    drag(page, source, target)
+    with page.expect_response(lambda r: "/move/" in r.url) as moved:
+        page.mouse.up()
+    assert moved.value.status == 400
+    expect(page.locator("#rm-conflict")).to_contain_text("follow each item's objective")
+    expect(page.locator(f'.rm-col[data-lane-key="o{first.pk}"] #entry-{entry.pk}')).to_be_visible()
