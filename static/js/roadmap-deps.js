@@ -60,7 +60,14 @@
   function soon() { clearTimeout(pending); pending = setTimeout(draw, 60); }
   document.addEventListener("DOMContentLoaded", draw);
   window.addEventListener("resize", soon);
+  // Printing lays the page out again (narrower, other fonts): redraw when the
+  // print layout applies and again when it ends, not with the screen's boxes.
   window.addEventListener("beforeprint", draw);
+  window.addEventListener("afterprint", draw);
+  if (window.matchMedia) {
+    var print = window.matchMedia("print");
+    if (print.addEventListener) print.addEventListener("change", draw);
+  }
   // The editor replaces the board (a child of <main>) after a move: redraw
   // then. Only direct children are watched, so drawing triggers nothing.
   document.addEventListener("DOMContentLoaded", function () {

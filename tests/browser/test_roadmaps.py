@@ -347,3 +347,62 @@ def test_a_card_dropped_in_a_derived_lane_says_why_it_stays(
     assert moved.value.status == 400
     expect(page.locator("#rm-conflict")).to_contain_text("follow each item's objective")
     expect(page.locator(f'.rm-col[data-lane-key="o{first.pk}"] #entry-{entry.pk}')).to_be_visible()
+
+
+def test_dependency_arrows_pass_under_bars_and_follow_the_print_layout(
+    live_server, browser, pm, workspace, product
+):
+    """Arrows ran through card titles and badges, and in print landed where
+    the screen layout had put the bars."""
+    timeline = services.create_roadmap(
+        pm,
+        workspace=workspace,
+        product=product,
+        name="Delivery",
+        layout=Layout.TIMELINE,
+        start_date=dt.date(2027, 1, 1),
+        periods=6,
+    )
+    blocker = services.add_entry(
+        pm,
+        roadmap=timeline,
+        title="API",
+        start_date=dt.date(2027, 1, 1),
+        end_date=dt.date(2027, 2, 28),
+    )
+    blocked = services.add_entry(
+        pm,
+        roadmap=timeline,
+        title="App",
+        start_date=dt.date(2027, 3, 1),
+        end_date=dt.date(2027, 4, 30),
+    )
+    services.add_dependency(pm, blocker=blocker, blocked=blocked)
+    _link, token = services.create_share_link(pm, roadmap=timeline, label="Board")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/s/{token}/")
+        path = page.locator("svg.tl-deps path.tl-dep")
+        expect(path).to_have_count(1)
+        layers = page.evaluate(
+            "[getComputedStyle(document.querySelector('svg.tl-deps')).zIndex,"
+            " getComputedStyle(document.querySelector('.tl-bar')).zIndex]"
+        )
+        assert int(layers[0]) < int(layers[1])  # the arrows lie under the bars
+        start_of = (
+            "(() => { const tl = document.querySelector('.tl').getBoundingClientRect();"
+            " const d = document.querySelector('path.tl-dep').getAttribute('d').split(' ');"
+            f" const bar = document.getElementById('entry-{blocker.pk}').getBoundingClientRect();"
+            " return [parseFloat(d[1]), bar.right - tl.left]; })()"
+        )
+        x, right = page.evaluate(start_of)
+        assert abs(x - right) < 2
+        screen_right = right
+        page.emulate_media(media="print")  # no resize: only the print layout
+        page.wait_for_timeout(300)  # the redraw after the layout change
+        x, right = page.evaluate(start_of)
+        assert abs(right - screen_right) > 2  # print does move the bars
+        assert abs(x - right) < 2
+    finally:
+        context.close()
