@@ -87,9 +87,13 @@ class ItemForm(forms.ModelForm):
             "status_reason": forms.TextInput(attrs={"placeholder": "Why declined or archived"}),
         }
 
-    def __init__(self, *args, product, workspace, **kwargs):
+    def __init__(self, *args, product, workspace, document=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.product = product
+        if not document:
+            # The item page edits its title and description in place, where
+            # they are read (ItemDocForm); the side form keeps the rest.
+            del self.fields["title"], self.fields["description"]
         self.fields["owner"].queryset = User.objects.filter(memberships__workspace=workspace)
         self.fields["objectives"].queryset = Objective.objects.filter(product=product)
         parents = Item.objects.filter(product=product, type=ItemType.EPIC)
@@ -137,6 +141,22 @@ class ItemForm(forms.ModelForm):
         # Model validation happens in the service (one rule, one place); skip
         # ModelForm's instance validation, which would also mutate the instance.
         pass
+
+
+class ItemDocForm(forms.Form):
+    """The item's title and description, edited where the page shows them."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    title = forms.CharField(max_length=255)
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Markdown: **bold**, lists, links, headings",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].widget.attrs.pop("maxlength", None)  # refused with a message
 
 
 def custom_form_field(cf: CustomField, initial=None) -> forms.Field:

@@ -6,6 +6,7 @@ side, an item's history."""
 from pmhub.accounts.models import Membership, User
 from products.models import Objective, Product
 
+from . import history as history_lines
 from . import scoring
 from .expressions import JsonRows, ObjectiveTitles, TagNames
 from .models import BacklogSettings, CustomField, FieldKind, Item, SavedView, Tag
@@ -230,11 +231,15 @@ def item_changes(item, limit: int = 50) -> list[dict]:
             "-history_date", "-history_id"
         )[:limit]
     )
-    changes = []
+    diffs = []
     for newer, older in zip(history, [*history[1:], None], strict=False):
         diff = []
         if older is not None:
             delta = newer.diff_against(older)
             diff = [(c.field, c.old, c.new) for c in delta.changes]
-        changes.append({"record": newer, "diff": diff})
-    return changes
+        diffs.append(diff)
+    lines = history_lines.describe(diffs, item.product)
+    return [
+        {"record": record, "diff": diff, "lines": shown}
+        for record, diff, shown in zip(history, diffs, lines, strict=True)
+    ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path(B + "items/bulk/", table.bulk_edit, name="items-bulk"),
     path(I, item.item_detail, name="item"),
     path(I + "delete/", item.item_delete, name="item-delete"),
+    path(I + "doc/", item.item_doc, name="item-doc"),
     path(I + "move/", item.item_move, name="item-move"),
     path(I + "cell/<str:field>/", cells.cell_edit, name="item-cell"),
     path(B + "views/save/", table.view_save, name="view-save"),

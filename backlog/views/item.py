@@ -14,7 +14,7 @@ from pmhub.web import get_in_workspace, save_with_conflict
 from products.models import Product
 
 from .. import launch_reviews, reads, scoring, services
-from ..forms import ItemForm
+from ..forms import ItemDocForm, ItemForm
 from ..models import Item, ItemType
 from ..panels import panels_for
 from ..reads import ScoreExplainer
@@ -26,48 +26,89 @@ from .common import backlog_url, get_item, page_context
 def item_detail(request, key, number):
     product = get_in_workspace(request, Product, key=key)
     item = get_item(request, product, number)
-    form = None
-    conflict = None
-    status = 200
-    if request.method == "POST":
-        if not request.can_edit:
-            raise PermissionDenied
-        form = ItemForm(request.POST, instance=item, product=product, workspace=request.workspace)
-        result = save_with_conflict(
-            form,
-            lambda data: services.update_item(
-                request.user,
-                item=item,
-                expected_version=data.get("version") or item.version,
-                fields=form.item_fields(),
-            ),
-            rebind=lambda data, current: ItemForm(
-                data, instance=current or item, product=product, workspace=request.workspace
-            ),
-            fallback_version=item.version,
-        )
-        if result.saved:
-            messages.success(request, f"{item.key} saved.")
-            return redirect(
-                "backlog:item", slug=request.workspace.slug, key=product.key, number=number
-            )
-        form, conflict = result.form, result.conflict
-        if result.conflicted:
-            status = 409
+    if request.method != "POST":
+        return _page(request, product, number)
+    if not request.can_edit:
+        raise PermissionDenied
+    form = _side_form(request, product, item, request.POST)
+    result = save_with_conflict(
+        form,
+        lambda data: services.update_item(
+            request.user,
+            item=item,
+            expected_version=data.get("version") or item.version,
+            fields=form.item_fields(),
+        ),
+        rebind=lambda data, current: _side_form(request, product, current or item, data),
+        fallback_version=item.version,
+    )
+    if result.saved:
+        messages.success(request, f"{item.key} saved.")
+        return redirect("backlog:item", slug=request.workspace.slug, key=product.key, number=number)
+    return _page(
+        request,
+        product,
+        number,
+        form=result.form,
+        conflict=result.conflict,
+        status=409 if result.conflicted else 200,
+    )
+
+
+@require_POST
+@workspace_view(edit=True)
+def item_doc(request, key, number):
+    """Save the title and description edited in place on the item page."""
+    product = get_in_workspace(request, Product, key=key)
+    item = get_item(request, product, number)
+    form = ItemDocForm(request.POST)
+    result = save_with_conflict(
+        form,
+        lambda data: services.update_item(
+            request.user,
+            item=item,
+            expected_version=data.get("version") or item.version,
+            fields={"title": data["title"], "description": data["description"]},
+        ),
+        rebind=lambda data, current: ItemDocForm(data),
+        fallback_version=item.version,
+    )
+    if result.saved:
+        messages.success(request, f"{item.key} saved.")
+        return redirect("backlog:item", slug=request.workspace.slug, key=product.key, number=number)
+    return _page(
+        request,
+        product,
+        number,
+        doc_form=result.form,
+        doc_conflict=result.conflict,
+        status=409 if result.conflicted else 400,
+    )
+
+
+def _side_form(request, product, item, data=None, **kwargs):
+    return ItemForm(
+        data, instance=item, product=product, workspace=request.workspace, document=False, **kwargs
+    )
+
+
+def _page(request, product, number, *, form=None, doc_form=None, status=200, **flags):
     item = get_item(request, product, number)
     if form is None:
-        form = ItemForm(
-            instance=item,
-            product=product,
-            workspace=request.workspace,
-            initial={"version": item.version},
+        form = _side_form(request, product, item, initial={"version": item.version})
+    if doc_form is None:
+        doc_form = ItemDocForm(
+            initial={"version": item.version, "title": item.title, "description": item.description}
         )
     explainer = ScoreExplainer(product)
     ctx = {
         **page_context(request, product),
         "item": item,
         "form": form,
-        "conflict": conflict,
+        "doc_form": doc_form,
+        "conflict": flags.get("conflict"),
+        "doc_conflict": flags.get("doc_conflict"),
+        "doc_open": doc_form.is_bound,
         "explanation": explainer.explain(item),
         "model": explainer.model,
         "settings": explainer.settings,

@@ -226,12 +226,32 @@ def test_item_page_form_save_and_conflict(as_user, pm, teammate, items):
     response = as_user(pm).post(item_url(items[1]), data)
     assert response.status_code == 302
     item = Item.objects.get(pk=items[1].pk)
-    assert item.title == "Full edit" and item.score == 10
+    # The title is edited in place above (item_doc), not in the side form.
+    assert item.title == items[1].title and item.score == 10
     assert sorted(item.tags.values_list("name", flat=True)) == ["a", "b"]
-    response = as_user(teammate).post(item_url(items[1]), {**data, "title": "Stale"})
+    response = as_user(teammate).post(item_url(items[1]), {**data, "status": "candidate"})
     assert response.status_code == 409
     assert "Someone else saved" in response.content.decode()
+    assert Item.objects.get(pk=items[1].pk).status == "planned"
+
+
+def test_title_and_description_are_edited_in_place_with_the_version_check(
+    as_user, pm, teammate, items
+):
+    doc = item_url(items[1], "doc/")
+    saved = as_user(pm).post(doc, {"version": 1, "title": "Full edit", "description": "# Why"})
+    assert saved.status_code == 302
+    item = Item.objects.get(pk=items[1].pk)
+    assert (item.title, item.description) == ("Full edit", "# Why")
+    html = as_user(pm).get(item_url(item)).content.decode()
+    assert html.index('id="item-doc"') < html.index('id="score"')  # the document comes first
+    stale = as_user(teammate).post(doc, {"version": 1, "title": "Stale", "description": ""})
+    assert stale.status_code == 409
+    page = stale.content.decode()
+    assert "Someone else saved" in page and 'value="Stale"' in page  # their text is kept
     assert Item.objects.get(pk=items[1].pk).title == "Full edit"
+    long = as_user(pm).post(doc, {"version": item.version, "title": "x" * 300})
+    assert long.status_code == 400 and "at most 255 characters" in long.content.decode()
 
 
 def test_item_page_shows_history_with_old_and_new(as_user, pm, items):
@@ -239,6 +259,32 @@ def test_item_page_shows_history_with_old_and_new(as_user, pm, items):
     services.update_item(pm, item=item, expected_version=item.version, fields={"title": "After"})
     html = as_user(pm).get(item_url(item)).content.decode()
     assert "<del>Checkout v2</del>" in html and "<ins>After</ins>" in html
+
+
+def test_item_history_reads_in_the_pages_words_and_formats(as_user, pm, teammate, items):
+    """The history listed raw field names and floats (business_value: — → 8.0,
+    reach: — → 5000.0)."""
+    item = Item.objects.get(pk=items[1].pk)
+    services.update_item(
+        pm,
+        item=item,
+        expected_version=item.version,
+        fields={
+            "business_value": 8,
+            "reach": 5000,
+            "status": "in_progress",
+            "owner": teammate,
+            "description": "Why this matters",
+        },
+    )
+    html = as_user(pm).get(item_url(item)).content.decode()
+    history = html[html.index('id="history-title"') :]
+    history = history[: history.index("</section>")]
+    assert "business_value" not in history and "8.0" not in history and "5000.0" not in history
+    assert "<ins>8</ins>" in history and "<ins>5,000</ins>" in history
+    assert "<del>Idea</del> → <ins>In progress</ins>" in history
+    assert f"Owner: <ins>{teammate.username}</ins>" in history
+    assert "Added a description" in history
 
 
 def test_declining_without_a_reason_is_an_error(as_user, pm, items):
