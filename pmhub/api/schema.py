@@ -18,6 +18,11 @@ _FIELD_ERRORS = {
 }
 
 
+# A 400 is either field messages or one message for the request as a whole
+# (a body that is not JSON, or nests too deep: DRF's ParseError).
+_BAD_REQUEST = {"anyOf": [_DETAIL, _FIELD_ERRORS]}
+
+
 def _json(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -34,10 +39,19 @@ class PMHubAutoSchema(AutoSchema):
             "429": _json("Throttled; see the Retry-After header", _DETAIL),
         }
         if self.method in ("POST", "PUT", "PATCH"):
-            errors["400"] = _json("Validation error", _FIELD_ERRORS)
-        if self.method == "GET" and self._is_list_view():
-            errors["400"] = _json("Invalid filter, e.g. a malformed updated_since", _FIELD_ERRORS)
-            errors["404"] = _json("Invalid pagination cursor", _DETAIL)
+            errors["400"] = _json(
+                "Validation error (field messages), or a body that is not JSON or nests "
+                "too deep (`detail`)",
+                _BAD_REQUEST,
+            )
+        elif self.method == "GET" and self._is_list_view():
+            errors["400"] = _json(
+                "Invalid filter (a malformed or empty updated_since, a repeated filter) "
+                "or a cursor this list did not hand out",
+                _BAD_REQUEST,
+            )
+        else:
+            errors["400"] = _json("A NUL character in the query string", _BAD_REQUEST)
         if self.path_regex and "{" in self.path:
             errors["404"] = _json("Not found (or in a workspace you are not a member of)", _DETAIL)
         if self.method in ("PUT", "PATCH", "DELETE"):
