@@ -238,11 +238,9 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "pmhub.accounts.permissions.TokenScopePermission",
     ],
-    "DEFAULT_PARSER_CLASSES": [
-        "pmhub.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only: a form body cannot say a number from a string or null from
+    # "", so the schema could not hold for it (415 Unsupported Media Type).
+    "DEFAULT_PARSER_CLASSES": ["pmhub.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "pmhub.api.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -276,6 +274,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "pmhub.accounts.models.Role",
+        "ItemStatusEnum": "backlog.models.Status",
+        "ObjectiveStatusEnum": "products.models.ObjectiveStatus",
     },
 }
 

@@ -122,10 +122,19 @@ def test_nul_in_an_api_query_string_is_a_field_400(api, product):
     assert response.json() == {"q": [NUL_MESSAGE]}
 
 
-def test_nul_in_a_form_field_of_the_api_is_400(api, product):
-    response = api.post("/api/v1/products/", {"name": "N\x00", "key": "NUL"}, format="multipart")
-    assert response.status_code == 400
-    assert response.json() == {"name": [NUL_MESSAGE]}
+@pytest.mark.parametrize("fmt", ["multipart", "urlencoded"])
+def test_the_api_takes_json_bodies_only(api, workspace, fmt):
+    body = {"workspace": workspace.pk, "name": "Forms", "key": "FRM"}
+    if fmt == "urlencoded":
+        response = api.post(
+            "/api/v1/products/",
+            "workspace=1&name=Forms&key=FRM",
+            content_type="application/x-www-form-urlencoded",
+        )
+    else:
+        response = api.post("/api/v1/products/", body, format="multipart")
+    assert response.status_code == 415
+    assert "detail" in response.json()
 
 
 PAGES_WITH_Q = [
@@ -339,3 +348,48 @@ def test_a_conflict_the_checks_miss_is_still_a_field_error(product, pm, monkeypa
         versioning.save_versioned(mine, expected_version=None, fields={"name": "Taken"})
     assert list(caught.value.message_dict) == ["name"]
     assert "already exists" in caught.value.message_dict["name"][0]
+
+
+# --- query parameters the schema types -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        "page_size=abc",
+        "page_size=1&page_size=2",
+        "page_size=null",
+        "page_size=" + "9" * 30,
+        "updated_since=",
+        "updated_since=yesterday",
+        "stage=",
+        "stage=research&stage=planning",
+        "workspace=1&workspace=2",
+    ],
+)
+def test_malformed_list_parameters_are_400(api, product, params):
+    response = api.get(f"/api/v1/products/?{params}")
+    assert response.status_code == 400
+    assert set(response.json()) <= {"page_size", "updated_since", "stage", "workspace"}
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/api/v1/items/", "status=planned&status=done"),
+        ("/api/v1/items/", "product=1&product=2"),
+        ("/api/v1/items/", "page_size=x"),
+        ("/api/v1/feedback/", "state="),
+        ("/api/v1/customers/", "segment="),
+        ("/api/v1/milestones/", "kind="),
+    ],
+)
+def test_repeated_or_empty_filters_are_400_on_other_lists(api, product, url, params):
+    assert api.get(f"{url}?{params}").status_code == 400
+
+
+def test_small_page_sizes_and_empty_text_filters_still_work(api, product):
+    assert api.get("/api/v1/products/?page_size=0").status_code == 200
+    assert api.get("/api/v1/products/?page_size=-3").status_code == 200
+    assert api.get("/api/v1/items/?q=").status_code == 200
+    assert api.get("/api/v1/products/?key=").status_code == 200

@@ -1,5 +1,7 @@
 from drf_spectacular.openapi import AutoSchema
 
+from .serializers import VersionedSerializer, update_serializer
+
 _DETAIL = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
@@ -31,6 +33,18 @@ class PMHubAutoSchema(AutoSchema):
     """Documents the error responses every endpoint can give, so the schema
     tells the truth (drf-spectacular lists only the success response)."""
 
+    def get_request_serializer(self):
+        """A PUT's body may leave out the create-only fields (kept as they are)."""
+        serializer = super().get_request_serializer()
+        serializer_class = serializer if isinstance(serializer, type) else type(serializer)
+        if (
+            self.method == "PUT"
+            and issubclass(serializer_class, VersionedSerializer)
+            and getattr(serializer_class.Meta, "create_only", ())
+        ):
+            return update_serializer(serializer_class)
+        return serializer
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         errors = {
@@ -44,6 +58,7 @@ class PMHubAutoSchema(AutoSchema):
                 "too deep (`detail`)",
                 _BAD_REQUEST,
             )
+            errors["415"] = _json("The body is not JSON (the API takes application/json)", _DETAIL)
         elif self.method == "GET" and self._is_list_view():
             errors["400"] = _json(
                 "Invalid filter (a malformed or empty updated_since, a repeated filter) "

@@ -90,19 +90,20 @@ class UpdatedSinceFilterSet(django_filters.FilterSet):
 
     def is_valid(self):
         """Each filter given at most once (a repeated one, ``?status=a&status=b``,
-        would otherwise apply only its last value, silently), and
-        ``updated_since`` not empty (an empty one filtered nothing: a sync
-        client with a lost timestamp must hear about it)."""
+        would otherwise apply only its last value, silently), and a filter of a
+        number, a choice or a time not empty (``?stage=`` or ``?updated_since=``
+        filtered nothing: a sync client with a lost timestamp must hear of it).
+        Text filters may be empty: the empty text matches everything."""
         valid = super().is_valid()
         getlist = getattr(self.data, "getlist", None)
         if getlist is None:
             return valid
-        for name in self.filters:
-            if name in self.form.fields and len(getlist(name)) > 1:
+        for name, field in self.form.fields.items():
+            values = getlist(name)
+            if len(values) > 1:
                 self.form.add_error(name, "Give this filter once (several values: see the docs).")
-        since = getlist("updated_since")
-        if since and not since[-1].strip() and "updated_since" in self.form.fields:
-            self.form.add_error("updated_since", "Enter a date and time (ISO 8601).")
+            elif values and not values[0].strip() and not isinstance(field, forms.CharField):
+                self.form.add_error(name, "Give a value, or leave this filter out.")
         return valid and not self.form.errors
 
 
