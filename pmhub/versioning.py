@@ -5,7 +5,7 @@ statement (``UPDATE ... WHERE id = %s AND version = %s``), so of two writers
 holding the same version exactly one wins, on SQLite and PostgreSQL alike.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -143,7 +143,7 @@ def integrity_error(instance, exc: IntegrityError, *, written) -> ValidationErro
 def _is_field(model, name: str) -> bool:
     try:
         model._meta.get_field(name)
-    except Exception:
+    except FieldDoesNotExist:
         return False
     return True
 

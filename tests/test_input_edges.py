@@ -393,3 +393,16 @@ def test_small_page_sizes_and_empty_text_filters_still_work(api, product):
     assert api.get("/api/v1/products/?page_size=-3").status_code == 200
     assert api.get("/api/v1/items/?q=").status_code == 200
     assert api.get("/api/v1/products/?key=").status_code == 200
+
+
+def test_criteria_of_the_wrong_shape_are_400_whatever_the_kind(api, product, pm):
+    """Found by `make fuzz`: criteria were ignored for other kinds than
+    weighted, so a body the schema forbids was accepted."""
+    model = backlog_services.create_scoring_model(
+        pm, product=product, name="Mine", kind=ScoringKind.ICE
+    )
+    body = {"name": "Mine", "kind": "ice", "criteria": [{"name": "", "source": "0", "weight": 0}]}
+    response = api.put(f"/api/v1/scoring-models/{model.pk}/", body, format="json")
+
+    assert response.status_code == 400
+    assert "criteria" in response.json()
