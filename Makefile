@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: run test lint fmt bench check-python clean serve-prod
+.PHONY: run test lint fmt bench fuzz check-python clean serve-prod
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "PMHub needs Python 3.12+ (found " + sys.version.split()[0] + "). With pyenv: pyenv install 3.12")'
@@ -56,6 +56,13 @@ run: $(VENV)/.synced-run node_modules/.installed
 
 test: $(VENV)/.synced node_modules/.installed
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# schemathesis over every API operation with every check, valid and invalid
+# requests, a fixed seed: FUZZ_EXAMPLES per operation (the normal suite runs
+# 10 for reads and 8 for writes). See docs/api.md#schema-and-fuzzing.
+FUZZ_EXAMPLES ?= 25
+fuzz: $(VENV)/.synced node_modules/.installed
+	@FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_schema.py -k conform -q -p no:randomly $(PYTEST_ARGS)
 
 # Seeds 100 000 items in PostgreSQL (database pmhub_bench; BENCH_DATABASE_URL to change it)
 # and prints ratios against raw-SQL baselines; writes bench/results.json. See bench/README.md.

@@ -12,6 +12,7 @@ A score is ``None`` (not zero) whenever an input it needs is missing.
 
 import functools
 import math
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -87,6 +88,9 @@ def validate_input(name: str, value) -> None:
 # --- criteria of weighted models ---------------------------------------------------
 
 
+_CUSTOM_SOURCE = re.compile(r"cf:([0-9]{1,18})", re.ASCII)
+
+
 @dataclass(frozen=True)
 class Criterion:
     name: str
@@ -98,7 +102,10 @@ class Criterion:
 
     @property
     def custom_field_id(self) -> int | None:
-        return int(self.source[3:]) if self.source.startswith("cf:") else None
+        """The id in a ``cf:<id>`` source; None for an input name or for a
+        ``cf:`` source that is not a number (which validation refuses)."""
+        match = _CUSTOM_SOURCE.fullmatch(self.source)
+        return int(match[1]) if match else None
 
 
 def parse_criteria(raw: list, *, number_fields: dict[int, str] | None = None) -> list[Criterion]:
@@ -128,9 +135,13 @@ def parse_criteria(raw: list, *, number_fields: dict[int, str] | None = None) ->
             errors.append(f"Criterion {n} ({c.name}): the weight must be above 0.")
         if c.max <= c.min:
             errors.append(f"Criterion {n} ({c.name}): max must be above min.")
+        if "\x00" in c.name:
+            errors.append(f"Criterion {n}: the name cannot hold a null character.")
         if c.custom_field_id is not None:
             if number_fields is not None and c.custom_field_id not in number_fields:
                 errors.append(f"Criterion {n} ({c.name}): not a number field of this product.")
+        elif c.source.startswith("cf:"):
+            errors.append(f"Criterion {n} ({c.name}): {c.source!r} is not a custom field id.")
         elif c.source not in INPUTS:
             errors.append(f"Criterion {n} ({c.name}): unknown input {c.source!r}.")
         criteria.append(c)

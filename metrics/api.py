@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.pagination import BasePagination, _positive_int
+from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
@@ -20,6 +20,7 @@ from pmhub.api.pagination import (
     decode_cursor,
     encode_cursor,
     invalid_cursor,
+    page_size_param,
 )
 from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
 from pmhub.api.views import VersionedViewSet, filterset_for
@@ -211,12 +212,7 @@ class DatapointPagination(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        try:
-            size = _positive_int(
-                request.query_params["page_size"], strict=True, cutoff=self.max_page_size
-            )
-        except (KeyError, ValueError):
-            size = self.page_size
+        size = page_size_param(request, default=self.page_size, maximum=self.max_page_size)
         after = self.decode_cursor(request.query_params.get("cursor"))
         queryset = queryset.order_by("timestamp", "id")
         if after is not None:

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "pmhub.middleware.RejectUnstorableTextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -237,6 +238,9 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "pmhub.accounts.permissions.TokenScopePermission",
     ],
+    # JSON only: a form body cannot say a number from a string or null from
+    # "", so the schema could not hold for it (415 Unsupported Media Type).
+    "DEFAULT_PARSER_CLASSES": ["pmhub.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "pmhub.api.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -273,6 +277,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "pmhub.accounts.models.Role",
         "CustomFieldKindEnum": "backlog.models.FieldKind",
         "KindEnum": "backlog.models.ScoringKind",
+        "ItemStatusEnum": "backlog.models.Status",
+        "ObjectiveStatusEnum": "products.models.ObjectiveStatus",
     },
 }
 

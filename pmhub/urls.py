@@ -5,16 +5,16 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
-from rest_framework.routers import DefaultRouter
 
 from backlog import api as backlog_api
 from feedback import api as feedback_api
 from metrics import api as metrics_api
 from pmhub.accounts import api as accounts_api
+from pmhub.api.routers import Router
 from products import api as products_api
 from roadmaps import api as roadmaps_api
 
-router = DefaultRouter()
+router = Router()
 router.register("workspaces", accounts_api.WorkspaceViewSet, basename="workspace")
 router.register("members", accounts_api.MemberViewSet, basename="member")
 router.register("products", products_api.ProductViewSet, basename="product")

@@ -14,7 +14,7 @@ from pmhub.accounts.models import Workspace
 from pmhub.accounts.services import require_editor
 from pmhub.api.pagination import KeysetPagination
 from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
-from pmhub.api.views import VersionedViewSet, filterset_for
+from pmhub.api.views import VersionedViewSet, filterset_for, representation_etag
 from products.models import Product
 
 from . import services, sharing
@@ -99,7 +99,7 @@ class EntrySerializer(VersionedSerializer):
     status = serializers.SerializerMethodField(help_text="The item's status (read from the item)")
     score = serializers.SerializerMethodField(help_text="The item's score (read from the item)")
     objectives = serializers.SerializerMethodField(help_text="Ids of the item's objectives")
-    lane = serializers.PrimaryKeyRelatedField(read_only=True)
+    lane = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Entry
@@ -272,7 +272,7 @@ class RoadmapViewSet(VersionedViewSet):
                 EntrySerializer(entry, context=self.get_serializer_context()).data,
                 status=status.HTTP_201_CREATED,
             )
-            response["ETag"] = entry.etag
+            response["ETag"] = representation_etag(entry, response.data)
             return response
         queryset = _entries().filter(roadmap=roadmap)
         page = self.paginate_queryset(queryset)

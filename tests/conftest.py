@@ -6,9 +6,11 @@
 - ``stranger``: owner of another workspace, member of nothing here
 """
 
+import logging
 import os
 
 import pytest
+from django.core.signals import got_request_exception
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -39,6 +41,44 @@ def require(condition: bool, reason: str) -> None:
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+class _ServerErrors(logging.Handler):
+    """Collects what Django logs for a 5xx answer (``django.request`` ERROR:
+    an unhandled exception, or a view that answered 500 itself)."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record):
+        self.seen.append(record.getMessage())
+
+    def on_exception(self, sender, request=None, **kwargs):
+        path = getattr(request, "path", "?")
+        self.seen.append(f"unhandled exception on {path}")
+
+
+@pytest.fixture(autouse=True)
+def server_errors_fail_the_test(request):
+    """A 500 anywhere fails the test, wherever it happens: the test client,
+    the live server of the browser tests, schemathesis's WSGI calls, a stream
+    that dies half-way. A test that provokes one on purpose says so with
+    ``@pytest.mark.server_error_expected``."""
+    if request.node.get_closest_marker("server_error_expected"):
+        yield
+        return
+    collector = _ServerErrors()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(collector)
+    got_request_exception.connect(collector.on_exception, weak=False)
+    try:
+        yield
+    finally:
+        logger.removeHandler(collector)
+        got_request_exception.disconnect(collector.on_exception)
+    if collector.seen:
+        pytest.fail("server error(s) during the test: " + "; ".join(collector.seen[:5]))
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ holds. Writes go through ``backlog.services`` (``services/hypotheses.py``)."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.response import Response
 
 from metrics.models import Metric
 from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
@@ -200,7 +199,8 @@ class HypothesisViewSet(VersionedViewSet):
     number of queries) from the day rollups, so it moves as datapoints
     arrive without changing the hypothesis's `version`/`updated_at`:
     `updated_since` finds changed hypotheses and learnings, not changed
-    reviews, and `If-None-Match` is not answered with 304 here. There is no
+    reviews. The ETag is of the whole body, review included, so a moved
+    review is a new ETag (and `If-None-Match` a 200) at the same version. There is no
     verdict filter, because verdicts are not stored; filter the page."""
 
     serializer_class = HypothesisSerializer
@@ -218,10 +218,6 @@ class HypothesisViewSet(VersionedViewSet):
         for hypothesis, review in zip(page, launch_reviews.build_reviews(page), strict=True):
             hypothesis._api_review = review
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, *args, **kwargs):
-        instance = self.get_object()
-        return self.with_etag(Response(self.get_serializer(instance).data), instance)
 
     def create_object(self, serializer):
         return services.create_hypothesis(self.request.user, **serializer.validated_data)

@@ -21,11 +21,17 @@ from dataclasses import dataclass
 from django.db.models import Q, prefetch_related_objects
 from django.utils.encoding import force_str
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import BasePagination, _positive_int
+from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from pmhub.api.pagination import InvalidCursor, decode_cursor, encode_cursor, invalid_cursor
+from pmhub.api.pagination import (
+    InvalidCursor,
+    decode_cursor,
+    encode_cursor,
+    invalid_cursor,
+    page_size_param,
+)
 
 
 @dataclass(frozen=True)
@@ -150,14 +156,7 @@ class ItemKeysetPagination(BasePagination):
     # --- request parameters ---------------------------------------------------------
 
     def get_page_size(self, request) -> int:
-        try:
-            return _positive_int(
-                request.query_params[self.page_size_query_param],
-                strict=True,
-                cutoff=self.max_page_size,
-            )
-        except (KeyError, ValueError):
-            return self.page_size
+        return page_size_param(request, default=self.page_size, maximum=self.max_page_size)
 
     def get_ordering_name(self, request) -> str:
         name = request.query_params.get(self.ordering_query_param) or DEFAULT_ORDERING

@@ -525,7 +525,16 @@ class CriterionSerializer(serializers.Serializer):
 
 @extend_schema_field(CriterionSerializer(many=True))
 class CriteriaField(serializers.JSONField):
-    """A weighted model's criteria (validated by the service)."""
+    """A weighted model's criteria: each checked against the schema's shape
+    here (a list of criteria, whatever the kind, as the schema says), and
+    for what they mean (inputs, custom fields, weights) by the service."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        shape = CriterionSerializer(data=value, many=True)
+        if not shape.is_valid():
+            raise serializers.ValidationError(shape.errors)
+        return value
 
 
 class ScoringModelSerializer(VersionedSerializer):

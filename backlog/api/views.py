@@ -75,7 +75,7 @@ class ItemFilterBackend(DjangoFilterBackend):
         used = [name for name in params if name in filters]
         if not used:
             return queryset
-        if used == ["product"]:
+        if used == ["product"] and len(params.getlist("product")) == 1:
             value = params.get("product")
             if value.isascii() and value.isdigit() and int(value) < 2**63:
                 return queryset.filter(product=int(value))

@@ -59,6 +59,22 @@ def invalid_cursor(param: str = "cursor") -> ValidationError:
     return ValidationError({param: [INVALID_CURSOR]})
 
 
+def page_size_param(request, *, default: int, maximum: int, param: str = "page_size") -> int:
+    """The page size a request asks for: ``default`` without the parameter or
+    for a size below 1, at most ``maximum``. Anything but one integer is a 400
+    (DRF's paginators fell back to the default, so ``?page_size=abc`` or a
+    repeated one answered a page the client did not ask for)."""
+    values = request.query_params.getlist(param)
+    if not values:
+        return default
+    raw = values[0].strip()
+    digits = raw[1:] if raw[:1] in "+-" else raw
+    if len(values) > 1 or not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+        raise ValidationError({param: ["Give one whole number."]})
+    size = int(raw)
+    return default if size < 1 else min(size, maximum)
+
+
 def _plain(value):
     if isinstance(value, dt.date):  # datetimes too
         return value.isoformat()
@@ -124,6 +140,9 @@ class KeysetPagination(CursorPagination):
         if not any(field.lstrip("-") in ("id", "pk") for field in ordering):
             ordering = (*ordering, "id")
         return ordering
+
+    def get_page_size(self, request) -> int:
+        return page_size_param(request, default=self.page_size, maximum=self.max_page_size)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.model = queryset.model

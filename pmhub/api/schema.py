@@ -1,5 +1,7 @@
 from drf_spectacular.openapi import AutoSchema
 
+from .serializers import VersionedSerializer, update_serializer
+
 _DETAIL = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
@@ -18,6 +20,11 @@ _FIELD_ERRORS = {
 }
 
 
+# A 400 is either field messages or one message for the request as a whole
+# (a body that is not JSON, or nests too deep: DRF's ParseError).
+_BAD_REQUEST = {"anyOf": [_DETAIL, _FIELD_ERRORS]}
+
+
 def _json(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -25,6 +32,18 @@ def _json(description: str, schema: dict) -> dict:
 class PMHubAutoSchema(AutoSchema):
     """Documents the error responses every endpoint can give, so the schema
     tells the truth (drf-spectacular lists only the success response)."""
+
+    def get_request_serializer(self):
+        """A PUT's body may leave out the create-only fields (kept as they are)."""
+        serializer = super().get_request_serializer()
+        serializer_class = serializer if isinstance(serializer, type) else type(serializer)
+        if (
+            self.method == "PUT"
+            and issubclass(serializer_class, VersionedSerializer)
+            and getattr(serializer_class.Meta, "create_only", ())
+        ):
+            return update_serializer(serializer_class)
+        return serializer
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -34,10 +53,20 @@ class PMHubAutoSchema(AutoSchema):
             "429": _json("Throttled; see the Retry-After header", _DETAIL),
         }
         if self.method in ("POST", "PUT", "PATCH"):
-            errors["400"] = _json("Validation error", _FIELD_ERRORS)
-        if self.method == "GET" and self._is_list_view():
-            errors["400"] = _json("Invalid filter, e.g. a malformed updated_since", _FIELD_ERRORS)
-            errors["404"] = _json("Invalid pagination cursor", _DETAIL)
+            errors["400"] = _json(
+                "Validation error (field messages), or a body that is not JSON or nests "
+                "too deep (`detail`)",
+                _BAD_REQUEST,
+            )
+            errors["415"] = _json("The body is not JSON (the API takes application/json)", _DETAIL)
+        elif self.method == "GET" and self._is_list_view():
+            errors["400"] = _json(
+                "Invalid filter (a malformed or empty updated_since, a repeated filter) "
+                "or a cursor this list did not hand out",
+                _BAD_REQUEST,
+            )
+        else:
+            errors["400"] = _json("A NUL character in the query string", _BAD_REQUEST)
         if self.path_regex and "{" in self.path:
             errors["404"] = _json("Not found (or in a workspace you are not a member of)", _DETAIL)
         if self.method in ("PUT", "PATCH", "DELETE"):

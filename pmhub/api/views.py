@@ -1,5 +1,7 @@
 """Shared DRF building blocks: versioned resources with ETag / If-Match."""
 
+import hashlib
+import json
 from datetime import UTC
 
 import django_filters
@@ -12,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from pmhub.versioning import parse_etag
 
@@ -21,6 +24,27 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The ETag you read; a stale one gets 412 and changes nothing.",
 )
+
+
+def representation_etag(instance, data) -> str:
+    """The ETag of a representation: ``"<version>.<digest>"``. The digest is
+    of the body itself, so the validator changes whenever anything the client
+    sees changes, bumped version or not (a move changes ``rank``, a recompute
+    ``score``, an item's edit the entries that show it, datapoints a review).
+    Write checks stay on the version: ``If-Match`` reads the number before the
+    dot (``parse_etag``), so a reorder never conflicts with an edit."""
+    body = json.dumps(data, cls=JSONEncoder, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+    return f'"{instance.version}.{digest}"'
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weak comparison, a
+    list of tags, or ``*``)."""
+    if not header:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -64,6 +88,24 @@ class UpdatedSinceFilterSet(django_filters.FilterSet):
         lookup_expr="gte",
         label="Only objects changed at or after this ISO 8601 time (incremental sync)",
     )
+
+    def is_valid(self):
+        """Each filter given at most once (a repeated one, ``?status=a&status=b``,
+        would otherwise apply only its last value, silently), and a filter of a
+        number, a choice or a time not empty (``?stage=`` or ``?updated_since=``
+        filtered nothing: a sync client with a lost timestamp must hear of it).
+        Text filters may be empty: the empty text matches everything."""
+        valid = super().is_valid()
+        getlist = getattr(self.data, "getlist", None)
+        if getlist is None:
+            return valid
+        for name, field in self.form.fields.items():
+            values = getlist(name)
+            if len(values) > 1:
+                self.form.add_error(name, "Give this filter once (several values: see the docs).")
+            elif values and not values[0].strip() and not isinstance(field, forms.CharField):
+                self.form.add_error(name, "Give a value, or leave this filter out.")
+        return valid and not self.form.errors
 
 
 def filterset_for(model, *fields, **filters):
@@ -124,15 +166,20 @@ class VersionedViewSet(StrictListMixin, viewsets.ModelViewSet):
         return parse_etag(header)
 
     def with_etag(self, response: Response, instance) -> Response:
-        response["ETag"] = quote_etag(str(instance.version))
+        if response.data is None:
+            response["ETag"] = quote_etag(str(instance.version))
+        else:
+            response["ETag"] = representation_etag(instance, response.data)
         return response
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
-        if_none_match = request.headers.get("If-None-Match")
-        if if_none_match and parse_etag(if_none_match) == instance.version:
-            return self.with_etag(Response(status=status.HTTP_304_NOT_MODIFIED), instance)
-        return self.with_etag(Response(self.get_serializer(instance).data), instance)
+        response = self.with_etag(Response(self.get_serializer(instance).data), instance)
+        if etag_matches(request.headers.get("If-None-Match"), response["ETag"]):
+            not_modified = Response(status=status.HTTP_304_NOT_MODIFIED)
+            not_modified["ETag"] = response["ETag"]
+            return not_modified
+        return response
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

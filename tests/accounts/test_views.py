@@ -153,6 +153,7 @@ def test_healthz_reports_the_database(client, db):
     assert response.json()["database"] == "ok"
 
 
+@pytest.mark.server_error_expected  # the 503 is the point
 def test_healthz_is_503_when_the_database_is_down(client, db, monkeypatch):
     class DownConnection:
         def cursor(self):

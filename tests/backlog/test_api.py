@@ -43,7 +43,7 @@ def test_pm_creates_an_item_at_the_bottom_with_the_next_key(api, items, product,
     assert body["objectives"] == [objective.pk]
     assert body["score"] == pytest.approx(125.0)
     assert body["version"] == 1
-    assert response["ETag"] == '"1"'
+    assert response["ETag"].startswith('"1.')
     assert body["url"] == f"http://testserver/api/v1/items/{body['id']}/"
     assert backlog_order(product)[-1] == body["id"]
 
@@ -109,9 +109,9 @@ def test_create_in_a_product_of_another_workspace_is_400(api, strangers_item):
 
 def test_retrieve_carries_the_etag_and_answers_304_to_it(api, items):
     response = api.get(item_url(items[0]))
-    assert response["ETag"] == '"1"'
+    assert response["ETag"].startswith('"1.')
 
-    again = api.get(item_url(items[0]), headers={"If-None-Match": '"1"'})
+    again = api.get(item_url(items[0]), headers={"If-None-Match": response["ETag"]})
 
     assert again.status_code == 304
 
@@ -131,7 +131,7 @@ def test_patch_with_the_current_version_saves_and_bumps_it(api, items, objective
         [objective.pk],
     )
     assert body["version"] == 2
-    assert response["ETag"] == '"2"'
+    assert response["ETag"].startswith('"2.')
 
 
 def test_patch_with_a_stale_if_match_is_412_and_changes_nothing(api, items):

@@ -181,7 +181,7 @@ def test_create_a_weighted_scoring_model(api, product, rice):
     body = response.json()
     assert (body["kind"], body["is_active"]) == ("weighted", False)
     assert body["criteria"][0]["weight"] == 2.0
-    assert response["ETag"] == '"1"'
+    assert response["ETag"].startswith('"1.')
 
 
 @pytest.mark.parametrize(

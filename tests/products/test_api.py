@@ -137,7 +137,7 @@ def test_editor_can_create_update_and_delete(strategy, teammate, resource):
     created = client.post(list_url(resource), new_payload(resource, strategy))
     assert created.status_code == 201, created.json()
     assert created.json()["version"] == 1
-    assert created["ETag"] == '"1"'
+    assert created["ETag"].startswith('"1.')
     url = detail_url(resource, created.json()["id"])
 
     updated = client.patch(url, {field: "Edited"}, headers={"If-Match": created["ETag"]})
@@ -300,7 +300,7 @@ def test_vision_has_an_etag(api, product):
     response = api.get(reverse("product-vision", args=[product.pk]))
     assert response.status_code == 200
     assert response.json()["version"] == 1
-    assert response["ETag"] == '"1"'
+    assert response["ETag"].startswith('"1.')
 
 
 def test_vision_patch_saves_a_new_version_and_keeps_the_old_one(api, product):
@@ -311,7 +311,7 @@ def test_vision_patch_saves_a_new_version_and_keeps_the_old_one(api, product):
     assert response.status_code == 200, response.json()
     assert response.json()["statement"] == "Payments anyone can run"
     assert response.json()["version"] == 2
-    assert response["ETag"] == '"2"'
+    assert response["ETag"].startswith('"2.')
     vision = Vision.objects.get(product=product)
     assert (vision.statement, vision.version) == ("Payments anyone can run", 2)
     history = list(VisionVersion.objects.filter(vision=vision).values_list("version", "statement"))

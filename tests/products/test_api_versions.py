@@ -25,7 +25,7 @@ def test_detail_carries_version_and_etag(api, strategy, resource):
     response = api.get(detail_url(resource, obj.pk))
     assert response.status_code == 200
     assert response.json()["version"] == 1
-    assert response["ETag"] == '"1"'
+    assert response["ETag"].startswith('"1.')
 
 
 @pytest.mark.parametrize("resource", RESOURCES)
@@ -37,9 +37,10 @@ def test_every_listed_object_carries_its_version(api, strategy, resource):
 @pytest.mark.parametrize("resource", RESOURCES)
 def test_if_none_match_with_the_current_etag_is_304(api, strategy, resource):
     url = detail_url(resource, existing(resource, strategy).pk)
-    response = api.get(url, headers={"If-None-Match": '"1"'})
+    etag = api.get(url)["ETag"]
+    response = api.get(url, headers={"If-None-Match": etag})
     assert response.status_code == 304
-    assert response["ETag"] == '"1"'
+    assert response["ETag"].startswith('"1.')
     assert response.content == b""
 
 
@@ -47,7 +48,7 @@ def test_if_none_match_with_an_old_etag_returns_the_object(api, persona):
     api.patch(detail_url("persona", persona.pk), {"goals": "Close the books faster"})
     response = api.get(detail_url("persona", persona.pk), headers={"If-None-Match": '"1"'})
     assert response.status_code == 200
-    assert response["ETag"] == '"2"'
+    assert response["ETag"].startswith('"2.')
     assert response.json()["goals"] == "Close the books faster"
 
 
@@ -63,7 +64,7 @@ def test_patch_with_matching_if_match_saves_and_bumps_the_version(api, strategy,
     assert response.status_code == 200, response.json()
     assert response.json()[field] == "Renamed"
     assert response.json()["version"] == 2
-    assert response["ETag"] == '"2"'
+    assert response["ETag"].startswith('"2.')
     fresh = MODELS[resource].objects.get(pk=obj.pk)
     assert (getattr(fresh, field), fresh.version) == ("Renamed", 2)
 
@@ -104,7 +105,7 @@ def test_put_with_matching_if_match_replaces(api, strategy, resource):
     url = detail_url(resource, obj.pk)
     response = api.put(url, put_payload(resource, "Replaced"), headers={"If-Match": '"1"'})
     assert response.status_code == 200, response.json()
-    assert response["ETag"] == '"2"'
+    assert response["ETag"].startswith('"2.')
     assert getattr(MODELS[resource].objects.get(pk=obj.pk), TEXT_FIELD[resource]) == "Replaced"
 
 
@@ -132,7 +133,7 @@ def test_weak_etag_in_if_match_is_accepted(api, persona):
     url = detail_url("persona", persona.pk)
     response = api.patch(url, {"role": "CFO"}, headers={"If-Match": 'W/"1"'})
     assert response.status_code == 200
-    assert response["ETag"] == '"2"'
+    assert response["ETag"].startswith('"2.')
 
 
 def test_if_match_star_matches_the_current_version(api, persona, product):
@@ -140,7 +141,7 @@ def test_if_match_star_matches_the_current_version(api, persona, product):
     url = detail_url("persona", persona.pk)
     response = api.patch(url, {"role": "CEO"}, headers={"If-Match": "*"})
     assert response.status_code == 200
-    assert response["ETag"] == '"3"'
+    assert response["ETag"].startswith('"3.')
 
     vision_url = reverse("product-vision", args=[product.pk])
     response = api.patch(vision_url, {"statement": "Any"}, headers={"If-Match": "*"})
@@ -159,4 +160,4 @@ def test_garbage_if_match_is_412(api, persona):
 def test_write_without_if_match_applies_to_the_current_version(api, persona):
     response = api.patch(detail_url("persona", persona.pk), {"role": "CFO"})
     assert response.status_code == 200
-    assert response["ETag"] == '"2"'
+    assert response["ETag"].startswith('"2.')

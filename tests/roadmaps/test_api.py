@@ -22,7 +22,7 @@ def test_list_and_retrieve_roadmaps_with_etag(api, nnl, timeline):
     assert {r["name"] for r in data["results"]} == {"Exec", "Delivery"}
     assert "next" in data and "previous" in data
     one = api.get(f"{ROADMAPS}{nnl.pk}/")
-    assert one.status_code == 200 and one["ETag"] == f'"{nnl.version}"'
+    assert one.status_code == 200 and one["ETag"].startswith(f'"{nnl.version}.')
     assert api.get(f"{ROADMAPS}{nnl.pk}/", HTTP_IF_NONE_MATCH=one["ETag"]).status_code == 304
 
 
