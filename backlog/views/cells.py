@@ -43,7 +43,12 @@ def cell_edit(request, key, number, field):
         except ValidationError as exc:
             ctx = _editor_context(request, product, item, field, query)
             ctx.update(error=errors_text(exc), value=raw)
-            return render(request, f"{LIST}#cell-editor", ctx)
+            response = render(request, f"{LIST}#cell-editor", ctx)
+            # The editor comes back into its cell; the form's own target is the
+            # whole row (what a successful save answers).
+            response["HX-Retarget"] = "closest td"
+            response["HX-Reswap"] = "innerHTML"
+            return response
         except VersionConflict as exc:
             return row_response(request, product, query, item.pk, conflict=exc.current is not None)
         return row_response(request, product, query, item.pk)

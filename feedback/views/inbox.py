@@ -34,6 +34,7 @@ SHORTCUTS = [
     ("1 / 2 / 3", "Importance: nice to have / important / critical"),
     ("c", "Create a new item from this feedback"),
     ("a", "Archive"),
+    ("z", "Undo the archive just done"),
     ("u", "Back to new (un-archive)"),
     ("/", "Search feedback"),
     ("?", "Show these shortcuts"),
@@ -107,7 +108,7 @@ def _feedback(request, product, pk) -> Feedback:
     )
 
 
-def _after_action(request, product, handled, *, keep=False):
+def _after_action(request, product, handled, *, keep=False, undo=None):
     """Re-render the inbox with the next feedback selected (htmx), or redirect."""
     url = reverse("feedback:feedback-inbox", args=[request.workspace.slug, product.key])
     qs = request.POST.get("qs", "")
@@ -118,6 +119,7 @@ def _after_action(request, product, handled, *, keep=False):
             ctx = _inbox_context(request, product, selected_id=handled.pk)
         else:
             ctx = _inbox_context(request, product, after=handled)
+        ctx["undo"] = undo
         return render(request, f"{INBOX}#inbox", ctx)
     return redirect(f"{url}?{qs}" if qs else url)
 
@@ -193,13 +195,18 @@ def set_state(request, key, pk):
     product = get_in_workspace(request, Product, key=key)
     feedback = _feedback(request, product, pk)
     state = request.POST.get("state", State.ARCHIVED)
+    previous = feedback.state
+    undoing = request.POST.get("undo") == "1"
     try:
         services.set_feedback_state(request.user, feedback=feedback, state=state)
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400)
     label = dict(State.choices)[state].lower()
-    messages.success(request, f"Feedback marked {label}.")
-    return _after_action(request, product, feedback)
+    messages.success(request, "Archive undone." if undoing else f"Feedback marked {label}.")
+    # An archive (a single key away in the inbox) can be taken back from the
+    # message that confirms it: the feedback returns to its previous state.
+    undo = {"pk": feedback.pk, "state": previous} if state == State.ARCHIVED != previous else None
+    return _after_action(request, product, feedback, keep=undoing, undo=undo)
 
 
 @require_POST

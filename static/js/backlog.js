@@ -1,5 +1,5 @@
-// Backlog table: drag-and-drop ranking (SortableJS), bulk selection, and
-// cell editors that save on change. No inline scripts: the CSP forbids them.
+// Backlog table: drag-and-drop ranking (SortableJS) and bulk selection (the
+// cell editors' selects are app.js's select editors). No inline scripts: the CSP forbids them.
 (function () {
   "use strict";
 
@@ -133,15 +133,6 @@
         box.checked = target.checked;
       });
       updateBulkBar();
-    }
-    if (target.matches("[data-submit-on-change]")) {
-      var form = target.closest("form");
-      // Declining or archiving needs a reason: let the person type it first.
-      if (target.name === "value" && (target.value === "declined" || target.value === "archived")) {
-        var reason = form.querySelector('[name="status_reason"]');
-        if (reason && !reason.value) { reason.focus(); return; }
-      }
-      form.requestSubmit();
     }
   });
 })();

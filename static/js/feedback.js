@@ -1,4 +1,4 @@
-// Feedback triage inbox: keyboard shortcuts (j/k, l, 1-3, c, a, u, /, ?),
+// Feedback triage inbox: keyboard shortcuts (j/k, l, 1-3, c, a, z, u, /, ?) that can be turned off,
 // text selection → insight snippet offsets. No inline scripts: the CSP forbids them.
 (function () {
   "use strict";
@@ -101,6 +101,29 @@
     return el;
   }
 
+  // --- single-key shortcuts: on unless the person turned them off (WCAG 2.1.4) -----------------
+  // Remembered per browser; a speech-input user saying a word must not archive feedback.
+  var SHORTCUTS_KEY = "pmhub:feedback-shortcuts";
+
+  function shortcutsOn() {
+    try { return window.localStorage.getItem(SHORTCUTS_KEY) !== "off"; } catch (e) { return true; }
+  }
+
+  function syncShortcutsToggle() {
+    $$("[data-fb-shortcuts]").forEach(function (box) { box.checked = shortcutsOn(); });
+  }
+
+  document.addEventListener("DOMContentLoaded", syncShortcutsToggle);
+  document.addEventListener("change", function (event) {
+    if (!event.target.matches("[data-fb-shortcuts]")) return;
+    try {
+      if (event.target.checked) window.localStorage.removeItem(SHORTCUTS_KEY);
+      else window.localStorage.setItem(SHORTCUTS_KEY, "off");
+    } catch (e) { /* storage blocked: the choice lasts for this page */ }
+    syncShortcutsToggle();
+    if (window.pmhubAnnounce) window.pmhubAnnounce("Single-key shortcuts " + (event.target.checked ? "on." : "off."));
+  });
+
   document.addEventListener("keydown", function (event) {
     if (!$("[data-fb-inbox]")) return;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
@@ -126,6 +149,7 @@
       event.preventDefault();
       return;
     }
+    if (!shortcutsOn() || (target.matches && target.matches("[data-fb-shortcuts]"))) return;
     var key = event.key;
     var handled = true;
     if (key === "j") select(currentIndex() + 1);
@@ -136,6 +160,7 @@
       var title = focusFirst("[data-fb-create-title]");
       if (title) title.select();
     } else if (key === "a") { var archive = $("[data-fb-archive]"); if (archive) archive.click(); }
+    else if (key === "z") { var undo = $("[data-fb-undo]"); if (undo) undo.click(); }
     else if (key === "u") { var reopen = $("[data-fb-reopen]"); if (reopen) reopen.click(); }
     else if (key === "/") focusFirst("[data-fb-search]");
     else if (key === "?") toggleHelp();

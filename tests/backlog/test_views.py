@@ -192,6 +192,17 @@ def test_stale_cell_edit_shows_a_conflict_and_overwrites_nothing(as_user, pm, te
     assert Item.objects.get(pk=items[0].pk).title == "Theirs"
 
 
+def test_invalid_cell_value_puts_the_editor_back_into_its_cell(as_user, pm, items):
+    response = as_user(pm).post(
+        item_url(items[0], "cell/effort/"), {"value": "abc", "version": 1}, **HX
+    )
+    # The form targets the whole row (what a save answers); the editor with
+    # its error goes back into the cell instead of replacing the row.
+    assert response["HX-Retarget"] == "closest td"
+    assert response["HX-Reswap"] == "innerHTML"
+    assert response.content.decode().lstrip().startswith('<form class="cell-editor"')
+
+
 def test_invalid_cell_value_shows_an_error(as_user, pm, items):
     html = (
         as_user(pm)

@@ -192,6 +192,45 @@ def test_archive_from_the_inbox(as_user, pm, feedback):
     assert Feedback.objects.get().state == State.ARCHIVED
 
 
+def test_an_archive_in_the_inbox_offers_undo_back_to_the_previous_state(as_user, pm, feedback):
+    services.set_feedback_state(pm, feedback=feedback, state=State.TRIAGED)
+    client = as_user(pm)
+    response = client.post(
+        f"{INBOX}{feedback.pk}/state/",
+        {"state": "archived", "qs": "state=all"},
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Feedback marked archived." in html
+    assert 'id="fb-undo"' in html and "data-fb-undo" in html
+    assert f'action="{INBOX}{feedback.pk}/state/"' in html
+    assert 'name="state" value="triaged"' in html  # back to where it was, not to "new"
+    assert Feedback.objects.get().state == State.ARCHIVED
+
+    undone = client.post(
+        f"{INBOX}{feedback.pk}/state/",
+        {"state": "triaged", "undo": "1", "qs": "state=all"},
+        headers={"HX-Request": "true"},
+    )
+    html = undone.content.decode()
+    assert "Archive undone." in html
+    assert f'data-fb-selected="{feedback.pk}"' in html  # the same feedback, still in view
+    assert "data-fb-undo" not in html
+    assert Feedback.objects.get().state == State.TRIAGED
+
+
+def test_other_state_changes_offer_no_undo(as_user, pm, feedback):
+    services.set_feedback_state(pm, feedback=feedback, state=State.ARCHIVED)
+    response = as_user(pm).post(
+        f"{INBOX}{feedback.pk}/state/", {"state": "new"}, headers={"HX-Request": "true"}
+    )
+
+    assert "data-fb-undo" not in response.content.decode()
+    assert Feedback.objects.get().state == State.NEW
+
+
 def test_quick_add(as_user, pm, product):
     response = as_user(pm).post(
         INBOX + "new/",
