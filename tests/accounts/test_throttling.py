@@ -19,7 +19,9 @@ HOME = "203.0.113.10"
 
 
 def _login(client, password, *, addr, username="pm", path=LOGIN, **extra):
-    return client.post(path, {"username": username, "password": password}, REMOTE_ADDR=addr, **extra)
+    return client.post(
+        path, {"username": username, "password": password}, REMOTE_ADDR=addr, **extra
+    )
 
 
 def _age_attempts(seconds: float) -> None:
