@@ -162,3 +162,27 @@ def test_behind_a_load_balancer_the_lockout_keys_on_the_forwarded_client(client,
     assert _login(client, "x", addr=balancer, HTTP_X_FORWARDED_FOR=spoofed).status_code == 429
     ok = _login(client, "secret-pass-123", addr=balancer, HTTP_X_FORWARDED_FOR=HOME)
     assert ok.status_code == 302
+
+
+def test_sign_up_is_limited_per_address(client, db):
+    from pmhub.accounts.models import User
+
+    limit = settings.SIGNUP_LIMIT[0]
+
+    def sign_up(n, addr):
+        password = "a-long-passphrase-9"
+        return client.post(
+            "/accounts/signup/",
+            {"username": f"new{n}", "password1": password, "password2": password},
+            REMOTE_ADDR=addr,
+        )
+
+    for n in range(limit):
+        assert sign_up(n, ATTACKER).status_code == 302
+        client.logout()
+    refused = sign_up(limit, ATTACKER)
+
+    assert refused.status_code == 429 and refused["Retry-After"]
+    assert "Too many new accounts" in refused.content.decode()
+    assert User.objects.filter(username__startswith="new").count() == limit
+    assert sign_up(limit + 1, HOME).status_code == 302
