@@ -152,6 +152,21 @@ def test_client_address_behind_trusted_proxies(count, forwarded, expected):
         assert client_ip(_request(forwarded=forwarded)) == expected
 
 
+@pytest.mark.parametrize("remote", ["", "unix:/run/gunicorn.sock", "not an address"])
+def test_a_request_without_a_usable_address_counts_as_unknown(remote):
+    assert client_ip(_request(remote=remote)) == "0.0.0.0"
+
+
+def test_failed_tokens_without_a_client_address_are_counted_not_a_500(pm, db):
+    client = APIClient(REMOTE_ADDR="")
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-real-token")
+    statuses = [
+        client.get("/api/v1/products/").status_code for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    assert statuses[0] == 401 and statuses[-1] == 429
+    assert AccessAttempt.objects.get().ip_address == "0.0.0.0"
+
+
 @override_settings(TRUSTED_PROXY_COUNT=1)
 def test_behind_a_load_balancer_the_lockout_keys_on_the_forwarded_client(client, pm):
     balancer = "10.0.0.2"
