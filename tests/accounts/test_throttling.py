@@ -10,12 +10,19 @@ from django.conf import settings
 from django.test import RequestFactory, override_settings
 from rest_framework.test import APIClient
 
+import pmhub.settings as production
 from pmhub.accounts.services import create_api_token
 from pmhub.clientip import client_ip
 
 LOGIN = "/accounts/login/"
 ATTACKER = "198.51.100.66"
 HOME = "203.0.113.10"
+
+
+@pytest.fixture(autouse=True)
+def production_limit(settings):
+    """The limit a deployment has (tests/settings.py lifts it for other tests)."""
+    settings.AXES_FAILURE_LIMIT = production.AXES_FAILURE_LIMIT
 
 
 def _login(client, password, *, addr, username="pm", path=LOGIN, **extra):
