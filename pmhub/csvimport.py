@@ -12,6 +12,7 @@ This module imports no app."""
 import csv
 import io
 import sys
+import unicodedata
 
 from django.conf import settings
 from django.core.cache import cache
@@ -29,7 +30,12 @@ from pmhub.web import get_in_workspace
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_ERRORS = 1000  # errors kept (and shown) per job
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What makes a spreadsheet read a cell as a formula: = + - @ and their
+# look-alikes that spreadsheets accept too (full-width ＝ ＋ － ＠, small ﹦ ﹢
+# ﹣ ﹫: NFKC folds them onto the ASCII ones; the minus sign −), also after
+# leading spaces, and a leading tab, CR or LF.
+FORMULA_STARTERS = frozenset("=+-@\u2212")
+CONTROL_STARTERS = ("\t", "\r", "\n")
 
 
 def read_csv(raw: bytes) -> tuple[list[str], str]:
@@ -56,10 +62,21 @@ def read_csv(raw: bytes) -> tuple[list[str], str]:
     return headers, text
 
 
+def is_formula(text: str) -> bool:
+    """Would a spreadsheet take this cell for a formula (see FORMULA_STARTERS)?"""
+    if text.startswith(CONTROL_STARTERS):
+        return True
+    head = text.lstrip()[:1]
+    return bool(head) and (
+        head in FORMULA_STARTERS or unicodedata.normalize("NFKC", head)[:1] in FORMULA_STARTERS
+    )
+
+
 def neutralize(value):
-    """Defuse spreadsheet formulas: a text cell starting with = + - @ or a
-    tab/CR is prefixed with a quote, so Excel and Sheets show it as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Defuse spreadsheet formulas in every CSV export: a text cell that a
+    spreadsheet would take for a formula (``is_formula``) is prefixed with a
+    quote, so Excel, LibreOffice and Sheets show it as text."""
+    if isinstance(value, str) and is_formula(value):
         return "'" + value
     return value
 

@@ -4,6 +4,7 @@ Every value has a safe default for the embedded mode (SQLite, tasks inline).
 Helpers fail loudly on malformed values instead of guessing.
 """
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "simple_history",
+    "axes",
     "pmhub.accounts",
     "products",
     "metrics",
@@ -108,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a sign-in that django-axes refused into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pmhub.urls"
@@ -171,6 +175,7 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", True)
+SIGNUP_LIMIT = (env_int("SIGNUP_LIMIT", 10), 3600)  # new accounts per client address and hour
 INVITE_TTL_DAYS = env_int("INVITE_TTL_DAYS", 7)
 
 LANGUAGE_CODE = "en-us"
@@ -230,6 +235,37 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# The client's address behind load balancers: how many proxies in front of
+# PMHub append to X-Forwarded-For (0: trust no header, use REMOTE_ADDR).
+# Every abuse limit keys on it (pmhub/clientip.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+
+# --- sign-in throttling (django-axes) ----------------------------------------
+# Failed sign-ins (the login page, the admin login, and failed API tokens) are
+# counted per client address and per account at that address, in the database
+# (shared by every web process; no per-process cache to get wrong).
+# Past LOGIN_FAILURE_LIMIT within the cool-off, that address is refused (429,
+# with the time to retry) until LOGIN_COOLOFF_SECONDS after its last counted
+# failure; attempts while refused do not extend it. Never keyed on the account
+# alone, so an attacker cannot lock the real user out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful sign-in
+AXES_VERBOSE = False
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = dt.timedelta(seconds=env_int("LOGIN_COOLOFF_SECONDS", 900))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "pmhub.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "pmhub.accounts.lockout.lockout_response"
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_COOLOFF_SECONDS must be positive")
+
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -260,6 +296,8 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The anonymous throttle keys on the same client address as everything else.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PMHub API",

@@ -14,7 +14,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-never-used-outside-the-test-suite-0123")
 
 from pmhub.settings import *  # noqa: F403
-from pmhub.settings import REST_FRAMEWORK, env_bool, env_list, env_str
+from pmhub.settings import REST_FRAMEWORK, env_bool, env_int, env_list, env_str
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 # Links in emails and share URLs come from the request unless a test sets it.
@@ -64,3 +64,8 @@ LOGGING["loggers"]["celery.app.trace"]["level"] = (  # noqa: F405
 
 EMAIL_BACKEND_PATH = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": {}}}
+
+# Sign-in throttling is tested with the production limit (tests/accounts/
+# test_throttling.py); other tests (schemathesis sends hundreds of invalid
+# tokens from one address) must not trip it.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 100_000)

@@ -101,6 +101,34 @@ def test_neutralize_quotes_formulas_only():
     ]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '\uff1dHYPERLINK("http://evil")',  # full-width ＝
+        "\uff0b1+1",  # ＋
+        "\uff0dcmd",  # －
+        "\uff20SUM(A1)",  # ＠
+        "\ufe66 1",  # small ﹦
+        "\ufe62 1",  # small ﹢
+        "\ufe63 1",  # small ﹣
+        "\ufe6b x",  # small ﹫
+        "\u2212 1",  # minus sign
+        "  =1+1",  # after spaces
+        "\u00a0=1+1",  # after a no-break space
+        "\r=1+1",
+        "\n=1+1",
+        "\t1",
+    ],
+)
+def test_neutralize_quotes_look_alike_formula_starters(text):
+    assert csvimport.neutralize(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["Ｐlain", "a=b", "x+1", "", "  ", "１２", "€5", "#tag"])
+def test_neutralize_leaves_text_that_is_no_formula(text):
+    assert csvimport.neutralize(text) == text
+
+
 def test_guess_mapping_matches_loosely_and_uses_each_target_once():
     assert csvimport.guess_mapping(
         ["TERM", "Word", "n-o-t-e", "other"],

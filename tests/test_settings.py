@@ -68,6 +68,21 @@ def test_malformed_boolean_settings_fail_loudly():
     assert "DEBUG must be true/false" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT must be 0 or more"),
+        ({"TRUSTED_PROXY_COUNT": "one"}, "TRUSTED_PROXY_COUNT must be an integer"),
+        ({"LOGIN_FAILURE_LIMIT": "0"}, "must be positive"),
+        ({"LOGIN_COOLOFF_SECONDS": "0"}, "must be positive"),
+    ],
+)
+def test_abuse_limit_settings_fail_loudly(env, message):
+    result = _manage("check", DEBUG="true", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 @pytest.mark.django_db
 def test_no_missing_migrations():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)

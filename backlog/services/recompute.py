@@ -5,8 +5,10 @@ change, each with a ScoreChange row naming the cause."""
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
@@ -15,7 +17,11 @@ from ..models import BacklogSettings, Item, ScoreChange
 log = logging.getLogger(__name__)
 
 RECOMPUTE_BATCH = 20_000
-CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+# SQLite (the embedded mode, one process): a claim whose heartbeat, written
+# after every batch, is older than this belongs to a process that died.
+CLAIM_STALE = dt.timedelta(minutes=2)
+# PostgreSQL: the claim is a session advisory lock, keyed (namespace, id).
+CLAIM_LOCK_NAMESPACE = 0x504D48  # "PMH"
 
 
 def request_recompute(settings_row: BacklogSettings, *, cause: str, kind: str) -> None:
@@ -39,18 +45,50 @@ def _enqueue_recompute(product_id: int) -> None:
         log.warning("Could not enqueue score recompute for product %s", product_id, exc_info=True)
 
 
-def _claim(settings_id: int) -> bool:
-    """Claim the product's recompute: one conditional UPDATE, so two workers
-    never recompute the same product at once. A claim older than
-    CLAIM_TIMEOUT belongs to a dead worker and may be taken over."""
+@contextmanager
+def _claim(settings_id: int) -> Iterator[bool]:
+    """Claim the product's recompute for the ``with`` block (yields whether
+    it was claimed), so two workers never recompute the same product at once.
+
+    On PostgreSQL the claim is a session advisory lock: it lives as long as
+    the worker's database session, so a worker that dies (``kill -9``, lost
+    machine) drops it the moment PostgreSQL sees its connection close, and
+    the next sweep or redelivered task takes over at once, whatever time is
+    left on any timeout. ``recompute_claimed_at`` then only says since when
+    the running claim last reported (shown, never trusted).
+
+    On SQLite (one process) the claim is a conditional UPDATE of
+    ``recompute_claimed_at``, refreshed after every batch (the heartbeat);
+    a heartbeat older than CLAIM_STALE belongs to a process that died."""
     now = timezone.now()
-    return bool(
-        BacklogSettings.objects.filter(pk=settings_id)
-        .filter(
-            Q(recompute_claimed_at__isnull=True) | Q(recompute_claimed_at__lt=now - CLAIM_TIMEOUT)
+    rows = BacklogSettings.objects.filter(pk=settings_id)
+    if connection.vendor == "postgresql":
+        key = [CLAIM_LOCK_NAMESPACE, settings_id % 2**31]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+            claimed = cursor.fetchone()[0]
+        if claimed:
+            rows.update(recompute_claimed_at=now)
+    else:
+        key = None
+        claimed = bool(
+            rows.filter(
+                Q(recompute_claimed_at__isnull=True) | Q(recompute_claimed_at__lt=now - CLAIM_STALE)
+            ).update(recompute_claimed_at=now)
         )
-        .update(recompute_claimed_at=now)
-    )
+    if not claimed:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        rows.update(recompute_claimed_at=None)
+        if key is not None:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+            except DatabaseError:  # the session is gone, and the lock with it
+                log.warning("Could not release the recompute claim %s", settings_id, exc_info=True)
 
 
 def recompute_scores(product_id: int) -> int:
@@ -62,50 +100,53 @@ def recompute_scores(product_id: int) -> int:
     taken and returns); a crash leaves the generation unfinished, so the sweep
     runs it again and gets the same result."""
     settings_row = BacklogSettings.objects.filter(product_id=product_id).first()
-    if settings_row is None or not _claim(settings_row.pk):
+    if settings_row is None:
         return 0
+    with _claim(settings_row.pk) as claimed:
+        return _recompute_claimed(settings_row, product_id) if claimed else 0
+
+
+def _recompute_claimed(settings_row: BacklogSettings, product_id: int) -> int:
+    """The rescoring itself, under the claim: every generation until none is new."""
     changed = 0
-    try:
-        while True:
-            settings_row.refresh_from_db()
-            generation = settings_row.score_generation
-            model = settings_row.active_model
-            if model is None:
-                break
-            cause_kind, _, cause = settings_row.score_cause.partition("|")
-            bounds = Item.objects.filter(product_id=product_id).aggregate(
-                lo=Min("id"), hi=Max("id")
-            )
-            # Progress is measured along the id range: no COUNT(*) needed.
-            total = 0 if bounds["lo"] is None else bounds["hi"] - bounds["lo"] + 1
-            BacklogSettings.objects.filter(pk=settings_row.pk).update(
-                recompute_total=total, recompute_done=0
-            )
-            if total:
-                start = bounds["lo"]
-                while start <= bounds["hi"]:
-                    end = start + RECOMPUTE_BATCH
-                    with transaction.atomic():
-                        changed += _rescore_range(
-                            product_id,
-                            model,
-                            start,
-                            end,
-                            cause=cause_kind or ScoreChange.Cause.MODEL,
-                            detail=cause,
-                        )
-                    BacklogSettings.objects.filter(pk=settings_row.pk).update(
-                        recompute_done=min(end, bounds["hi"] + 1) - bounds["lo"]
+    while True:
+        settings_row.refresh_from_db()
+        generation = settings_row.score_generation
+        model = settings_row.active_model
+        if model is None:
+            break
+        cause_kind, _, cause = settings_row.score_cause.partition("|")
+        bounds = Item.objects.filter(product_id=product_id).aggregate(lo=Min("id"), hi=Max("id"))
+        # Progress is measured along the id range: no COUNT(*) needed.
+        total = 0 if bounds["lo"] is None else bounds["hi"] - bounds["lo"] + 1
+        BacklogSettings.objects.filter(pk=settings_row.pk).update(
+            recompute_total=total, recompute_done=0
+        )
+        if total:
+            start = bounds["lo"]
+            while start <= bounds["hi"]:
+                end = start + RECOMPUTE_BATCH
+                with transaction.atomic():
+                    changed += _rescore_range(
+                        product_id,
+                        model,
+                        start,
+                        end,
+                        cause=cause_kind or ScoreChange.Cause.MODEL,
+                        detail=cause,
                     )
-                    start = end
-            # Finished this generation; if another change arrived meanwhile, go again.
-            finished = BacklogSettings.objects.filter(
-                pk=settings_row.pk, score_generation=generation
-            ).update(scored_generation=generation, recompute_done=total)
-            if finished:
-                break
-    finally:
-        BacklogSettings.objects.filter(pk=settings_row.pk).update(recompute_claimed_at=None)
+                # Progress, and the claim's heartbeat.
+                BacklogSettings.objects.filter(pk=settings_row.pk).update(
+                    recompute_done=min(end, bounds["hi"] + 1) - bounds["lo"],
+                    recompute_claimed_at=timezone.now(),
+                )
+                start = end
+        # Finished this generation; if another change arrived meanwhile, go again.
+        finished = BacklogSettings.objects.filter(
+            pk=settings_row.pk, score_generation=generation
+        ).update(scored_generation=generation, recompute_done=total)
+        if finished:
+            break
     return changed
 
 

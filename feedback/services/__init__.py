@@ -11,6 +11,8 @@ HTML views, the API, Celery tasks and the demo call them as
 ``services.link_feedback(...)``; the names below are the public ones.
 Reads are in ``feedback.reads``."""
 
+from pmhub.ratelimit import RateLimited
+
 from .customers import (
     COMPANY_FIELDS,
     PERSON_FIELDS,
@@ -55,10 +57,11 @@ from .notifications import (
     status_news,
 )
 from .portal import (
+    PORTAL_SUBMIT_EMAIL_LIMIT,
     PORTAL_SUBMIT_LIMIT,
+    PORTAL_VOTE_EMAIL_LIMIT,
     PORTAL_VOTE_LIMIT,
     VOTE_LINK_MAX_AGE,
-    RateLimited,
     cast_vote,
     confirm_vote,
     publish_idea,
@@ -76,7 +79,9 @@ __all__ = [
     "MAX_BATCH",
     "MAX_TEXT",
     "PERSON_FIELDS",
+    "PORTAL_SUBMIT_EMAIL_LIMIT",
     "PORTAL_SUBMIT_LIMIT",
+    "PORTAL_VOTE_EMAIL_LIMIT",
     "PORTAL_VOTE_LIMIT",
     "VOTE_LINK_MAX_AGE",
     "BatchInvalid",

@@ -1,12 +1,13 @@
 """The public ideas portal: its settings (which also weigh demand), the
 ideas the PM publishes, and what visitors do without an account — submit
 feedback, vote (counted once the emailed link is followed) and unsubscribe.
-Anonymous writes are rate-limited per address."""
+Anonymous writes are rate-limited per client address and per email
+(``pmhub.ratelimit``), so nobody can make the portal send mail to strangers
+in bulk."""
 
 import logging
 
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from backlog.models import Item
 from pmhub.accounts.services import require_editor
-from pmhub.errors import DomainError
+from pmhub.ratelimit import hit
 from pmhub.versioning import save_versioned
 from products.models import Product
 
@@ -35,19 +36,14 @@ from .intake import create_feedback
 
 log = logging.getLogger(__name__)
 
-PORTAL_SUBMIT_LIMIT = (5, 600)  # submissions per IP and product, per seconds
-PORTAL_VOTE_LIMIT = (30, 600)
+# (hits, seconds). Submissions per address and product, and per email.
+PORTAL_SUBMIT_LIMIT = (5, 600)
+PORTAL_SUBMIT_EMAIL_LIMIT = (5, 3600)
+# Anonymous votes (each sends a verification email) per address, on every
+# portal of the server together, and per email named.
+PORTAL_VOTE_LIMIT = (20, 3600)
+PORTAL_VOTE_EMAIL_LIMIT = (10, 3600)
 VOTE_LINK_MAX_AGE = 7 * 24 * 3600
-
-
-class RateLimited(DomainError):
-    """Too many requests from this address; try again later."""
-
-    status_code = 429
-
-    def __init__(self, message: str = "", *, retry_after: int = 60):
-        super().__init__(message or "Too many submissions; please try again later.")
-        self.retry_after = retry_after
 
 
 def _settings_for_write(product) -> PortalSettings:
@@ -131,24 +127,10 @@ def unpublish_idea(actor, *, idea: PublicIdea) -> None:
     idea.delete()
 
 
-def _rate_limit(scope: str, key: str, limit: tuple[int, int]) -> None:
-    """At most ``limit[0]`` hits per ``limit[1]`` seconds; RateLimited beyond."""
-    count, window = limit
-    cache_key = f"feedback-rl:{scope}:{key}"
-    if cache.add(cache_key, 1, timeout=window):
-        return
-    try:
-        hits = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=window)
-        return
-    if hits > count:
-        raise RateLimited(retry_after=window)
-
-
 def submit_portal_feedback(*, product, text: str, email: str, name: str = "", ip: str) -> Feedback:
     """Feedback from the public portal form (no account). Rate-limited per
-    address: beyond the limit RateLimited (429) and nothing is created."""
+    address and product and per email: beyond either limit RateLimited (429)
+    and nothing is created."""
     settings_row = portal_settings(product)
     if not settings_row.enabled:
         raise PermissionDenied("The portal is off.")
@@ -163,7 +145,8 @@ def submit_portal_feedback(*, product, text: str, email: str, name: str = "", ip
         errors["email"] = "We need your email to tell you about progress."
     if errors:
         raise ValidationError(errors)
-    _rate_limit("submit", f"{product.pk}:{ip}", PORTAL_SUBMIT_LIMIT)
+    hit("portal-submit", f"{product.pk}:{ip}", PORTAL_SUBMIT_LIMIT)
+    hit("portal-submit-email", email, PORTAL_SUBMIT_EMAIL_LIMIT)
     return create_feedback(
         None,
         product=product,
@@ -187,7 +170,8 @@ def cast_vote(*, idea: PublicIdea, email: str = "", user=None, ip: str = "") -> 
         email = clean_email(email)
         if not email:
             raise ValidationError({"email": "Enter your email to vote."})
-        _rate_limit("vote", f"{idea.product_id}:{ip}", PORTAL_VOTE_LIMIT)
+        hit("portal-vote", ip, PORTAL_VOTE_LIMIT)
+        hit("portal-vote-email", email, PORTAL_VOTE_EMAIL_LIMIT)
     existing = Vote.objects.filter(idea=idea).filter(
         Q(email__iexact=email) | Q(user=user) if user else Q(email__iexact=email)
     )

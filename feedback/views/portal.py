@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from pmhub.clientip import client_ip
 from pmhub.web import apply_errors
 from products.models import Product
 
@@ -26,10 +27,6 @@ def _portal_product(slug, key) -> tuple[Product, object]:
     if not settings_row.enabled:
         raise Http404("No such portal.")
     return product, settings_row
-
-
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def _portal_context(request, product, settings_row) -> dict:
@@ -70,7 +67,7 @@ def portal(request, slug, key):
                     text=form.cleaned_data["text"],
                     email=form.cleaned_data["email"],
                     name=form.cleaned_data["name"],
-                    ip=_client_ip(request),
+                    ip=client_ip(request),
                 )
             except services.RateLimited as exc:
                 return _rate_limited(request, ctx, exc)
@@ -100,7 +97,7 @@ def vote(request, slug, key, pk):
         email = form.cleaned_data["email"]
     try:
         vote_row = services.cast_vote(
-            idea=idea, email=email, user=request.user, ip=_client_ip(request)
+            idea=idea, email=email, user=request.user, ip=client_ip(request)
         )
     except services.RateLimited as exc:
         return _rate_limited(request, ctx, exc)

@@ -1,11 +1,14 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from .lockout import check_token_throttle, record_token_failure
 from .services import authenticate_token
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Bearer <token>`` with a personal access token."""
+    """``Authorization: Bearer <token>`` with a personal access token. Failed
+    attempts count as failed sign-ins of the client address (django-axes);
+    a throttled address gets 429 whatever token it sends."""
 
     keyword = "Bearer"
 
@@ -13,14 +16,18 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
+        check_token_throttle(request._request)
         if len(header) != 2:
+            record_token_failure(request._request, type(self))
             raise exceptions.AuthenticationFailed("Malformed Authorization header.")
         try:
             raw = header[1].decode()
         except UnicodeError as exc:
+            record_token_failure(request._request, type(self))
             raise exceptions.AuthenticationFailed("Malformed token.") from exc
         token = authenticate_token(raw)
         if token is None:
+            record_token_failure(request._request, type(self))
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         return token.user, token
 

@@ -10,7 +10,9 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from pmhub.clientip import client_ip
 from pmhub.errors import DomainError
+from pmhub.ratelimit import RateLimited, hit
 from pmhub.web import apply_errors, get_in_workspace
 
 from . import services
@@ -24,6 +26,13 @@ def signup(request):
         raise Http404("Sign-up is turned off on this server.")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        try:
+            hit("signup", client_ip(request), settings.SIGNUP_LIMIT)
+        except RateLimited as exc:
+            form.add_error(None, "Too many new accounts from your network; try again in an hour.")
+            response = render(request, "registration/signup.html", {"form": form}, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         try:
             user = services.sign_up(
                 username=form.cleaned_data["username"],

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 
 from pmhub.accounts.models import hash_token
+from pmhub.clientip import client_ip
 
 from .. import reads, services, sharing
 from ..dates import dates_text, format_date
@@ -215,7 +216,7 @@ def shared_unlock(request, token):
         return _share_headers(HttpResponseNotAllowed(["POST"]))
     if not link.has_password:
         return _share_headers(HttpResponseNotAllowed(SAFE))
-    client = request.META.get("REMOTE_ADDR", "")
+    client = client_ip(request)
     try:
         ok = services.check_share_password(link, request.POST.get("password", ""), client=client)
     except services.TooManyAttempts:

@@ -140,6 +140,17 @@ def test_csv_export_neutralises_formulas(as_user, pm, product):
     assert rows[1]["title"] == "Plain" and rows[1]["effort"] == "2.0"
 
 
+def test_csv_export_neutralises_look_alike_formula_starters(as_user, pm, product):
+    make_item(
+        product, pm, title='＝HYPERLINK("http://evil")', description="＠SUM(A1)", tags=["＋x"]
+    )
+    body = b"".join(as_user(pm).get(BACKLOG + "export/").streaming_content).decode()
+    row = next(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+    assert row["title"] == '\'＝HYPERLINK("http://evil")'
+    assert row["description"] == "'＠SUM(A1)"
+    assert row["tags"] == "'＋x"
+
+
 def test_json_export_follows_the_filters(as_user, pm, product):
     make_item(product, pm, title="Growth thing", tags=["growth"])
     make_item(product, pm, title="Other")

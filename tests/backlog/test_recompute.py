@@ -6,14 +6,18 @@ tasks are eager in tests; ``on_commit`` callbacks run through
 """
 
 import datetime as dt
+import threading
+from contextlib import contextmanager
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection, connections
 from django.utils import timezone
 
 from backlog import scoring, services, tasks
 from backlog.models import BacklogSettings, Item, ScoreChange, ScoringKind
 from backlog.services import recompute
+from tests.conftest import is_postgres
 from tests.factories import ProductFactory
 
 # reach, impact, confidence, effort, ease
@@ -189,6 +193,40 @@ def test_running_again_changes_nothing(pm, product, items, ice, django_capture_o
     assert backlog(product).recompute_percent == 100
 
 
+@contextmanager
+def claim_held_elsewhere(product):
+    """Another live worker holds the product's claim for the ``with`` block:
+    on PostgreSQL its advisory lock, taken by another database session (a
+    thread has its own); on SQLite a fresh heartbeat."""
+    settings_id = backlog(product).pk
+    if connection.vendor != "postgresql":
+        BacklogSettings.objects.filter(pk=settings_id).update(recompute_claimed_at=timezone.now())
+        yield
+        BacklogSettings.objects.filter(pk=settings_id).update(recompute_claimed_at=None)
+        return
+    taken, done = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with connections["default"].cursor() as cursor:
+                key = [recompute.CLAIM_LOCK_NAMESPACE, settings_id]
+                cursor.execute("SELECT pg_advisory_lock(%s, %s)", key)
+                taken.set()
+                done.wait(30)
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+        finally:
+            connections["default"].close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert taken.wait(10)
+        yield
+    finally:
+        done.set()
+        thread.join(10)
+
+
 def test_a_claim_held_by_another_run_makes_a_second_run_return_0(
     pm, product, items, ice, enqueued, django_capture_on_commit_callbacks
 ):
@@ -196,20 +234,50 @@ def test_a_claim_held_by_another_run_makes_a_second_run_return_0(
         services.activate_scoring_model(pm, product=product, model=ice)
     assert enqueued == [product.pk]
     before, rows = scores(product), ScoreChange.objects.count()
-    BacklogSettings.objects.filter(product=product).update(recompute_claimed_at=timezone.now())
 
-    assert services.recompute_scores(product.pk) == 0
+    with claim_held_elsewhere(product):
+        assert services.recompute_scores(product.pk) == 0
+        assert services.sweep_pending_recomputes() == [product.pk]  # tried, and left alone
+
     assert scores(product) == before
     assert ScoreChange.objects.count() == rows
     assert backlog(product).recompute_pending
-    assert backlog(product).recompute_claimed_at is not None  # not ours to release
+    # Once the other run is gone, the next run does the work.
+    assert services.recompute_scores(product.pk) > 0
+    assert_scores(product, ice)
 
 
-def test_a_stale_claim_is_taken_over(pm, product, items, ice, enqueued):
+def test_a_claim_is_free_again_when_its_run_ends_even_by_an_error(
+    pm, product, items, ice, enqueued, monkeypatch
+):
+    services.activate_scoring_model(pm, product=product, model=ice)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("worker crashed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(recompute, "_rescore_range", boom)
+        with pytest.raises(RuntimeError):
+            services.recompute_scores(product.pk)
+    assert backlog(product).recompute_claimed_at is None
+
+    assert services.recompute_scores(product.pk) > 0
+    assert_scores(product, ice)
+
+
+def test_the_claim_of_a_run_that_died_is_taken_over(pm, product, items, ice, enqueued):
     services.activate_scoring_model(pm, product=product, model=ice)
     before = scores(product)
-    dead_worker = timezone.now() - recompute.CLAIM_TIMEOUT - dt.timedelta(seconds=5)
-    BacklogSettings.objects.filter(product=product).update(recompute_claimed_at=dead_worker)
+    if is_postgres():
+        # Its timestamp is fresh, but its session (and the advisory lock) is gone.
+        leftover = timezone.now()
+    else:
+        # SQLite: a heartbeat that is still fresh holds; one that stopped does not.
+        alive = timezone.now() - recompute.CLAIM_STALE + dt.timedelta(seconds=30)
+        BacklogSettings.objects.filter(product=product).update(recompute_claimed_at=alive)
+        assert services.recompute_scores(product.pk) == 0
+        leftover = timezone.now() - recompute.CLAIM_STALE - dt.timedelta(seconds=5)
+    BacklogSettings.objects.filter(product=product).update(recompute_claimed_at=leftover)
 
     changed = services.recompute_scores(product.pk)
     assert changed == len(changed_between(before, scores(product))) > 0

@@ -507,12 +507,17 @@ def test_demand_change_without_a_demand_criterion_writes_no_score_change(pm, pro
 # --- saved views ---------------------------------------------------------------------------------
 
 
-def test_viewer_cannot_overwrite_someone_elses_saved_view(pm, viewer, product):
+def test_saved_views_are_shared_so_only_editors_save_or_delete_them(pm, teammate, viewer, product):
     services.save_view(pm, product=product, name="Growth", query="tag=growth")
     with pytest.raises(PermissionDenied):
         services.save_view(viewer, product=product, name="Growth", query="tag=other")
+    with pytest.raises(PermissionDenied):
+        services.save_view(viewer, product=product, name="Mine", query="tag=x")
+    with pytest.raises(PermissionDenied):
+        services.delete_view(viewer, view=product.saved_views.get())
     view = product.saved_views.get()
     assert (view.query, view.created_by) == ("tag=growth", pm)
-    services.save_view(viewer, product=product, name="Mine", query="tag=x")
-    services.save_view(viewer, product=product, name="Mine", query="tag=y")
-    assert product.saved_views.get(name="Mine").query == "tag=y"
+    services.save_view(teammate, product=product, name="Growth", query="tag=q1")
+    assert product.saved_views.get().query == "tag=q1"
+    services.delete_view(teammate, view=product.saved_views.get())
+    assert not product.saved_views.exists()

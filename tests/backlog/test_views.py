@@ -360,10 +360,23 @@ def test_bulk_edit(as_user, pm, items, objective):
 
 
 def test_saved_views(as_user, pm, viewer, product, items):
-    as_user(viewer).post(BACKLOG + "views/save/", {"name": "Growth", "query": "tag=growth"})
+    as_user(pm).post(BACKLOG + "views/save/", {"name": "Growth", "query": "tag=growth"})
     view = SavedView.objects.get(product=product)
     assert view.query == "tag=growth"
-    assert 'href="?tag=growth"' in as_user(pm).get(BACKLOG).content.decode()
+    html = as_user(viewer).get(BACKLOG).content.decode()
+    assert 'href="?tag=growth"' in html  # viewers use saved views ...
+    assert "Save view" not in html and "Delete view" not in html  # ... and change none
+
+
+def test_a_viewers_forced_saved_view_writes_are_403(as_user, pm, viewer, product, items):
+    view = services.save_view(pm, product=product, name="Growth", query="tag=growth")
+    client = as_user(viewer)
+
+    saved = client.post(BACKLOG + "views/save/", {"name": "Mine", "query": "tag=x"})
+    deleted = client.post(BACKLOG + f"views/{view.pk}/delete/")
+
+    assert saved.status_code == deleted.status_code == 403
+    assert list(SavedView.objects.values_list("name", flat=True)) == ["Growth"]
 
 
 def test_saved_view_takes_the_filters_the_table_shows_after_an_htmx_filter(as_user, pm, items):

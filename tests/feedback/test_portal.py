@@ -5,6 +5,7 @@ import pytest
 from backlog import services as backlog_services
 from feedback import services
 from feedback.models import Feedback, Subscription, Vote
+from tests.backlog.factories import make_item
 
 PORTAL = "/portal/acme/PAY/"
 
@@ -277,3 +278,90 @@ def test_portal_query_count_does_not_grow_with_ideas(
     publish(10)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert "Public idea 9" in client.get(PORTAL).content.decode()
+
+
+# --- abuse limits: per client address and per email -------------------------------
+
+
+def _vote(client, idea, email, addr="198.51.100.7", **extra):
+    return client.post(
+        f"{PORTAL}ideas/{idea.pk}/vote/", {"email": email}, REMOTE_ADDR=addr, **extra
+    )
+
+
+def test_fifty_votes_with_fifty_emails_from_one_address_send_at_most_the_limit(
+    client, idea, mailoutbox, committed
+):
+    limit = services.PORTAL_VOTE_LIMIT[0]
+    with committed():
+        statuses = [_vote(client, idea, f"victim{n}@example.net").status_code for n in range(50)]
+
+    assert statuses[:limit] == [200] * limit
+    assert set(statuses[limit:]) == {429}
+    assert len(mailoutbox) == limit
+    assert Vote.objects.count() == limit
+    # Another address still votes.
+    with committed():
+        assert _vote(client, idea, "fan@example.net", addr="203.0.113.99").status_code == 200
+    assert len(mailoutbox) == limit + 1
+
+
+def test_votes_naming_one_email_from_many_addresses_are_limited_per_email(
+    client, pm, product, portal, mailoutbox, committed
+):
+    limit = services.PORTAL_VOTE_EMAIL_LIMIT[0]
+    ideas = [
+        services.publish_idea(
+            pm, item=make_item(product, pm, title=f"Idea {n}"), public_title=f"Idea {n}"
+        )
+        for n in range(limit + 2)
+    ]
+    with committed():
+        statuses = [
+            _vote(client, idea, "victim@example.net", addr=f"192.0.2.{n}").status_code
+            for n, idea in enumerate(ideas)
+        ]
+
+    assert statuses[:limit] == [200] * limit
+    assert set(statuses[limit:]) == {429}
+    assert len(mailoutbox) == limit
+
+
+def test_portal_feedback_is_limited_per_email_across_addresses(client, portal):
+    limit = services.PORTAL_SUBMIT_EMAIL_LIMIT[0]
+    for n in range(limit):
+        assert _submit_from(client, f"192.0.2.{n}").status_code == 200
+
+    response = _submit_from(client, "192.0.2.200", text="one too many")
+
+    assert response.status_code == 429
+    assert not Feedback.objects.filter(text="one too many").exists()
+
+
+@pytest.mark.parametrize("kind", ["vote", "submit"])
+def test_portal_limits_key_on_the_client_behind_a_trusted_proxy(client, idea, settings, kind):
+    settings.TRUSTED_PROXY_COUNT = 1
+    balancer = "10.0.0.2"
+    limit = (services.PORTAL_VOTE_LIMIT if kind == "vote" else services.PORTAL_SUBMIT_LIMIT)[0]
+
+    def send(n, forwarded):
+        if kind == "vote":
+            return _vote(
+                client, idea, f"v{n}@example.net", addr=balancer, HTTP_X_FORWARDED_FOR=forwarded
+            )
+        return client.post(
+            PORTAL,
+            {"text": "Please", "email": f"s{n}@example.net", "name": "", "website": ""},
+            REMOTE_ADDR=balancer,
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    for n in range(limit):
+        assert send(n, "198.51.100.1").status_code == 200
+    assert send(limit, "198.51.100.2, 198.51.100.1").status_code == 429  # forged entry ignored
+    assert send(limit + 1, "198.51.100.2").status_code == 200  # another client behind the balancer
+
+
+def _submit_from(client, addr, **data):
+    body = {"text": "Please add iDEAL", "email": "shopper@example.net", "name": "", "website": ""}
+    return client.post(PORTAL, {**body, **data}, REMOTE_ADDR=addr)

@@ -264,6 +264,14 @@ def test_export_neutralises_formulas(as_user, pm, product):
     assert "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body
 
 
+def test_export_neutralises_look_alike_formula_starters(as_user, pm, product):
+    services.create_feedback(pm, product=product, text='\uff1dHYPERLINK("http://evil","x")')
+
+    body = b"".join(as_user(pm).get(INBOX + "export/?state=all").streaming_content).decode()
+
+    assert "'\uff1dHYPERLINK" in body
+
+
 # --- item panel -----------------------------------------------------------------------------
 
 

@@ -29,25 +29,6 @@ def _start_worker(queue: str, log, **kwargs) -> subprocess.Popen:
     return workers.start_worker(queue, log, hostname=hostname, **kwargs)
 
 
-def _wait_for_worker_sessions_to_end() -> None:
-    """The dead workers' database sessions end once PostgreSQL notices; the
-    test database can only be dropped after that."""
-    deadline = time.monotonic() + 20
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.2)
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-
-
 def _rollup_rows(metric):
     return sorted(
         MetricRollup.objects.filter(metric=metric).values_list(
@@ -123,7 +104,7 @@ def test_worker_killed_mid_rollup_then_recovery_equals_a_clean_run(
                 workers.stop(survivor)
             with app.connection_for_write() as conn:
                 conn.default_channel.queue_purge(queue)
-            _wait_for_worker_sessions_to_end()
+            workers.wait_for_worker_sessions_to_end()
 
     recovered = _rollup_rows(metric)
     assert recovered

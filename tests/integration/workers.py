@@ -89,6 +89,27 @@ def stop(worker: subprocess.Popen) -> None:
             worker.wait(timeout=10)
 
 
+def wait_for_worker_sessions_to_end() -> None:
+    """Killed workers' database sessions end once PostgreSQL notices; the
+    test database can only be dropped after that."""
+    from django.db import connection
+
+    deadline = time.monotonic() + 20
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.2)
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @contextmanager
 def running_worker(queue: str, **extra_env):
     """A worker for the ``with`` block, stopped afterwards; when the block
