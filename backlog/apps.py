@@ -5,6 +5,14 @@ class BacklogConfig(AppConfig):
     name = "backlog"
 
     def ready(self):
+        from pmhub.palette import register_source
+
+        from . import palette
+
+        register_source("backlog-actions", palette.actions_source, order=5)
+        register_source("items", palette.items_source, order=20)
+        register_source("backlog-create", palette.create_source, order=90)
+
         from pmhub.navigation import register_product_tab
 
         register_product_tab("backlog", "Backlog", "backlog:backlog", order=20)

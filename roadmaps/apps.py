@@ -5,6 +5,13 @@ class RoadmapsConfig(AppConfig):
     name = "roadmaps"
 
     def ready(self):
+        from pmhub.palette import register_source
+
+        from . import palette
+
+        register_source("roadmap-actions", palette.actions_source, order=6)
+        register_source("roadmaps", palette.roadmaps_source, order=30)
+
         from django.db.models.signals import post_delete
 
         from backlog.panels import register_item_panel

@@ -1,0 +1,123 @@
+"""Finding items by key or title for the command palette.
+
+- **By key**: ``PAY-4`` is the item PAY-4 first, then PAY-40…49, PAY-400…:
+  ranges of ``number`` in the ``(product, number)`` unique index. A bare
+  number (``42``) is that number in any product of the workspace.
+- **By title**, fuzzy: on PostgreSQL every word of the query must appear in
+  the title, as a substring (``ILIKE``) or as a near-miss word (pg_trgm's
+  ``<%``, word similarity ≥ 0.45 for words of four letters or more, so
+  "invocie" finds "invoice"). Both are
+  served by the trigram GIN index ``backlog_item_title_trgm`` (migration
+  0007). At most ``CANDIDATES`` rows come out of the index, in index order;
+  they are ranked by word similarity and the best ``limit`` returned, so a
+  query that matches half the backlog costs what one that matches 200 does.
+  On SQLite (embedded mode) each word is a case-insensitive substring and
+  the newest items come first.
+"""
+
+import re
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+from .models import Item
+
+CANDIDATES = 200
+FUZZY_FROM = 4  # shorter words match as substrings only (their trigrams say little)
+FUZZY_THRESHOLD = 0.45  # word similarity of a near miss (pg_trgm's default is 0.6)
+KEY = re.compile(r"^([A-Za-z][A-Za-z0-9]{0,9})-(\d{1,9})$")
+NUMBER = re.compile(r"^#?(\d{1,9})$")
+WORD = re.compile(r"\w+", re.UNICODE)
+FIELDS = ("pk", "key", "number", "title", "status", "product__key")
+
+
+def _number_prefix(n: int, most: int = 10**9) -> Q:
+    """``number`` is ``n`` or starts with its digits (40–49, 400–499, …)."""
+    q = Q(number=n)
+    low, width = n * 10, 10
+    while n and low < most:
+        q |= Q(number__gte=low, number__lt=low + width)
+        low, width = low * 10, width * 10
+    return q
+
+
+def items_by_key(items, text: str, limit: int) -> list[dict]:
+    match = KEY.match(text)
+    if match:
+        rows = items.filter(product__key=match.group(1).upper())
+        n = int(match.group(2))
+    else:
+        match = NUMBER.match(text)
+        if not match:
+            return []
+        rows, n = items, int(match.group(1))
+    return list(rows.filter(_number_prefix(n)).order_by("number", "pk").values(*FIELDS)[:limit])
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in WORD.findall(text.lower()) if w][:6]
+
+
+def candidates_sql(workspace_id: int, words: list[str]) -> tuple[str, list]:
+    """At most CANDIDATES ids of the workspace's items matching every word,
+    read through the trigram index (PostgreSQL)."""
+    conds, params = [], [workspace_id]
+    for w in words:
+        if len(w) >= FUZZY_FROM:
+            conds.append("(i.title ILIKE %s OR %s <% i.title)")
+            params += [f"%{_like_escape(w)}%", w]
+        else:
+            conds.append("i.title ILIKE %s")
+            params.append(f"%{_like_escape(w)}%")
+    cond = " AND ".join(conds).replace("%", "%%").replace("%%s", "%s")
+    sql = (
+        "SELECT i.id FROM backlog_item i WHERE i.product_id IN "
+        "(SELECT p.id FROM products_product p WHERE p.workspace_id = %s) "
+        f"AND {cond} LIMIT {CANDIDATES}"
+    )
+    return sql, params
+
+
+def items_by_title(items, text: str, limit: int, *, workspace_id: int) -> list[dict]:
+    words = _words(text)
+    if not words or len("".join(words)) < 2:
+        return []
+    if connection.vendor == "postgresql":
+        sql, params = candidates_sql(workspace_id, words)
+        rows = (
+            items.filter(pk__in=RawSQL(sql, params))
+            .annotate(sim=RawSQL("word_similarity(%s, backlog_item.title)", [" ".join(words)]))
+            .order_by("-sim", "-pk")
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            # For this transaction only: "invocie" is 0.5 like "invoice".
+            cursor.execute(
+                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
+                [str(FUZZY_THRESHOLD)],
+            )
+            return list(rows.values(*FIELDS)[:limit])
+    else:
+        cond = Q()
+        for w in words:
+            cond &= Q(title__icontains=w)
+        rows = items.filter(cond).order_by("-pk")
+    return list(rows.values(*FIELDS)[:limit])
+
+
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def find_items(workspace, text: str, *, limit: int = 8) -> list[dict]:
+    """Items of ``workspace`` for the palette: by key first, then by title."""
+    items = Item.objects.in_workspace(workspace)
+    found = items_by_key(items, text, limit)
+    if len(found) < limit:
+        seen = {row["pk"] for row in found}
+        found += [
+            r
+            for r in items_by_title(items, text, limit, workspace_id=workspace.pk)
+            if r["pk"] not in seen
+        ]
+    return found[:limit]
