@@ -13,6 +13,13 @@ class BacklogConfig(AppConfig):
         register_source("items", palette.items_source, order=20)
         register_source("backlog-create", palette.create_source, order=90)
 
+        from pmhub.undo import register_undo
+
+        from . import undo
+
+        register_undo(undo.KIND, undo.undo_items)
+        register_undo(undo.DELETE_KIND, undo.undo_delete)
+
         from pmhub.navigation import register_product_tab
 
         register_product_tab("backlog", "Backlog", "backlog:backlog", order=20)

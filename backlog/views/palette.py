@@ -11,10 +11,11 @@ from django.views.decorators.http import require_POST
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.models import User
 from pmhub.errors import VersionConflict
+from pmhub.undo import offer_undo
 from pmhub.web import get_in_workspace, int_param, safe_next
 from products.models import Product
 
-from .. import services
+from .. import services, undo
 from ..models import REASON_STATUSES
 from .common import errors_text, get_item
 
@@ -47,6 +48,7 @@ def item_set(request, key, number):
         messages.error(request, "Pick a status or an owner.")
         return redirect(safe_next(request, item_url(request, product, item)))
     version = int_param(request.POST.get("version"), item.version)
+    before = undo.snapshot([item.pk]) if fields.get("status") in REASON_STATUSES else None
     try:
         services.update_item(request.user, item=item, expected_version=version, fields=fields)
     except ValidationError as exc:
@@ -54,7 +56,17 @@ def item_set(request, key, number):
     except VersionConflict:
         messages.error(request, f"Not changed: someone else changed {item.key} first.")
     else:
+        response = redirect(safe_next(request, item_url(request, product, item)))
+        if before:
+            return offer_undo(
+                request,
+                response,
+                kind=undo.KIND,
+                payload=undo.stamp_versions(before),
+                message=f"{item.key} {fields['status']}.",
+            )
         messages.success(request, f"{item.key} updated.")
+        return response
     return redirect(safe_next(request, item_url(request, product, item)))
 
 

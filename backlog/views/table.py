@@ -12,10 +12,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.models import User
+from pmhub.undo import offer_undo
 from pmhub.web import get_in_workspace
 from products.models import Objective, Product
 
-from .. import reads, services
+from .. import reads, services, undo
 from ..filters import SORTS, BacklogQuery
 from ..forms import BulkForm, QuickAddForm
 from ..models import CustomField, FieldKind, Item, ItemType, SavedView, Status, Tag
@@ -148,6 +149,7 @@ def bulk_edit(request, key):
         messages.error(request, "Select items and a change to apply.")
         return redirect(back)
     data = form.cleaned_data
+    before = undo.snapshot(i.pk for i in data["items"])
     try:
         n = services.bulk_update_items(
             request.user,
@@ -163,7 +165,13 @@ def bulk_edit(request, key):
     except ValidationError as exc:
         messages.error(request, errors_text(exc))
     else:
-        messages.success(request, f"Updated {n} item{'s' if n != 1 else ''}.")
+        return offer_undo(
+            request,
+            redirect(back),
+            kind=undo.KIND,
+            payload=undo.stamp_versions(before),
+            message=f"Updated {n} item{'s' if n != 1 else ''}.",
+        )
     return redirect(back)
 
 
