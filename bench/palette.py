@@ -32,7 +32,8 @@ LIMIT 8
 RAW_KEY = """
 SELECT i.id, i.key, i.number, i.title, i.status, p.key
 FROM backlog_item i JOIN products_product p ON p.id = i.product_id
-WHERE i.product_id = ANY(%s) AND ({ranges})
+WHERE i.product_id = ANY(ARRAY(
+    SELECT id FROM products_product WHERE workspace_id = %s AND key = %s)) AND ({ranges})
 ORDER BY i.number, i.id
 LIMIT 8
 """
@@ -48,19 +49,9 @@ def _raw_lookup(workspace_id: int, text: str):
     match = search.KEY.match(text)
     with transaction.atomic(), connection.cursor() as cursor:
         if match:
-            n = int(match.group(2))
-            ranges, params, low, width = ["i.number = %s"], [n], n * 10, 10
-            while low < 10**9:
-                ranges.append("(i.number >= %s AND i.number < %s)")
-                params += [low, low + width]
-                low, width = low * 10, width * 10
-            cursor.execute(
-                "SELECT id FROM products_product WHERE workspace_id = %s AND key = %s LIMIT 50",
-                [workspace_id, match.group(1).upper()],
-            )
-            product_ids = [row[0] for row in cursor.fetchall()]
-            sql = RAW_KEY.format(ranges=" OR ".join(ranges))
-            cursor.execute(sql, [product_ids, *params])
+            ranges, params = search.number_prefix_sql(int(match.group(2)))
+            sql = RAW_KEY.format(ranges=ranges.replace("backlog_item.", "i."))
+            cursor.execute(sql, [workspace_id, match.group(1).upper(), *params])
             return cursor.fetchall()
         words = search._words(text)
         candidates, params = search.candidates_sql(workspace_id, words)

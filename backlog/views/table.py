@@ -16,7 +16,7 @@ from pmhub.undo import offer_undo
 from pmhub.web import get_in_workspace
 from products.models import Objective, Product
 
-from .. import reads, services, undo
+from .. import columns, reads, services, undo
 from ..filters import SORTS, BacklogQuery
 from ..forms import BulkForm, QuickAddForm
 from ..models import CustomField, FieldKind, Item, ItemType, SavedView, Status, Tag
@@ -114,6 +114,14 @@ def backlog_list(request, key):
             else None,
             "view": "chart" if chart else "table",
         }
+    )
+    cols = columns.columns(request.GET, custom_fields, can_edit=request.can_edit)
+    ctx.update(
+        columns=cols,
+        hidden_columns=columns.hidden_positions(cols),
+        filter_chips=columns.filter_chips(
+            query, objectives=ctx["objectives"], members=ctx["members"]
+        ),
     )
     if request.htmx and request.headers.get("HX-Target") == "backlog-results":
         return render(request, f"{LIST}#results", ctx)

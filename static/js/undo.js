@@ -25,6 +25,11 @@
     form.action = offer.url;
     form.querySelector('[name="token"]').value = offer.token;
     form.querySelector('[name="next"]').value = window.location.pathname + window.location.search;
+    var csrf = document.createElement("input");
+    csrf.type = "hidden";
+    csrf.name = "csrfmiddlewaretoken";
+    try { csrf.value = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { csrf.value = ""; }
+    form.appendChild(csrf);
     region.appendChild(toast);
     arm(toast);
   }
