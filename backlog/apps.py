@@ -5,6 +5,18 @@ class BacklogConfig(AppConfig):
     name = "backlog"
 
     def ready(self):
+        from pmhub.onboarding import register_step
+
+        from . import onboarding
+
+        register_step(
+            "items",
+            "Add the first backlog items",
+            order=30,
+            done=onboarding.has_items,
+            url=onboarding.items_url,
+        )
+
         from pmhub.palette import register_source
 
         from . import palette
