@@ -33,7 +33,8 @@ def test_new_workspace_walks_from_product_to_share_link(client, pm, workspace):
     ]
     assert "Create a product" in html and "Share it with a link" in html
     response = client.post(
-        reverse("products:product-create", args=["acme"]), {"name": "Payments", "key": "PAY", "stage": "planning"}
+        reverse("products:product-create", args=["acme"]),
+        {"name": "Payments", "key": "PAY", "stage": "planning"},
     )
     assert response.status_code == 302
     product = workspace.products.get(key="PAY")
