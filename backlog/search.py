@@ -5,13 +5,14 @@
   workspace's product of that key (its id computed first). A bare
   number (``42``) is that number in any product of the workspace.
 - **By title**, fuzzy: on PostgreSQL every word of the query must appear in
-  the title, as a substring (``ILIKE``) or as a near-miss word (pg_trgm's
-  ``<%``, word similarity ≥ 0.45 for words of four letters or more, so
-  "invocie" finds "invoice"). Both are
-  served by the trigram GIN index ``backlog_item_title_trgm`` (migration
-  0007). At most ``CANDIDATES`` rows come out of the index, in index order;
-  they are ranked by word similarity and the best ``limit`` returned, so a
-  query that matches half the backlog costs what one that matches 200 does.
+  the title, as a substring (``ILIKE``) or, when substrings find fewer than
+  asked for, as a near-miss word (pg_trgm's ``<%``, word similarity ≥ 0.45
+  for words of four letters or more, so "invocie" finds "invoice"). Both
+  are served by the trigram GIN index ``backlog_item_title_trgm``
+  (migration 0007). At most ``CANDIDATES`` rows come out of the index, in
+  index order; they are ranked by word similarity and the best ``limit``
+  returned, so a query that matches half the backlog costs what one that
+  matches 200 does.
   On SQLite (embedded mode) each word is a case-insensitive substring and
   the newest items come first.
 """
@@ -89,12 +90,13 @@ def _words(text: str) -> list[str]:
     return [w for w in WORD.findall(text.lower()) if w][:6]
 
 
-def candidates_sql(workspace_id: int, words: list[str]) -> tuple[str, list]:
-    """At most CANDIDATES ids of the workspace's items matching every word,
-    read through the trigram index (PostgreSQL)."""
+def candidates_sql(workspace_id: int, words: list[str], *, fuzzy: bool) -> tuple[str, list]:
+    """At most CANDIDATES ids of the workspace's items matching every word
+    (as a substring, or with ``fuzzy`` also as a near-miss word), read
+    through the trigram index (PostgreSQL)."""
     conds, params = [], [workspace_id]
     for w in words:
-        if len(w) >= FUZZY_FROM:
+        if fuzzy and len(w) >= FUZZY_FROM:
             conds.append("(i.title ILIKE %s OR %s <% i.title)")
             params += [f"%{_like_escape(w)}%", w]
         else:
@@ -114,15 +116,24 @@ def items_by_title(items, text: str, limit: int, *, workspace_id: int) -> list[d
     if not words or len("".join(words)) < 2:
         return []
     if connection.vendor == "postgresql":
-        sql, params = candidates_sql(workspace_id, words)
-        rows = (
-            items.filter(pk__in=RawSQL(sql, params))
-            .annotate(sim=RawSQL("word_similarity(%s, backlog_item.title)", [" ".join(words)]))
-            .order_by("-sim", "-pk")
-        )
+        # Substrings first; near misses only when they do not fill the list
+        # (a typo matches no substring, so its first statement is answered
+        # by the index at once).
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(SETTINGS_SQL, [str(FUZZY_THRESHOLD)])
-            return list(rows.values(*FIELDS)[:limit])
+            for fuzzy in (False, True):
+                sql, params = candidates_sql(workspace_id, words, fuzzy=fuzzy)
+                rows = (
+                    items.filter(pk__in=RawSQL(sql, params))
+                    .annotate(
+                        sim=RawSQL("word_similarity(%s, backlog_item.title)", [" ".join(words)])
+                    )
+                    .order_by("-sim", "-pk")
+                )
+                found = list(rows.values(*FIELDS)[:limit])
+                if len(found) >= limit:
+                    break
+            return found
     else:
         cond = Q()
         for w in words:
