@@ -10,8 +10,9 @@
   for words of four letters or more, so "invocie" finds "invoice"). Both
   are served by the trigram GIN index ``backlog_item_title_trgm``
   (migration 0007). At most ``CANDIDATES`` rows come out of the index, in
-  index order; they are ranked by word similarity and the best ``limit``
-  returned, so a query that matches half the backlog costs what one that
+  index order; they are ranked (substrings: titles starting with the first
+  word, then the shortest; near misses: by word similarity) and the best
+  ``limit`` returned, so a query that matches half the backlog costs what one that
   matches 200 does.
   On SQLite (embedded mode) each word is a case-insensitive substring and
   the newest items come first.
@@ -22,6 +23,7 @@ import re
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Length
 
 from .models import Item
 
@@ -123,13 +125,14 @@ def items_by_title(items, text: str, limit: int, *, workspace_id: int) -> list[d
             cursor.execute(SETTINGS_SQL, [str(FUZZY_THRESHOLD)])
             for fuzzy in (False, True):
                 sql, params = candidates_sql(workspace_id, words, fuzzy=fuzzy)
-                rows = (
-                    items.filter(pk__in=RawSQL(sql, params))
-                    .annotate(
-                        sim=RawSQL("word_similarity(%s, backlog_item.title)", [" ".join(words)])
-                    )
-                    .order_by("-sim", "-pk")
-                )
+                rows = items.filter(pk__in=RawSQL(sql, params))
+                if fuzzy:  # word similarity: right, and about 40 µs a row
+                    rank = RawSQL("word_similarity(%s, backlog_item.title)", [" ".join(words)])
+                    rows = rows.annotate(similarity=rank).order_by("-similarity", "-pk")
+                else:  # titles that start with the query, then the shortest
+                    rank = RawSQL("backlog_item.title ILIKE %s", [f"{_like_escape(words[0])}%"])
+                    rows = rows.annotate(starts=rank, length=Length("title"))
+                    rows = rows.order_by("-starts", "length", "-pk")
                 found = list(rows.values(*FIELDS)[:limit])
                 if len(found) >= limit:
                     break

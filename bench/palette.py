@@ -26,9 +26,11 @@ RAW_TITLE = """
 SELECT i.id, i.key, i.number, i.title, i.status, p.key
 FROM backlog_item i JOIN products_product p ON p.id = i.product_id
 WHERE p.workspace_id = %s AND i.id IN ({candidates})
-ORDER BY word_similarity(%s, i.title) DESC, i.id DESC
+ORDER BY {order}
 LIMIT 8
 """
+SUBSTRING_ORDER = "i.title ILIKE %s DESC, length(i.title), i.id DESC"
+FUZZY_ORDER = "word_similarity(%s, i.title) DESC, i.id DESC"
 RAW_KEY = """
 SELECT i.id, i.key, i.number, i.title, i.status, p.key
 FROM backlog_item i JOIN products_product p ON p.id = i.product_id
@@ -57,9 +59,13 @@ def _raw_lookup(workspace_id: int, text: str):
         cursor.execute(search.SETTINGS_SQL, [str(search.FUZZY_THRESHOLD)])
         for fuzzy in (False, True):
             candidates, params = search.candidates_sql(workspace_id, words, fuzzy=fuzzy)
-            cursor.execute(
-                RAW_TITLE.format(candidates=candidates), [workspace_id, *params, " ".join(words)]
+            order, rank = (
+                (FUZZY_ORDER, " ".join(words))
+                if fuzzy
+                else (SUBSTRING_ORDER, search._like_escape(words[0]) + "%")
             )
+            sql = RAW_TITLE.format(candidates=candidates, order=order)
+            cursor.execute(sql, [workspace_id, *params, rank])
             rows = cursor.fetchall()
             if len(rows) >= 8:
                 break
