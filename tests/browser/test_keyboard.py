@@ -34,6 +34,8 @@ def focused_row_id(page):
 
 
 def open_palette(page):
+    # After a navigation, wait for the page's scripts (deferred) to listen.
+    page.wait_for_load_state("load")
     page.keyboard.press("Control+k")
     expect(page.locator("#palette")).to_be_visible()
     expect(page.locator("#palette-input")).to_be_focused()
