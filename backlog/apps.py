@@ -5,6 +5,33 @@ class BacklogConfig(AppConfig):
     name = "backlog"
 
     def ready(self):
+        from pmhub.onboarding import register_step
+
+        from . import onboarding
+
+        register_step(
+            "items",
+            "Add the first backlog items",
+            order=30,
+            done=onboarding.has_items,
+            url=onboarding.items_url,
+        )
+
+        from pmhub.palette import register_source
+
+        from . import palette
+
+        register_source("backlog-actions", palette.actions_source, order=5)
+        register_source("items", palette.items_source, order=20)
+        register_source("backlog-create", palette.create_source, order=90)
+
+        from pmhub.undo import register_undo
+
+        from . import undo
+
+        register_undo(undo.KIND, undo.undo_items)
+        register_undo(undo.DELETE_KIND, undo.undo_delete)
+
         from pmhub.navigation import register_product_tab
 
         register_product_tab("backlog", "Backlog", "backlog:backlog", order=20)

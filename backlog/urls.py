@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from .views import cells, export, fields, importing, item, launch, scoring, table
+from .views import cells, export, fields, importing, item, launch, palette, scoring, table
 
 app_name = "backlog"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path(I + "delete/", item.item_delete, name="item-delete"),
     path(I + "doc/", item.item_doc, name="item-doc"),
     path(I + "move/", item.item_move, name="item-move"),
+    path(I + "set/", palette.item_set, name="item-set"),
     path(I + "cell/<str:field>/", cells.cell_edit, name="item-cell"),
     path(B + "views/save/", table.view_save, name="view-save"),
     path(B + "views/<int:pk>/delete/", table.view_delete, name="view-delete"),

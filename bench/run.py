@@ -23,6 +23,7 @@ from bench.backlog import measure as measure_backlog
 from bench.core import RESULTS, ROOT, Report, configure_environment, database_url, ensure_database
 from bench.feedback import measure as measure_feedback
 from bench.metrics import measure as measure_metrics
+from bench.palette import measure as measure_palette
 from bench.roadmaps import measure as measure_roadmaps
 from bench.seed import ScoreState, seed
 
@@ -33,6 +34,7 @@ SUITES = [
     ("roadmaps", measure_roadmaps),
     ("feedback", measure_feedback),
     ("metrics", measure_metrics),
+    ("palette", measure_palette),
 ]
 
 

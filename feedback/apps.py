@@ -5,6 +5,12 @@ class FeedbackConfig(AppConfig):
     name = "feedback"
 
     def ready(self):
+        from pmhub.palette import register_source
+
+        from .palette import customers_source
+
+        register_source("customers", customers_source, order=50)
+
         from backlog.panels import register_item_panel
         from backlog.signals import item_status_changed
         from pmhub.navigation import register_product_tab

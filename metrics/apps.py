@@ -5,6 +5,12 @@ class MetricsConfig(AppConfig):
     name = "metrics"
 
     def ready(self):
+        from pmhub.palette import register_source
+
+        from .palette import metrics_source
+
+        register_source("metrics", metrics_source, order=40)
+
         from pmhub.navigation import register_product_tab
         from products.extensions import register_key_result_extension
 

@@ -130,6 +130,8 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "pmhub.accounts.context_processors.workspace_nav",
                 "pmhub.accounts.context_processors.product_tabs",
+                "pmhub.undo.undo_toast",
+                "pmhub.onboarding.firstrun_context",
             ],
             # Project-wide filters (markdown, fmt_number, ago, ...): available in
             # every template without {% load %}; loadable by name as well.

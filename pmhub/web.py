@@ -9,6 +9,7 @@
   it is now, so the page can show both and the next save replaces theirs
   knowingly.
 - ``int_param(raw)``: an integer from a query or form value, or None.
+- ``safe_next(request, fallback)``: the posted ``next`` URL if it is ours.
 - ``bad_request``: the 400 page (``handler400``), e.g. for a damaged
   "load more" cursor (``django.core.exceptions.BadRequest``).
 """
@@ -21,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .errors import VersionConflict
 
@@ -46,6 +48,17 @@ def apply_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+def safe_next(request, fallback: str) -> str:
+    """The ``next`` URL posted (or passed) with the request when it points at
+    this site, else ``fallback``: where an action returns the person to."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return fallback
 
 
 def int_param(raw, default: int | None = None) -> int | None:

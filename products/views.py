@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from pmhub import onboarding
 from pmhub.accounts.decorators import workspace_view
 from pmhub.errors import VersionConflict
 from pmhub.web import apply_errors, get_in_workspace, save_with_conflict
@@ -171,8 +172,22 @@ def workspace_home(request):
             "products": products,
             "form": form,
             "can_edit": request.can_edit,
+            **_first_run(request),
         },
     )
+
+
+def _first_run(request) -> dict:
+    """The first-run checklist while a step is open (editors only), and the
+    session mark that makes the pages in between show the next step."""
+    if not request.can_edit:
+        return {}
+    states = onboarding.checklist(request.workspace, onboarding.first_product(request.workspace))
+    if onboarding.next_step(states) is None:
+        request.session.pop(onboarding.SESSION_KEY, None)
+        return {}
+    request.session[onboarding.SESSION_KEY] = request.workspace.slug
+    return {"checklist": states, "checklist_next": onboarding.next_step(states)}
 
 
 @require_POST
@@ -199,6 +214,7 @@ def product_create(request):
             "form": form,
             "can_edit": request.can_edit,
             "show_form": True,
+            **_first_run(request),
         },
     )
 

@@ -5,6 +5,32 @@ class RoadmapsConfig(AppConfig):
     name = "roadmaps"
 
     def ready(self):
+        from pmhub.onboarding import register_step
+
+        from . import onboarding
+
+        register_step(
+            "roadmap",
+            "Build a first roadmap",
+            order=40,
+            done=onboarding.has_roadmap,
+            url=onboarding.roadmap_url,
+        )
+        register_step(
+            "share",
+            "Share it with a link",
+            order=50,
+            done=onboarding.has_share_link,
+            url=onboarding.share_url,
+        )
+
+        from pmhub.palette import register_source
+
+        from . import palette
+
+        register_source("roadmap-actions", palette.actions_source, order=6)
+        register_source("roadmaps", palette.roadmaps_source, order=30)
+
         from django.db.models.signals import post_delete
 
         from backlog.panels import register_item_panel

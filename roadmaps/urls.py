@@ -4,7 +4,7 @@ account). Mounted at the site root; every route spells out its full path."""
 
 from django.urls import path
 
-from .views import editor, entries, lists, public, share
+from .views import editor, entries, lists, palette, public, share
 
 app_name = "roadmaps"
 
@@ -14,6 +14,8 @@ R = W + "roadmaps/<int:pk>/"
 urlpatterns = [
     path(W + "roadmaps/", lists.workspace_roadmaps, name="roadmaps-home"),
     path(W + "p/<str:key>/roadmaps/", lists.product_roadmaps, name="roadmaps"),
+    path(W + "p/<str:key>/roadmaps/quick/", palette.palette_create, name="palette-create"),
+    path(R + "place/", palette.palette_place, name="palette-place"),
     path(R, editor.roadmap_page, name="roadmap"),
     path(R + "settings/", editor.roadmap_settings, name="roadmap-settings"),
     path(R + "delete/", editor.roadmap_delete, name="roadmap-delete"),

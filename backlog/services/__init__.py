@@ -27,6 +27,7 @@ from .items import (
 )
 from .ranking import BadMove, move_item, move_item_by, move_item_to_top
 from .recompute import recompute_scores, request_recompute, sweep_pending_recomputes
+from .restore import item_snapshot, restore_item
 from .saved_views import delete_view, save_view
 from .scoring_models import (
     activate_scoring_model,
@@ -57,12 +58,14 @@ __all__ = [
     "delete_item",
     "delete_scoring_model",
     "delete_view",
+    "item_snapshot",
     "model_criteria",
     "move_item",
     "move_item_by",
     "move_item_to_top",
     "recompute_scores",
     "request_recompute",
+    "restore_item",
     "save_hypothesis",
     "save_learnings",
     "save_view",

@@ -10,10 +10,11 @@ from django.views.decorators.vary import vary_on_headers
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.models import User
 from pmhub.errors import VersionConflict
+from pmhub.undo import offer_undo
 from pmhub.web import get_in_workspace, int_param
 from products.models import Product
 
-from .. import services
+from .. import services, undo
 from ..filters import BacklogQuery
 from ..forms import CELL_FIELDS
 from ..models import REASON_STATUSES, CustomField, ItemType, Status
@@ -37,6 +38,9 @@ def cell_edit(request, key, number, field):
             extra = {}
             if field == "status" and value in REASON_STATUSES:
                 extra["status_reason"] = request.POST.get("status_reason", "")
+            before = (
+                undo.snapshot([item.pk]) if field == "status" and value in REASON_STATUSES else None
+            )
             services.update_item(
                 request.user, item=item, expected_version=version, fields={field: value, **extra}
             )
@@ -51,7 +55,17 @@ def cell_edit(request, key, number, field):
             return response
         except VersionConflict as exc:
             return row_response(request, product, query, item.pk, conflict=exc.current is not None)
-        return row_response(request, product, query, item.pk)
+        response = row_response(request, product, query, item.pk)
+        if before:  # archiving or declining takes the item off most views: undoable
+            label = dict(Status.choices)[value].lower()
+            offer_undo(
+                request,
+                response,
+                kind=undo.KIND,
+                payload=undo.stamp_versions(before),
+                message=f"{item.key} {label}.",
+            )
+        return response
     if request.GET.get("row"):  # the editor's Cancel
         return row_response(request, product, query, item.pk)
     return render(

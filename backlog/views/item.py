@@ -10,10 +10,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from pmhub.accounts.decorators import workspace_view
 from pmhub.errors import DomainError
+from pmhub.undo import offer_undo
 from pmhub.web import get_in_workspace, save_with_conflict
 from products.models import Product
 
-from .. import launch_reviews, reads, scoring, services
+from .. import launch_reviews, reads, scoring, services, undo
 from ..forms import ItemDocForm, ItemForm
 from ..models import Item, ItemType
 from ..panels import panels_for
@@ -127,9 +128,15 @@ def _page(request, product, number, *, form=None, doc_form=None, status=200, **f
 def item_delete(request, key, number):
     product = get_in_workspace(request, Product, key=key)
     item = get_item(request, product, number)
+    snapshot = services.item_snapshot(item)
     services.delete_item(request.user, item=item)
-    messages.success(request, f"Deleted {item.key}. Its key will not be reused.")
-    return redirect(backlog_url(request, product))
+    return offer_undo(
+        request,
+        redirect(backlog_url(request, product)),
+        kind=undo.DELETE_KIND,
+        payload=undo.delete_payload(snapshot),
+        message=f"Deleted {item.key}.",
+    )
 
 
 @require_POST

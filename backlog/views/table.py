@@ -14,10 +14,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.models import User
+from pmhub.undo import offer_undo
 from pmhub.web import get_in_workspace
 from products.models import Objective, Product
 
-from .. import reads, services
+from .. import columns, reads, services, undo
 from ..filters import SORTS, BacklogQuery
 from ..forms import BulkForm, QuickAddForm
 from ..models import CustomField, FieldKind, Item, ItemType, SavedView, Status, Tag
@@ -116,6 +117,14 @@ def backlog_list(request, key):
             "view": "chart" if chart else "table",
         }
     )
+    cols = columns.columns(request.GET, custom_fields, can_edit=request.can_edit)
+    ctx.update(
+        columns=cols,
+        hidden_columns=columns.hidden_positions(cols),
+        filter_chips=columns.filter_chips(
+            query, objectives=ctx["objectives"], members=ctx["members"]
+        ),
+    )
     if request.htmx and request.headers.get("HX-Target") == "backlog-results":
         return render(request, f"{LIST}#results", ctx)
     return render(request, LIST, ctx)
@@ -159,6 +168,7 @@ def bulk_edit(request, key):
         messages.error(request, "Select items and a change to apply.")
         return redirect(back)
     data = form.cleaned_data
+    before = undo.snapshot(i.pk for i in data["items"])
     try:
         n = services.bulk_update_items(
             request.user,
@@ -174,7 +184,13 @@ def bulk_edit(request, key):
     except ValidationError as exc:
         messages.error(request, errors_text(exc))
     else:
-        messages.success(request, f"Updated {n} item{'s' if n != 1 else ''}.")
+        return offer_undo(
+            request,
+            redirect(back),
+            kind=undo.KIND,
+            payload=undo.stamp_versions(before),
+            message=f"Updated {n} item{'s' if n != 1 else ''}.",
+        )
     return redirect(back)
 
 

@@ -5,6 +5,8 @@ Mounted at the site root; every route spells out its full path."""
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from pmhub import palette, undo
+
 from . import views
 
 app_name = "accounts"
@@ -12,6 +14,10 @@ app_name = "accounts"
 W = "w/<slug:slug>/"
 
 urlpatterns = [
+    # The command palette's options (every app contributes: pmhub/palette.py).
+    path("w/<slug:slug>/palette/", palette.palette_results, name="palette"),
+    # Undo of the last delete, bulk edit or archive (pmhub/undo.py).
+    path("w/<slug:slug>/undo/", undo.undo, name="undo"),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(

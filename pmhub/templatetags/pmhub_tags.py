@@ -2,6 +2,8 @@
 ``builtins`` in settings.TEMPLATES; apps keep their own libraries for their
 own screens, e.g. products' ``metrics_tags``)."""
 
+import json
+
 import markdown as md
 import nh3
 from django import template
@@ -110,3 +112,9 @@ def ago(value):
 def sort_qs(query, sort):
     """The backlog's query string with another sort order (column headers)."""
     return query.querystring(sort=sort)
+
+
+@register.filter
+def json_attr(value):
+    """``value`` as JSON text, for a ``data-`` attribute (escaped as any text)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
