@@ -7,6 +7,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -133,7 +134,7 @@ def backlog_list(request, key):
 @require_POST
 @workspace_view(edit=True)
 def item_create(request, key):
-    """Quick add: a new item at the bottom; htmx gets its row."""
+    """Quick add: a new item at the top of the manual order; htmx gets its row."""
     product = get_in_workspace(request, Product, key=key)
     form = QuickAddForm(request.POST)
     if not form.is_valid():
@@ -147,11 +148,18 @@ def item_create(request, key):
             return response
         messages.error(request, form.first_error())
         return redirect(backlog_url(request, product))
-    item = services.create_item(request.user, product=product, **form.cleaned_data)
+    query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
+    with transaction.atomic():
+        item = services.create_item(request.user, product=product, **form.cleaned_data)
+        # Where the PM is looking: the top of the manual order, where the row
+        # is shown (the table's order and the ranking agree). Under a sort or
+        # a filter the row is still shown on top, and ranked last.
+        on_top = query.can_drag
+        if on_top:
+            item = services.move_item_to_top(request.user, item=item)
     if request.htmx:
-        query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
         response = row_response(request, product, query, item.pk)
-        added = {"item-added": {"key": item.key, "id": item.pk}}
+        added = {"item-added": {"key": item.key, "id": item.pk, "top": on_top}}
         response["HX-Trigger-After-Settle"] = json.dumps(added)
         return response
     messages.success(request, f"Added {item.key}.")

@@ -264,6 +264,27 @@
     if (select.isConnected) commitSelect(select);
   });
 
+  // Single-key shortcuts (WCAG 2.1.4): on unless the person turned them off,
+  // for every page at once (the triage inbox's toggle and the "?" list's
+  // checkbox set the same choice, remembered in this browser).
+  var SINGLE_KEYS = "pmhub:feedback-shortcuts";
+  window.pmhubSingleKeys = function () {
+    try { return window.localStorage.getItem(SINGLE_KEYS) !== "off"; } catch (e) { return true; }
+  };
+  function syncSingleKeys() {
+    document.querySelectorAll("[data-single-keys]").forEach(function (box) { box.checked = window.pmhubSingleKeys(); });
+  }
+  document.addEventListener("DOMContentLoaded", syncSingleKeys);
+  document.addEventListener("change", function (event) {
+    if (!event.target.matches || !event.target.matches("[data-single-keys]")) return;
+    try {
+      if (event.target.checked) window.localStorage.removeItem(SINGLE_KEYS);
+      else window.localStorage.setItem(SINGLE_KEYS, "off");
+    } catch (e) { /* storage blocked: the choice lasts for this page */ }
+    syncSingleKeys();
+    announce("Single-key shortcuts " + (event.target.checked ? "on." : "off."), false);
+  });
+
   // One-time secrets (new token, invite link): select all on focus for copying.
   document.addEventListener("focusin", function (event) {
     if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();

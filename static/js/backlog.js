@@ -65,23 +65,41 @@
     if (!form) return;
     var input = form.querySelector('input[name="title"]');
     var status = form.querySelector(".quick-add-status");
-    input.value = "";
+    delete form.dataset.sent;
     input.removeAttribute("aria-invalid");
-    input.focus();
+    if (document.activeElement !== input) input.focus();
     status.classList.remove("is-error");
-    status.textContent = "Added " + event.detail.key +
-      " — shown here until you reload; it is ranked last in the backlog.";
+    status.textContent = "Added " + event.detail.key + (event.detail.top
+      ? " at the top of the backlog."
+      : " — shown here; under this sort or filter it is ranked last.");
     var row = document.getElementById("row-" + event.detail.id);
     if (row) {
       row.classList.add("just-added");
       row.scrollIntoView({block: "nearest"});
     }
   });
+  // The input is cleared as soon as the title is sent (the request already
+  // holds it), so the next title can be typed at once; a refused one comes back.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form.matches || !form.matches("[data-quick-add]")) return;
+    var input = form.querySelector('input[name="title"]');
+    form.dataset.sent = input.value;
+    input.value = "";
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form.matches || !form.matches("[data-quick-add]") || event.detail.successful) return;
+    var input = form.querySelector('input[name="title"]');
+    if (!input.value && form.dataset.sent) input.value = form.dataset.sent;
+  });
   document.addEventListener("htmx:afterSwap", function (event) {
     var status = event.detail.target;
     if (status.id !== "quick-add-status") return;
     status.classList.add("is-error");
-    var input = status.closest("form").querySelector('input[name="title"]');
+    var form = status.closest("form");
+    var input = form.querySelector('input[name="title"]');
+    if (!input.value && form.dataset.sent) input.value = form.dataset.sent;
     input.setAttribute("aria-invalid", "true");
     input.focus();
   });

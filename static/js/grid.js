@@ -108,6 +108,8 @@
     var target = event.target;
     var row = currentRow(target);
     var key = event.key;
+    // Single characters obey the person's choice (WCAG 2.1.4); arrows always work.
+    if (key.length === 1 && window.pmhubSingleKeys && !window.pmhubSingleKeys() && !event.altKey) return;
     // Page-wide single keys (outside fields): n new item, / search.
     if (!row && !typing(target) && !event.ctrlKey && !event.metaKey && !event.altKey) {
       if (key === "n") { var title = document.getElementById("id_title"); if (title) { event.preventDefault(); title.focus(); } return; }
@@ -184,10 +186,21 @@
     var row = null;
     if (elt && elt.id && elt.id.indexOf("row-") === 0) row = document.getElementById(elt.id);
     else if (elt && elt.closest) row = elt.closest("tr[data-id]");
-    if (row && row.isConnected && (document.activeElement === document.body || !document.activeElement)) {
-      var editor = row.querySelector("form[data-inline]");
-      if (!editor) focusRow(row);
-    }
+    if (row) lostRow = row;
+  });
+  // After app.js has had its turn (on afterSettle it returns the focus to the
+  // control that opened the editor, the cell): only a focus still lost goes
+  // to the row.
+  var lostRow = null;
+  document.addEventListener("htmx:afterSettle", function () {
+    var row = lostRow;
+    lostRow = null;
+    setTimeout(function () {
+      if (row && row.isConnected && (document.activeElement === document.body || !document.activeElement)) {
+        var editor = row.querySelector("form[data-inline]");
+        if (!editor) focusRow(row);
+      }
+    }, 0);
   });
   document.addEventListener("htmx:load", function () { prepare(grid()); updateBar(); });
   document.addEventListener("focusin", function (event) {

@@ -173,7 +173,8 @@
       return;
     }
     if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (key === "?" && !typing(event.target)) {
+    var singleKeys = !window.pmhubSingleKeys || window.pmhubSingleKeys();
+    if (key === "?" && singleKeys && !typing(event.target)) {
       var help = document.getElementById("shortcuts");
       if (help && !help.open && !(dialog && dialog.open)) {
         event.preventDefault();

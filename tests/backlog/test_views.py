@@ -427,7 +427,7 @@ def test_quick_add_tells_the_page_which_row_was_added(as_user, pm, product):
     response = as_user(pm).post(BACKLOG + "items/new/", {"title": "New", "type": "bug"}, **HX)
     item = Item.objects.get(product=product)
     assert json.loads(response["HX-Trigger-After-Settle"]) == {
-        "item-added": {"key": item.key, "id": item.pk}
+        "item-added": {"key": item.key, "id": item.pk, "top": True}
     }
 
 

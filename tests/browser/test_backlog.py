@@ -133,7 +133,7 @@ def test_quick_add_clears_shows_the_row_on_top_and_never_duplicates(
     title.fill("Offline mode")
     title.press("Enter")
     added = Item.objects.filter(product=product, title="Offline mode")
-    expect(page.locator(".quick-add-status")).to_contain_text("Added PAY-")
+    expect(page.locator(".quick-add-status")).to_contain_text("at the top of the backlog")
     expect(title).to_have_value("")
     expect(title).to_be_focused()
     first = page.locator("#backlog-rows tr[data-id]").first
@@ -147,6 +147,7 @@ def test_quick_add_clears_shows_the_row_on_top_and_never_duplicates(
     expect(page.locator(".quick-add-status")).to_have_text("Give the item a title.")
     expect(title).to_have_attribute("aria-invalid", "true")
     assert added.count() == 1
+    assert Item.objects.filter(product=product).order_by("rank").first().title == "Offline mode"
     assert page.locator("#backlog-rows tr[data-id]").count() == len(items) + 1
     assert document_kept(page)
 
@@ -159,7 +160,8 @@ def test_saving_a_view_after_filtering_on_the_page_keeps_the_filter(
     page.locator("#q").fill("Item 3")
     expect(page).to_have_url(re.compile(r"q=Item%203"))
     expect(page.locator("#backlog-rows tr[data-id]")).to_have_count(1)
+    page.locator(".views-menu summary").click()
     page.locator("#save-view-form input[name=name]").fill("Third")
     page.locator("#save-view-form button").click()
     expect(page.locator(".saved-views")).to_contain_text("Third")
-    assert SavedView.objects.get(product=product, name="Third").query == "q=Item+3&sort=rank"
+    assert SavedView.objects.get(product=product, name="Third").query.startswith("q=Item+3&sort=rank")

@@ -346,14 +346,16 @@ def test_walkthrough_five_items_ranked_and_a_roadmap_without_the_mouse(
             page.keyboard.press("Enter")
         expect(page.locator("#backlog-rows")).to_contain_text(title)
     assert Item.objects.filter(product=product).count() == 5
-    # Rank with the keyboard: Invoice PDFs to the top, Dark mode up one.
+    # Each quick add lands on top of the manual order, where it is shown:
+    # Invoice PDFs, SSO login, Dark mode, Refund flow, Checkout in one click.
+    # Rank with the keyboard: Checkout to the top, Dark mode up one.
     page.keyboard.press("Escape")
     page.locator("#id_title").evaluate("el => el.blur()")
     page.keyboard.press("j")
     for _ in range(4):
         page.keyboard.press("j")
     assert page.evaluate("document.activeElement.getAttribute('aria-label')").endswith(
-        "Invoice PDFs"
+        "Checkout in one click"
     )
     with page.expect_response(lambda r: "/move/" in r.url):
         page.keyboard.press("Alt+Home")
@@ -366,11 +368,11 @@ def test_walkthrough_five_items_ranked_and_a_roadmap_without_the_mouse(
         Item.objects.filter(product=product).order_by("rank").values_list("title", flat=True)
     )
     assert ranked == [
-        "Invoice PDFs",
         "Checkout in one click",
+        "Invoice PDFs",
         "Dark mode",
-        "Refund flow",
         "SSO login",
+        "Refund flow",
     ]
 
     # A Now/Next/Later roadmap from the palette…
