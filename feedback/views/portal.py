@@ -4,7 +4,7 @@ masked; submissions and anonymous votes are rate-limited (429)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -49,18 +49,41 @@ def _rate_limited(request, ctx, exc):
     return response
 
 
+NOTICE = "portal_notice"
+
+
+def _done(request, product, anchor: str, **notice):
+    """Post/redirect/get: what happened travels in the session to the next
+    GET, so a refresh shows the page again instead of submitting again."""
+    request.session[NOTICE] = {"product": product.pk, **notice}
+    url = reverse("feedback:portal", args=[product.workspace.slug, product.key])
+    return redirect(f"{url}#{anchor}")
+
+
+def _pop_notice(request, product, ctx) -> None:
+    notice = request.session.pop(NOTICE, None)
+    if not notice or notice.get("product") != product.pk:
+        return
+    if notice.get("submitted"):
+        ctx["submitted"] = True
+        ctx["submitted_text"] = notice.get("submitted_text", "")
+    if notice.get("vote_notice"):
+        ctx["vote_notice"] = tuple(notice["vote_notice"])
+
+
 def portal(request, slug, key):
     product, settings_row = _portal_product(slug, key)
     ctx = _portal_context(request, product, settings_row)
     status = 200
+    if request.method != "POST":
+        _pop_notice(request, product, ctx)
     if request.method == "POST":
         form = PortalSubmitForm(request.POST)
         ctx["submit_form"] = form
         if form.is_valid():
             if form.cleaned_data["website"]:
                 # A bot filled the honeypot: pretend success, store nothing.
-                ctx["submitted"] = True
-                return render(request, "feedback/portal.html", ctx)
+                return _done(request, product, "submit-title", submitted=True)
             try:
                 feedback = services.submit_portal_feedback(
                     product=product,
@@ -75,9 +98,8 @@ def portal(request, slug, key):
                 apply_errors(form, exc)
                 status = 400
             else:
-                ctx["submitted"] = True
-                ctx["submitted_text"] = reads.mask_emails(feedback.text)
-                ctx["submit_form"] = PortalSubmitForm()
+                text = reads.mask_emails(feedback.text)[:2000]
+                return _done(request, product, "submit-title", submitted=True, submitted_text=text)
         else:
             status = 400
     return render(request, "feedback/portal.html", ctx, status=status)
@@ -109,18 +131,11 @@ def vote(request, slug, key, pk):
     votes = set(request.session.get("portal_votes", []))
     votes.add(idea.pk)
     request.session["portal_votes"] = sorted(votes)
-    ctx = _portal_context(request, product, settings_row)
     if vote_row.verified_at is not None:
-        ctx["vote_notice"] = (
-            idea.pk,
-            "Thanks, your vote counts." if vote_row._created else "You already voted for this.",
-        )
+        said = "Thanks, your vote counts." if vote_row._created else "You already voted for this."
     else:
-        ctx["vote_notice"] = (
-            idea.pk,
-            "Check your inbox: your vote counts once you follow the link we sent.",
-        )
-    return render(request, "feedback/portal.html", ctx)
+        said = "Check your inbox: your vote counts once you follow the link we sent."
+    return _done(request, product, f"idea-{idea.pk}", vote_notice=[idea.pk, said])
 
 
 def vote_confirm(request, token):

@@ -47,7 +47,11 @@ def test_portal_shows_public_ideas_grouped_by_status(client, idea, pm, items):
 def test_submission_creates_portal_feedback_matched_to_a_person(client, portal, product):
     response = _submit(client)
 
-    assert response.status_code == 200
+    # Post/redirect/get: a refresh shows the page, it does not submit again.
+    assert response.status_code == 302 and response["Location"].endswith("#submit-title")
+    page = client.get(response["Location"]).content.decode()
+    assert "Thank you! We read every suggestion." in page
+    assert "Thank you!" not in client.get(response["Location"]).content.decode()  # once
     f = Feedback.objects.get()
     assert (f.source, f.person.email, f.product) == ("portal", "shopper@example.net", product)
 
@@ -55,14 +59,14 @@ def test_submission_creates_portal_feedback_matched_to_a_person(client, portal, 
 def test_honeypot_creates_nothing(client, portal):
     response = _submit(client, website="http://spam.example")
 
-    assert response.status_code == 200
+    assert response.status_code == 302  # the same answer as a real submission
     assert not Feedback.objects.exists()
 
 
 def test_flood_gets_429_and_creates_nothing_more(client, portal):
     limit = services.PORTAL_SUBMIT_LIMIT[0]
     for _ in range(limit):
-        assert _submit(client).status_code == 200
+        assert _submit(client).status_code == 302  # accepted: redirected to the page
 
     response = _submit(client, text="one too many")
 
@@ -103,8 +107,9 @@ def test_html_is_escaped_and_emails_are_never_shown(client, pm, idea, items, pro
 
 
 def test_submitted_text_is_echoed_masked(client, portal):
-    html = _submit(client, text="reach me: me@shop.example").content.decode()
-    assert "me@shop.example" not in html
+    response = _submit(client, text="reach me: me@shop.example")
+    html = client.get(response["Location"]).content.decode()
+    assert "reach me:" in html and "me@shop.example" not in html
 
 
 def test_anonymous_vote_counts_after_the_emailed_link(client, idea, mailoutbox, committed):
@@ -112,7 +117,8 @@ def test_anonymous_vote_counts_after_the_emailed_link(client, idea, mailoutbox, 
         response = client.post(
             f"{PORTAL}ideas/{idea.pk}/vote/", {"email": "Fan@Example.net"}, REMOTE_ADDR="1.2.3.4"
         )
-    assert response.status_code == 200
+    assert response.status_code == 302 and response["Location"].endswith(f"#idea-{idea.pk}")
+    assert "Check your inbox" in client.get(response["Location"]).content.decode()
     vote = Vote.objects.get()
     assert vote.verified_at is None
     assert len(mailoutbox) == 1
@@ -296,13 +302,13 @@ def test_fifty_votes_with_fifty_emails_from_one_address_send_at_most_the_limit(
     with committed():
         statuses = [_vote(client, idea, f"victim{n}@example.net").status_code for n in range(50)]
 
-    assert statuses[:limit] == [200] * limit
+    assert statuses[:limit] == [302] * limit  # accepted: redirected to the page
     assert set(statuses[limit:]) == {429}
     assert len(mailoutbox) == limit
     assert Vote.objects.count() == limit
     # Another address still votes.
     with committed():
-        assert _vote(client, idea, "fan@example.net", addr="203.0.113.99").status_code == 200
+        assert _vote(client, idea, "fan@example.net", addr="203.0.113.99").status_code == 302
     assert len(mailoutbox) == limit + 1
 
 
@@ -322,7 +328,7 @@ def test_votes_naming_one_email_from_many_addresses_are_limited_per_email(
             for n, idea in enumerate(ideas)
         ]
 
-    assert statuses[:limit] == [200] * limit
+    assert statuses[:limit] == [302] * limit  # accepted: redirected to the page
     assert set(statuses[limit:]) == {429}
     assert len(mailoutbox) == limit
 
@@ -330,7 +336,7 @@ def test_votes_naming_one_email_from_many_addresses_are_limited_per_email(
 def test_portal_feedback_is_limited_per_email_across_addresses(client, portal):
     limit = services.PORTAL_SUBMIT_EMAIL_LIMIT[0]
     for n in range(limit):
-        assert _submit_from(client, f"192.0.2.{n}").status_code == 200
+        assert _submit_from(client, f"192.0.2.{n}").status_code == 302
 
     response = _submit_from(client, "192.0.2.200", text="one too many")
 
@@ -357,9 +363,9 @@ def test_portal_limits_key_on_the_client_behind_a_trusted_proxy(client, idea, se
         )
 
     for n in range(limit):
-        assert send(n, "198.51.100.1").status_code == 200
+        assert send(n, "198.51.100.1").status_code == 302
     assert send(limit, "198.51.100.2, 198.51.100.1").status_code == 429  # forged entry ignored
-    assert send(limit + 1, "198.51.100.2").status_code == 200  # another client behind the balancer
+    assert send(limit + 1, "198.51.100.2").status_code == 302  # another client behind the balancer
 
 
 def _submit_from(client, addr, **data):
