@@ -148,12 +148,17 @@ class RowWriter:
             worked = escape(explanation.worked) if explanation else ""
             score = f'<a class="score" href="{url}#score" title="{worked}">{_number(row.score)}</a>'
         elif explanation and explanation.missing:
-            missing = explanation.missing
-            score = (
-                f'<a class="no-score" href="{url}#score" '
-                f'title="Missing: {escape(", ".join(missing))}">'
-                f"needs {len(missing)} input{'' if len(missing) == 1 else 's'}</a>"
-            )
+            names = escape(", ".join(explanation.missing))
+            if self.can_edit:
+                score = (
+                    f'<button type="button" class="cell-btn no-score" hx-get="{url}cell/inputs'
+                    f'{self.tail[:-1]} title="Fill in: {names}">needs {names}</button>'
+                )
+            else:
+                score = (
+                    f'<a class="no-score" href="{url}#score" title="Missing: {names}">'
+                    f"needs {names}</a>"
+                )
         else:
             score = _NO_SCORE
 

@@ -264,6 +264,8 @@ def _explain_weighted(criteria, values, formula) -> Explanation:
             "range": f"{_fmt(c.min)}–{_fmt(c.max)}",
             "higher_is_better": c.higher_is_better,
         }
+        if x is None and c.source in ZERO_WHEN_UNSET:
+            x = term["value"] = 0.0  # no feedback linked yet: nobody asked
         if x is None:
             missing.append(c.name)
         else:
@@ -310,9 +312,19 @@ def custom_text(key):
     return Cast(CustomValue(key), TextField())
 
 
+# Inputs that are computed rather than typed: unset means zero, not unknown.
+# Customer demand is a sum over linked feedback, so an item nobody asked for
+# yet has demand 0 and a weighted model still scores it (it used to need
+# feedback linked before it had a score at all). RICE's "reach from demand"
+# keeps its fallback rule: an item without reach or demand has no reach.
+ZERO_WHEN_UNSET = frozenset({"demand"})
+
+
 def _source(source: str):
     if source.startswith("cf:"):
         return custom_number(source[3:])
+    if source in ZERO_WHEN_UNSET:
+        return Coalesce(F(source), _num(0.0))
     return F(source)
 
 

@@ -14,10 +14,11 @@ from pmhub.undo import offer_undo
 from pmhub.web import get_in_workspace, int_param
 from products.models import Product
 
-from .. import services, undo
+from .. import scoring, services, undo
 from ..filters import BacklogQuery
 from ..forms import CELL_FIELDS
 from ..models import REASON_STATUSES, CustomField, ItemType, Status
+from ..reads import ScoreExplainer
 from .common import LIST, errors_text, get_item, page_context
 from .table import row_response
 
@@ -25,11 +26,13 @@ from .table import row_response
 @vary_on_headers("HX-Request")
 @workspace_view(edit=True)
 def cell_edit(request, key, number, field):
-    if field not in CELL_FIELDS:
+    if field not in CELL_FIELDS and field != "inputs":
         raise Http404("Not editable inline.")
     product = get_in_workspace(request, Product, key=key)
     item = get_item(request, product, number)
     query = BacklogQuery.from_params(request.GET, CustomField.objects.filter(product=product))
+    if field == "inputs":
+        return _inputs_cell(request, product, item, query)
     if request.method == "POST":
         raw = request.POST.get("value", "")
         version = int_param(request.POST.get("version"), item.version)
@@ -71,6 +74,73 @@ def cell_edit(request, key, number, field):
     return render(
         request, f"{LIST}#cell-editor", _editor_context(request, product, item, field, query)
     )
+
+
+def missing_inputs(product, item) -> list[tuple[str, str]]:
+    """(source, label) of what the active model needs and the item lacks:
+    built-in inputs and number custom fields (both typed in the row)."""
+    explainer = ScoreExplainer(product)
+    model = explainer.model
+    if model is None:
+        return []
+    values = explainer.values(item)
+    if model.kind == "weighted":
+        wanted = [(c.source, c.name) for c in explainer.criteria]
+    else:
+        wanted = [(n, scoring.INPUTS[n].label) for n in scoring.FRAMEWORK_INPUTS[model.kind]]
+    return [
+        (source, label)
+        for source, label in wanted
+        if values.get(source) is None and source not in scoring.ZERO_WHEN_UNSET
+    ]
+
+
+def _inputs_cell(request, product, item, query):
+    """The score cell of an unscored item: fill what the model is missing,
+    in the row, in one save (with the item's version)."""
+    missing = missing_inputs(product, item)
+    if request.method != "POST":
+        if request.GET.get("row") or not missing:
+            return row_response(request, product, query, item.pk)
+        ctx = _editor_context(request, product, item, "inputs", query)
+        ctx["inputs"] = [(source, label, "") for source, label in missing]
+        return render(request, f"{LIST}#inputs-editor", ctx)
+    fields, custom, errors = {}, dict(item.custom or {}), {}
+    for source, label in missing:
+        raw = request.POST.get(f"in_{source}", "").strip()
+        if not raw:
+            continue
+        try:
+            number = float(raw)
+        except ValueError:
+            errors[label] = "Enter a number."
+            continue
+        if source.startswith("cf:"):
+            custom[source[3:]] = number
+        else:
+            fields[source] = number
+    if custom != (item.custom or {}):
+        fields["custom"] = custom
+    try:
+        if errors:
+            raise ValidationError(errors)
+        services.update_item(
+            request.user,
+            item=item,
+            expected_version=int_param(request.POST.get("version"), item.version),
+            fields=fields,
+        )
+    except ValidationError as exc:
+        ctx = _editor_context(request, product, item, "inputs", query)
+        typed = [(src, label, request.POST.get(f"in_{src}", "")) for src, label in missing]
+        ctx.update(inputs=typed, error=errors_text(exc))  # what was typed stays
+        response = render(request, f"{LIST}#inputs-editor", ctx)
+        response["HX-Retarget"] = "closest td"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    except VersionConflict as exc:
+        return row_response(request, product, query, item.pk, conflict=exc.current is not None)
+    return row_response(request, product, query, item.pk)
 
 
 def _editor_context(request, product, item, field, query) -> dict:

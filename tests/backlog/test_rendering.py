@@ -171,7 +171,7 @@ def test_the_fixture_has_every_kind_of_cell(product, fields, backlog):
         assert f"item-status-{status}" in html
     for needle in [
         'class="score"',  # a score, with its explanation
-        "needs 3 inputs",  # missing inputs
+        "needs Impact, Confidence, Effort",  # missing inputs, named
         '<td class="num"><span class="muted">—</span></td>',  # neither
         '<a class="tag" href="?tag=a%26b">#a&amp;b</a>',
         "&lt;script&gt;",

@@ -10,7 +10,7 @@ import math
 
 import pytest
 from django.core.exceptions import ValidationError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from backlog import scoring, services
@@ -216,12 +216,35 @@ def test_weighted_raising_a_higher_is_better_criterion_never_lowers_the_score(da
 @given(st.data())
 def test_weighted_missing_criterion_gives_no_score_and_is_listed(data):
     criteria, values = data.draw(weighted_case())
-    absent = data.draw(st.sets(st.sampled_from([c.source for c in criteria]), min_size=1))
+    typed = [c.source for c in criteria if c.source not in scoring.ZERO_WHEN_UNSET]
+    assume(typed)
+    absent = data.draw(st.sets(st.sampled_from(typed), min_size=1))
     for source in absent:
         values[source] = None
     explanation = scoring.explain("weighted", criteria, values)
     assert explanation.score is None
     assert explanation.missing == [c.name for c in criteria if c.source in absent]
+
+
+def test_weighted_demand_unset_counts_as_zero_in_python_and_sql(product, pm):
+    """A new item had no score under a demand-weighted model until feedback
+    was linked ("needs 4 inputs"): demand is computed, so unset means 0."""
+    from backlog import services
+    from backlog.models import Item
+
+    criteria = scoring.parse_criteria(
+        [
+            {"name": "Demand", "source": "demand", "weight": 4, "min": 0, "max": 100},
+            {"name": "Value", "source": "value", "weight": 1, "min": 0, "max": 10},
+        ]
+    )
+    explanation = scoring.explain("weighted", criteria, {"demand": None, "value": 5})
+    assert explanation.score == pytest.approx(10.0) and explanation.missing == []
+    item = services.create_item(pm, product=product, title="New", value=5)
+    sql = Item.objects.filter(pk=item.pk).annotate(
+        s=scoring.score_expression("weighted", criteria)
+    ).values_list("s", flat=True)
+    assert sql.get() == pytest.approx(10.0)
 
 
 def test_weighted_worked_example():

@@ -74,8 +74,30 @@ def test_viewer_sees_no_edit_controls(as_user, viewer, items):
 
 def test_table_shows_scores_and_flags_missing_inputs(as_user, pm, items):
     html = as_user(pm).get(BACKLOG).content.decode()
-    assert "Checkout v2" in html and "needs 4 inputs" in html
+    assert "Checkout v2" in html and "needs Reach, Impact, Confidence, Effort" in html
     assert "100 × 1 × 100% ÷ 2 = 50" in html  # the score explains itself on hover
+
+
+def test_missing_inputs_are_filled_in_the_row(as_user, pm, teammate, items):
+    """New items showed "needs 4 inputs" with no way to fill them from the row."""
+    unscored = Item.objects.get(pk=items[2].pk)
+    url = item_url(unscored, "cell/inputs/")
+    client = as_user(pm)
+    editor = client.get(url, **HX).content.decode()
+    for name in ("in_reach", "in_impact", "in_confidence", "in_effort"):
+        assert f'name="{name}"' in editor
+    bad = client.post(
+        url, {"version": unscored.version, "in_reach": "lots", "in_impact": "2"}, **HX
+    )
+    assert "Enter a number." in bad.content.decode()
+    assert 'value="lots"' in bad.content.decode()  # what was typed stays
+    done = {"in_reach": "100", "in_impact": "2", "in_confidence": "50", "in_effort": "1"}
+    row = client.post(url, {"version": unscored.version, **done}, **HX).content.decode()
+    assert row.lstrip().startswith("<tr") and 'class="score"' in row
+    unscored.refresh_from_db()
+    assert unscored.score == 100
+    stale = as_user(teammate).post(url, {"version": 1, **done}, **HX).content.decode()
+    assert "someone else changed" in stale
 
 
 @pytest.mark.parametrize("role", ["pm", "viewer"])
