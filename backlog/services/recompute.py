@@ -203,9 +203,9 @@ def _score_events_sql(product_id: int, now) -> tuple[str, list]:
     sql = (
         f"INSERT INTO {table} (workspace_id, actor_kind, actor_user_id, actor_token_id, "
         "actor_label, verb, object_type, object_id, object_key, object_title, product_id, "
-        "changes, version, created_at) "
+        "changes, version, created_at, parent_type) "
         "SELECT %s, %s, %s, %s, %s, 'item.score_changed', 'backlog.item', src.id, src.key, "
-        f"src.title, %s, {changes}, src.version, %s FROM {{source}} AS src"
+        f"src.title, %s, {changes}, src.version, %s, '' FROM {{source}} AS src"
     )
     params = [
         workspace_id,
