@@ -11,6 +11,7 @@ from backlog import api as backlog_api
 from feedback import api as feedback_api
 from metrics import api as metrics_api
 from pmhub.accounts import api as accounts_api
+from pmhub.activity import api as activity_api
 from products import api as products_api
 from roadmaps import api as roadmaps_api
 
@@ -39,6 +40,7 @@ urlpatterns = [
     path("", include("roadmaps.urls")),
     path("", include("feedback.urls")),
     # One router for the API; its route names are DRF's ("item-list", ...).
+    path("api/v1/events/", activity_api.EventFeed.as_view(), name="event-list"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -37,6 +37,20 @@ class EventQuerySet(WorkspaceScopedQuerySet):
         children = models.Q(parent_type=object_type, parent_id=object_id)
         return self.filter(own | children).order_by("-id")
 
+    def audited_by(self, user):
+        """Events of the workspaces where ``user`` is an admin or owner (the
+        audit log and the change feed show a whole workspace's activity)."""
+        from pmhub.accounts.models import ADMIN_ROLES, Membership
+
+        if not user.is_authenticated:
+            return self.none()
+        ids = list(
+            Membership.objects.filter(user=user, role__in=ADMIN_ROLES).values_list(
+                "workspace_id", flat=True
+            )
+        )
+        return self.filter(workspace_id__in=ids)
+
     def for_list(self):
         """With the actor's user and token (one JOIN each) for pages and the API."""
         return self.select_related("actor_user", "actor_token")

@@ -13,6 +13,7 @@ from metrics import services as metrics
 from pmhub.accounts import services as accounts
 from pmhub.accounts.models import Membership
 from pmhub.activity.models import Event
+from pmhub.activity.verbs import VERBS
 from products import services as products
 from roadmaps import services as roadmaps
 
@@ -159,6 +160,7 @@ def test_each_write_records_exactly_its_events(world, name):
     write(world)
     events = list(Event.objects.order_by("id"))
     assert [e.verb for e in events] == verbs
+    assert all(verb in VERBS for verb in verbs)
     assert all(e.workspace_id == world.workspace.pk for e in events)
     assert all(e.actor_user_id == world.pm.pk and e.actor_kind == "user" for e in events)
     assert all(e.object_id is not None and e.object_type for e in events)
