@@ -10,7 +10,6 @@ from pmhub.accounts.services import require_editor
 from products.models import Objective, Product
 
 from ..models import REASON_STATUSES, Item, Status
-from ..signals import send_status_changed_on_commit
 from .hypotheses import sync_launch_markers
 from .items import _check_owner, _check_status, _objectives_for, _tags_for, item_verb
 
@@ -54,9 +53,6 @@ def bulk_update_items(
         n for n in ("status", "status_reason", "owner_id") if n.removesuffix("_id") in changes
     ]
     old_rows = {row[0]: row[1:] for row in items.values_list("pk", *columns)}
-    old_statuses = (
-        {pk: row[columns.index("status")] for pk, row in old_rows.items()} if status else {}
-    )
     if changes:
         now = timezone.now()
         qs = Item.objects.filter(pk__in=ids)
@@ -102,14 +98,6 @@ def bulk_update_items(
     _record_bulk_events(
         actor, product, fresh, columns, old_rows, add_tags, remove_tags, add_objective
     )
-    for item_id, old_status in old_statuses.items():
-        send_status_changed_on_commit(
-            item_id=item_id,
-            old_status=old_status,
-            new_status=status,
-            reason=changes.get("status_reason", ""),
-            actor_id=actor.pk,
-        )
     return len(ids)
 
 

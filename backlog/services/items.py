@@ -23,7 +23,6 @@ from ..models import (
     Status,
     Tag,
 )
-from ..signals import send_status_changed_on_commit
 from .fields import clean_custom_values
 from .hypotheses import sync_launch_markers
 
@@ -234,7 +233,6 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
     before_columns = _column_values(item, [n for n in fields if n in (*ITEM_FIELDS, "shipped_at")])
     before_inputs = {n: getattr(item, n) for n in INPUT_FIELDS}
     before_custom = dict(item.custom)
-    before_status = item.status
     reasons = []
     relation_changes = {}
     if tags is not None:
@@ -293,14 +291,6 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
     activity.record(product.workspace_id, item_verb(changes), item, changes=changes, actor=actor)
     if {"status", "title"} & set(fields):
         sync_launch_markers([item.pk])
-    if "status" in fields:
-        send_status_changed_on_commit(
-            item_id=item.pk,
-            old_status=before_status,
-            new_status=item.status,
-            reason=item.status_reason,
-            actor_id=actor.pk,
-        )
     return item
 
 
