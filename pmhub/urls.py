@@ -34,6 +34,7 @@ feedback_api.register(router)
 # these includes does not matter (tests/test_urls.py checks it).
 urlpatterns = [
     path("", include("pmhub.accounts.urls")),
+    path("", include("pmhub.activity.urls")),
     path("", include("products.urls")),
     path("", include("metrics.urls")),
     path("", include("backlog.urls")),
