@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from backlog import services as backlog
 from feedback import services as feedback
-from pmhub.activity import record, reads
+from pmhub.activity import reads, record
 from pmhub.activity.models import Event
 from roadmaps import services as roadmaps
 
