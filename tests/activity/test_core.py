@@ -166,3 +166,15 @@ def test_retention_zero_keeps_everything(workspace, pm):
     Event.objects.filter(pk=event.pk).update(created_at=timezone.now() - dt.timedelta(days=9999))
     assert purge_old_events() == 0
     assert Event.objects.exists()
+
+
+def test_the_demo_history_is_spread_over_eight_weeks_in_order(workspace, pm):
+    from pmhub.activity.demo_history import spread_demo_history
+
+    ids = [record(workspace, "x.done", actor=pm).id for _ in range(120)]
+    now = timezone.now()
+    assert spread_demo_history(workspace, now=now) == 120
+    times = list(Event.objects.order_by("id").values_list("created_at", flat=True))
+    assert times == sorted(times) and len(ids) == len(times)
+    assert now - dt.timedelta(weeks=8) <= times[0] < now - dt.timedelta(weeks=7)
+    assert now - dt.timedelta(days=2) < times[-1] <= now
