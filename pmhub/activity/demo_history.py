@@ -19,7 +19,7 @@ def spread_demo_history(workspace, *, now=None) -> int:
     if not events:
         return 0
     now = now or timezone.now()
-    start = now - SPAN
+    start = (now - SPAN + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     days = SPAN.days
     for n, event in enumerate(events):
         position = n * days / len(events)  # days since the start, fraction = time of day
