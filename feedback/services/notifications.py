@@ -44,12 +44,21 @@ def status_email_consumer(events) -> None:
     again: emails are late, never lost (and at least once per change)."""
     from ..tasks import send_status_emails
 
+    news_of = {}
     for event in events:
         old_status, new_status = event.changes.get("status", [None, None])
         news = status_news(old_status, new_status)
-        if news is None or not PublicIdea.objects.filter(item_id=event.object_id).exists():
-            continue
-        send_status_emails.delay(event.object_id, news)
+        if news is not None:
+            news_of.setdefault(event.object_id, []).append(news)
+    if not news_of:
+        return
+    public = set(  # one query for the whole batch
+        PublicIdea.objects.filter(item_id__in=news_of).values_list("item_id", flat=True)
+    )
+    for item_id, all_news in news_of.items():
+        if item_id in public:
+            for news in all_news:
+                send_status_emails.delay(item_id, news)
 
 
 def recipients(idea: PublicIdea) -> list[str]:

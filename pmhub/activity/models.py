@@ -58,8 +58,9 @@ class EventQuerySet(WorkspaceScopedQuerySet):
 
 class Event(models.Model):
     id = models.BigAutoField(primary_key=True)
+    # No index of its own: every index below starts with the workspace.
     workspace = models.ForeignKey(
-        "accounts.Workspace", on_delete=models.CASCADE, related_name="events"
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="events", db_index=False
     )
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor_user = models.ForeignKey(

@@ -20,7 +20,8 @@ final until it commits.
 """
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 
 
 def uses_txid() -> bool:
@@ -75,8 +76,9 @@ def visible_after(queryset, position: tuple[int, int] | None, bound: int | None 
         queryset = queryset.filter(txid__lt=bound)
         if position is not None:
             txid, pk = position
-            # txid >= ... first, so the scan starts at the position in the index
-            queryset = queryset.filter(Q(txid__gte=txid) & (Q(txid__gt=txid) | Q(id__gt=pk)))
+            # A row comparison, (txid, id) > (…, …): the index range starts
+            # right at the position, however many events share its txid.
+            queryset = queryset.filter(TupleGreaterThan(Tuple(F("txid"), F("id")), (txid, pk)))
     elif position is not None:
         queryset = queryset.filter(id__gt=position[1])
     return queryset.order_by(*ordering())

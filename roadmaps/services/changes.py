@@ -89,12 +89,15 @@ def changelog_consumer(events) -> None:
     """Consumer of ``item.status_changed`` events: "shipped" goes to the
     change log; any status shows on cards, so the shared pages of the item's
     roadmaps refresh."""
+    others = set()
     for event in events:
         old_status, new_status = event.changes.get("status", [None, None])
         if new_status == Status.SHIPPED and old_status != Status.SHIPPED:
             record_shipped(item_id=event.object_id, actor_id=event.actor_user_id)
-            continue
+        else:
+            others.add(event.object_id)
+    if others:  # one query for the whole batch (a bulk edit is one event per item)
         for roadmap_id in set(
-            Entry.objects.filter(item_id=event.object_id).values_list("roadmap_id", flat=True)
+            Entry.objects.filter(item_id__in=others).values_list("roadmap_id", flat=True)
         ):
             touch_roadmap(roadmap_id)
