@@ -2,9 +2,9 @@
 transaction (services call them; views and signals never do)."""
 
 import datetime as dt
-import json
 import decimal
 import enum
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 
@@ -197,11 +197,9 @@ _COLUMNS = [
     ("version", "integer"),
     ("created_at", "timestamptz"),
 ]
-_UNNEST_SQL = (
-    "INSERT INTO activity_event ({columns}) SELECT * FROM unnest({arrays})".format(
-        columns=", ".join(name for name, _ in _COLUMNS),
-        arrays=", ".join(f"%s::{kind}[]" for _, kind in _COLUMNS),
-    )
+_UNNEST_SQL = "INSERT INTO activity_event ({columns}) SELECT * FROM unnest({arrays})".format(
+    columns=", ".join(name for name, _ in _COLUMNS),
+    arrays=", ".join(f"%s::{kind}[]" for _, kind in _COLUMNS),
 )
 
 
