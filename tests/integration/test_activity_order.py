@@ -13,6 +13,14 @@ from tests.conftest import is_postgres, require
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def no_eager_dispatch(monkeypatch):
+    """These tests dispatch by hand. Eager Celery tasks run from two threads at
+    once would race on Celery's process-wide "joining would block" flag and
+    leave it set for later tests."""
+    monkeypatch.setattr(consumers, "_enqueue", lambda: None)
+
+
 def hold_open(workspace, pm, started, release):
     """Record an event in a transaction that stays open until ``release``."""
     try:
