@@ -12,7 +12,7 @@ audit log and change feed over a large event log.
 
 The benchmark has no broker, so Celery runs tasks inline; the consumers'
 dispatch that a commit queues is a task a worker runs after the request in
-production, so here its queueing is a no-op (``dispatch_events.delay``), on
+production, so here its queueing is a no-op (``consumers._enqueue``), on
 both sides of every ratio: what is measured is recording, not consumers."""
 
 import contextlib

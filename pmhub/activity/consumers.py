@@ -73,6 +73,15 @@ def _enqueue_after_commit() -> None:
 def _enqueue() -> None:
     if not _registry:
         return
+    from celery import current_app
+
+    if current_app.conf.task_always_eager:
+        # Embedded mode runs tasks inline anyway. Calling the dispatch directly
+        # (not through an eager task) keeps clear of Celery's process-wide
+        # "joining would block" flag, which eager tasks committing in two
+        # threads at once can leave set.
+        dispatch_all()
+        return
     from .tasks import dispatch_events
 
     try:
