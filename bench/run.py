@@ -19,6 +19,7 @@ import time
 import warnings
 from pathlib import Path
 
+from bench.activity import measure as measure_activity
 from bench.backlog import measure as measure_backlog
 from bench.core import RESULTS, ROOT, Report, configure_environment, database_url, ensure_database
 from bench.feedback import measure as measure_feedback
@@ -35,6 +36,7 @@ SUITES = [
     ("feedback", measure_feedback),
     ("metrics", measure_metrics),
     ("palette", measure_palette),
+    ("activity", measure_activity),
 ]
 
 
@@ -44,6 +46,9 @@ def main(argv=None) -> int:
     parser.add_argument("--reps", type=int, default=40, help="repetitions of each request")
     parser.add_argument(
         "--recompute-reps", type=int, default=4, help="repetitions of each recompute"
+    )
+    parser.add_argument(
+        "--events", type=int, default=10_000_000, help="events in the activity suite's log"
     )
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
     parser.add_argument(

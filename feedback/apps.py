@@ -12,7 +12,7 @@ class FeedbackConfig(AppConfig):
         register_source("customers", customers_source, order=50)
 
         from backlog.panels import register_item_panel
-        from backlog.signals import item_status_changed
+        from pmhub.activity import consumers
         from pmhub.navigation import register_product_tab
 
         from . import services
@@ -21,6 +21,6 @@ class FeedbackConfig(AppConfig):
         register_product_tab("feedback", "Feedback", "feedback:feedback-inbox", order=40)
         register_product_tab("customers", "Customers", "feedback:feedback-customers", order=45)
         register_item_panel("feedback/_item_insights.html", ideas.item_panel_context, order=10)
-        item_status_changed.connect(
-            services.on_item_status_changed, dispatch_uid="feedback-status-emails"
+        consumers.register(
+            "portal-status-emails", services.status_email_consumer, verbs={"item.status_changed"}
         )

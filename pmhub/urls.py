@@ -10,6 +10,7 @@ from backlog import api as backlog_api
 from feedback import api as feedback_api
 from metrics import api as metrics_api
 from pmhub.accounts import api as accounts_api
+from pmhub.activity import api as activity_api
 from pmhub.api.routers import Router
 from products import api as products_api
 from roadmaps import api as roadmaps_api
@@ -36,12 +37,14 @@ feedback_api.register(router)
 # these includes does not matter (tests/test_urls.py checks it).
 urlpatterns = [
     path("", include("pmhub.accounts.urls")),
+    path("", include("pmhub.activity.urls")),
     path("", include("products.urls")),
     path("", include("metrics.urls")),
     path("", include("backlog.urls")),
     path("", include("roadmaps.urls")),
     path("", include("feedback.urls")),
     # One router for the API; its route names are DRF's ("item-list", ...).
+    path("api/v1/events/", activity_api.EventFeed.as_view(), name="event-list"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -34,7 +34,7 @@ class RoadmapsConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from backlog.panels import register_item_panel
-        from backlog.signals import item_status_changed
+        from pmhub.activity import consumers
         from pmhub.navigation import register_product_tab, register_workspace_link
 
         from . import panels, services, sharing
@@ -46,6 +46,6 @@ class RoadmapsConfig(AppConfig):
         post_delete.connect(
             sharing.link_deleted, sender=ShareLink, dispatch_uid="roadmaps.link_deleted"
         )
-        item_status_changed.connect(
-            services.status_receiver, dispatch_uid="roadmaps.status_receiver"
+        consumers.register(
+            "roadmap-changelog", services.changelog_consumer, verbs={"item.status_changed"}
         )

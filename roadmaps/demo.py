@@ -223,8 +223,8 @@ def _seed_product(product, owner, users):
         backlog_services.update_item(
             owner, item=item, expected_version=item.version, fields={"status": Status.SHIPPED}
         )
-        # The change log's "shipped" line comes from the backlog's
-        # item_status_changed signal, sent when this transaction commits.
+        # The change log's "shipped" line comes from the roadmap-changelog
+        # consumer of the event log, dispatched when this transaction commits.
     # 3. A status board (Analytics only).
     if product.key == "ANL":
         status_board = services.create_roadmap(

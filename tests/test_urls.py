@@ -12,7 +12,7 @@ from django.urls.resolvers import RegexPattern
 from pmhub import urls as project_urls
 from products.urls import RegionKindConverter
 
-APPS = ("accounts", "products", "metrics", "backlog", "roadmaps", "feedback")
+APPS = ("accounts", "activity", "products", "metrics", "backlog", "roadmaps", "feedback")
 
 # One sample value per converter: the sample URL of a route is built from them.
 SAMPLES = {
@@ -49,11 +49,17 @@ def _resolver(includes) -> URLResolver:
 def test_every_page_route_is_named_in_its_app_namespace():
     assert {ns for ns, *_ in ROUTES} == set(APPS)
     assert all(name for _ns, name, *_ in ROUTES)
-    # Outside the app namespaces: the API only (DRF's router names, the schema).
+    # Outside the app namespaces: the API only (DRF's router names, the change
+    # feed, the schema).
     top = project_urls.urlpatterns
     unnamespaced = [str(p.pattern) for p in top if isinstance(p, URLResolver) and not p.namespace]
     assert unnamespaced == ["api/v1/"]
-    assert [p.name for p in top if isinstance(p, URLPattern)] == ["schema", "api-docs", "api-redoc"]
+    assert [p.name for p in top if isinstance(p, URLPattern)] == [
+        "event-list",
+        "schema",
+        "api-docs",
+        "api-redoc",
+    ]
 
 
 @pytest.mark.parametrize(

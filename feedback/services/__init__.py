@@ -49,10 +49,10 @@ from .intake import (
     update_feedback,
 )
 from .notifications import (
-    on_item_status_changed,
     recipients,
     send_status_emails,
     send_vote_verification,
+    status_email_consumer,
     status_email_recipients,
     status_news,
 )
@@ -107,13 +107,13 @@ __all__ = [
     "mark_decayed_demand",
     "mark_demand_dirty",
     "match_customer",
-    "on_item_status_changed",
     "publish_idea",
     "recipients",
     "recompute_demand",
     "send_status_emails",
     "send_vote_verification",
     "set_feedback_state",
+    "status_email_consumer",
     "status_email_recipients",
     "status_news",
     "submit_portal_feedback",

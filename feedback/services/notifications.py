@@ -37,18 +37,28 @@ def status_news(old_status: str, new_status: str) -> str | None:
     return news
 
 
-def on_item_status_changed(*, item_id, old_status, new_status, reason, **_kwargs) -> None:
-    """Receiver of backlog's item_status_changed (after commit): public items
-    with news enqueue their emails."""
-    news = status_news(old_status, new_status)
-    if news is None or not PublicIdea.objects.filter(item_id=item_id).exists():
-        return
+def status_email_consumer(events) -> None:
+    """Consumer of ``item.status_changed`` events: public items with news
+    enqueue their emails. A broker that is down raises, so the batch is not
+    marked done and the next dispatch (at the latest the beat sweep) tries
+    again: emails are late, never lost (and at least once per change)."""
     from ..tasks import send_status_emails
 
-    try:
-        send_status_emails.delay(item_id, news)
-    except Exception:
-        log.warning("Could not enqueue status emails for item %s", item_id, exc_info=True)
+    news_of = {}
+    for event in events:
+        old_status, new_status = event.changes.get("status", [None, None])
+        news = status_news(old_status, new_status)
+        if news is not None:
+            news_of.setdefault(event.object_id, []).append(news)
+    if not news_of:
+        return
+    public = set(  # one query for the whole batch
+        PublicIdea.objects.filter(item_id__in=news_of).values_list("item_id", flat=True)
+    )
+    for item_id, all_news in news_of.items():
+        if item_id in public:
+            for news in all_news:
+                send_status_emails.delay(item_id, news)
 
 
 def recipients(idea: PublicIdea) -> list[str]:

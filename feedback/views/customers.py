@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 
 from pmhub.accounts.decorators import workspace_view
+from pmhub.activity.reads import panel_context
 from pmhub.web import apply_errors, get_in_workspace, save_with_conflict
 from products.models import Product
 
@@ -99,6 +100,7 @@ def company_detail(request, key, pk):
             "company": company,
             "form": form,
             "conflict": conflict,
+            **panel_context(company),
         },
         status=status,
     )

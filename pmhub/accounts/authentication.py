@@ -1,6 +1,8 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from pmhub.activity import set_actor
+
 from .lockout import check_token_throttle, record_token_failure
 from .services import authenticate_token
 
@@ -29,6 +31,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token is None:
             record_token_failure(request._request, type(self))
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        set_actor(token)  # the token, not only its user, did what follows
         return token.user, token
 
     def authenticate_header(self, request):

@@ -8,7 +8,7 @@ revision). HTML views, the API, the demo and the shared page call them as
 Permissions: members read; editors (and above) edit roadmaps; share links
 are created and revoked by admins and owners."""
 
-from .changes import log_change, record_shipped, status_receiver, touch_roadmap
+from .changes import changelog_consumer, log_change, record_shipped, touch_roadmap
 from .common import MAX_YEAR, MIN_YEAR, check_year, roadmap_product_ids, roadmap_products
 from .entries import (
     ENTRY_FIELDS,
@@ -61,6 +61,7 @@ __all__ = [
     "add_entry",
     "add_lane",
     "add_milestone",
+    "changelog_consumer",
     "check_share_password",
     "check_year",
     "create_roadmap",
@@ -82,7 +83,6 @@ __all__ = [
     "rotate_demo_link",
     "set_investment_target",
     "shift_entry",
-    "status_receiver",
     "touch_roadmap",
     "update_entry",
     "update_milestone",

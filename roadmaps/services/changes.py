@@ -1,15 +1,39 @@
 """The change log and what the shared page's ETag sees: every write that
 changes what a roadmap shows calls ``touch_roadmap``; moves, additions and
-removals are logged with ``log_change``; shipped items are logged from the
-backlog's status signal."""
+removals are logged with ``log_change``; shipped items are logged by the
+``roadmap-changelog`` consumer of the event log (``item.status_changed``),
+in the transaction that advances its cursor, so a crash after the status
+change commits delays the line and never loses it."""
 
 from django.db import transaction
 from django.db.models import F
 
 from backlog.models import Status
+from pmhub import activity
 
 from .. import sharing
 from ..models import Change, ChangeKind, Entry, Roadmap
+
+
+def record_event(actor, verb: str, obj, roadmap: Roadmap, changes=None):
+    """The event of a roadmap write; an entry, lane, milestone, dependency or
+    share link names its roadmap as parent, so the roadmap's panel shows it."""
+    extra = {}
+    if isinstance(obj, Entry):
+        extra = {
+            "object_title": obj.display_title,
+            "object_key": obj.item.key if obj.item_id else "",
+        }
+    return activity.record(
+        roadmap.workspace_id,
+        verb,
+        obj,
+        changes=changes,
+        product=roadmap.product_id,
+        parent=None if obj is roadmap else roadmap,
+        actor=actor,
+        **extra,
+    )
 
 
 def touch_roadmap(roadmap_id: int) -> None:
@@ -42,8 +66,8 @@ def log_change(entry: Entry, kind: str, detail: str = "", actor=None, before=Non
 
 
 def record_shipped(*, item_id: int, actor_id=None) -> int:
-    """Log "shipped" on every roadmap showing the item (from the backlog's
-    item_status_changed signal). Returns the number of entries logged."""
+    """Log "shipped" on every roadmap showing the item. Returns the number of
+    entries logged."""
     entries = list(
         Entry.objects.filter(item_id=item_id).select_related("item").prefetch_related("item__tags")
     )
@@ -61,13 +85,19 @@ def record_shipped(*, item_id: int, actor_id=None) -> int:
     return len(entries)
 
 
-def status_receiver(sender, *, item_id, old_status, new_status, actor_id=None, **kwargs):
-    """Backlog status changes: "shipped" goes to the change log; any status
-    shows on cards, so shared pages of the item's roadmaps refresh at once."""
-    if new_status == Status.SHIPPED and old_status != Status.SHIPPED:
-        record_shipped(item_id=item_id, actor_id=actor_id)
-        return
-    for roadmap_id in set(
-        Entry.objects.filter(item_id=item_id).values_list("roadmap_id", flat=True)
-    ):
-        touch_roadmap(roadmap_id)
+def changelog_consumer(events) -> None:
+    """Consumer of ``item.status_changed`` events: "shipped" goes to the
+    change log; any status shows on cards, so the shared pages of the item's
+    roadmaps refresh."""
+    others = set()
+    for event in events:
+        old_status, new_status = event.changes.get("status", [None, None])
+        if new_status == Status.SHIPPED and old_status != Status.SHIPPED:
+            record_shipped(item_id=event.object_id, actor_id=event.actor_user_id)
+        else:
+            others.add(event.object_id)
+    if others:  # one query for the whole batch (a bulk edit is one event per item)
+        for roadmap_id in set(
+            Entry.objects.filter(item_id__in=others).values_list("roadmap_id", flat=True)
+        ):
+            touch_roadmap(roadmap_id)

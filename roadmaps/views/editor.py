@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from pmhub.accounts.decorators import workspace_view
+from pmhub.activity.reads import panel_context
 from pmhub.errors import VersionConflict
 from pmhub.web import apply_errors, int_param, save_with_conflict
 
@@ -66,6 +67,7 @@ def editor_context(request, roadmap) -> dict:
         "shift_url": reverse("roadmaps:roadmap-entry-shift", args=[slug, roadmap.pk, 0]),
         "target_total": sum(float(v) for v in target.values()),
         "target_rows": [(o, target.get(str(o.pk), "")) for o in board.objectives],
+        **panel_context(roadmap),
     }
 
 

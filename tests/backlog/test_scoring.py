@@ -241,9 +241,11 @@ def test_weighted_demand_unset_counts_as_zero_in_python_and_sql(product, pm):
     explanation = scoring.explain("weighted", criteria, {"demand": None, "value": 5})
     assert explanation.score == pytest.approx(10.0) and explanation.missing == []
     item = services.create_item(pm, product=product, title="New", value=5)
-    sql = Item.objects.filter(pk=item.pk).annotate(
-        s=scoring.score_expression("weighted", criteria)
-    ).values_list("s", flat=True)
+    sql = (
+        Item.objects.filter(pk=item.pk)
+        .annotate(s=scoring.score_expression("weighted", criteria))
+        .values_list("s", flat=True)
+    )
     assert sql.get() == pytest.approx(10.0)
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from pmhub.accounts.models import Membership, Role, User, Workspace
+from pmhub.activity.demo_history import spread_demo_history
 
 DEMO_USERS = [
     # username, password, role, first name, last name
@@ -71,4 +72,6 @@ class Command(BaseCommand):
             if config.name.startswith("django") or find_spec(module_name) is None:
                 continue
             created |= bool(import_module(module_name).seed(workspace=workspace, users=users))
+        if created:
+            spread_demo_history(workspace)
         return created
