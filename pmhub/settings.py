@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "pmhub.accounts",
+    "pmhub.activity",
     "products",
     "metrics",
     "backlog",
@@ -104,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pmhub.activity.actors.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -284,6 +286,10 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Activity ---------------------------------------------------------------
+# Events older than this many days are deleted by the hourly purge; 0 keeps all.
+ACTIVITY_RETENTION_DAYS = env_int("ACTIVITY_RETENTION_DAYS", 365)
+
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
@@ -307,6 +313,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    "activity-dispatch": {
+        "task": "activity.dispatch",
+        "schedule": env_int("ACTIVITY_DISPATCH_SECONDS", 60),
+    },
+    "activity-purge": {
+        "task": "activity.purge",
+        "schedule": env_int("ACTIVITY_PURGE_SECONDS", 3600),
+    },
     "sweep-score-recomputes": {
         "task": "backlog.tasks.sweep_score_recomputes",
         "schedule": env_int("SCORE_SWEEP_SECONDS", 60),

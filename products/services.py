@@ -7,7 +7,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from pmhub import versioning
+from pmhub import activity, versioning
 from pmhub.accounts.models import Workspace
 from pmhub.accounts.services import require_editor, require_workspace_user
 from pmhub.errors import VersionConflict
@@ -66,10 +66,11 @@ def _check_owner(product, owner) -> None:
     require_workspace_user(product.workspace_id, owner)
 
 
-def _create(model: type[models.Model], **values):
+def _create(model: type[models.Model], actor=None, **values):
     obj = model(**values)
     obj.full_clean()
     obj.save()
+    activity.record(_workspace_of(obj), f"{activity.noun_of(obj)}.created", obj, actor=actor)
     return obj
 
 
@@ -77,14 +78,26 @@ def _create(model: type[models.Model], **values):
 def update_versioned(actor, *, obj, expected_version: int | None, fields: dict, allowed: tuple):
     """Validate and save ``fields`` on any strategy object if it is still at
     ``expected_version``; VersionConflict otherwise. One row, one UPDATE."""
-    require_editor(actor, _workspace_of(obj))
-    return save_versioned(obj, expected_version=expected_version, fields=_only(fields, allowed))
+    workspace = _workspace_of(obj)
+    require_editor(actor, workspace)
+    before = activity.values_of(obj, _only(fields, allowed))
+    saved = save_versioned(obj, expected_version=expected_version, fields=fields)
+    activity.record(
+        workspace,
+        f"{activity.noun_of(obj)}.updated",
+        saved,
+        changes=activity.diff(before, activity.values_of(saved, fields)),
+        actor=actor,
+    )
+    return saved
 
 
 @transaction.atomic
 def delete_versioned(actor, *, obj, expected_version: int | None = None) -> None:
     """Delete a strategy object, refusing if it changed since ``expected_version``."""
-    require_editor(actor, _workspace_of(obj))
+    workspace = _workspace_of(obj)
+    require_editor(actor, workspace)
+    activity.record(workspace, f"{activity.noun_of(obj)}.deleted", obj, actor=actor)
     versioning.delete_versioned(obj, expected_version=expected_version)
 
 
@@ -112,6 +125,7 @@ def create_product(
         with transaction.atomic():
             product = _create(
                 Product,
+                actor=actor,
                 workspace=workspace,
                 name=(name or "").strip(),
                 key=key,
@@ -157,6 +171,15 @@ def update_vision(actor, *, vision: Vision, expected_version: int | None, fields
     if all(before[f] == fields.get(f, before[f]) for f in VISION_FIELDS):
         return vision  # nothing changed: no new version, no history row
     saved = save_versioned(vision, expected_version=base, fields={**fields, "updated_by": actor})
+    activity.record(
+        vision.product.workspace,
+        "vision.updated",
+        saved,
+        changes=activity.diff(before, {f: fields[f] for f in VISION_FIELDS if f in fields}),
+        object_title=vision.product.name,
+        product=vision.product,
+        actor=actor,
+    )
     if not any(before[f] for f in VISION_FIELDS):
         return saved  # the blank starting point is not worth keeping
     # Written after the conditional UPDATE won, so a losing writer leaves no trace.
@@ -197,6 +220,7 @@ def create_objective(
     ) + 1
     return _create(
         Objective,
+        actor=actor,
         product=product,
         title=(title or "").strip(),
         why=why,
@@ -247,6 +271,7 @@ def create_key_result(
         direction = "decrease" if target_value < start_value else "increase"
     kr = _create(
         KeyResult,
+        actor=actor,
         objective=objective,
         name=(name or "").strip(),
         unit=unit,
@@ -305,7 +330,7 @@ def delete_key_result(actor, *, key_result: KeyResult, expected_version: int | N
 @transaction.atomic
 def create_competitor(actor, *, product: Product, **fields) -> Competitor:
     require_editor(actor, product.workspace)
-    return _create(Competitor, product=product, **_only(fields, COMPETITOR_FIELDS))
+    return _create(Competitor, actor, product=product, **_only(fields, COMPETITOR_FIELDS))
 
 
 def update_competitor(actor, *, competitor: Competitor, expected_version: int | None, fields: dict):
@@ -327,7 +352,7 @@ def delete_competitor(
 @transaction.atomic
 def create_persona(actor, *, product: Product, **fields) -> Persona:
     require_editor(actor, product.workspace)
-    return _create(Persona, product=product, **_only(fields, PERSONA_FIELDS))
+    return _create(Persona, actor, product=product, **_only(fields, PERSONA_FIELDS))
 
 
 def update_persona(actor, *, persona: Persona, expected_version: int | None, fields: dict):

@@ -1,6 +1,8 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from pmhub.activity import set_actor
+
 from .services import authenticate_token
 
 
@@ -22,6 +24,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         token = authenticate_token(raw)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        set_actor(token)  # the token, not only its user, did what follows
         return token.user, token
 
     def authenticate_header(self, request):

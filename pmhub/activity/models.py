@@ -1,0 +1,102 @@
+"""The event log: one row per change, written in the transaction of the change."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from pmhub.querysets import WorkspaceScopedQuerySet
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", "Person"
+    TOKEN = "token", "API token"
+    VISITOR = "visitor", "Portal visitor"
+    SYSTEM = "system", "System"
+
+
+class CurrentTxid(models.Func):
+    """The id (xid8, as bigint) of the transaction that writes the row, on
+    PostgreSQL; NULL on SQLite, whose single writer makes id order commit order."""
+
+    template = "NULL"
+    output_field = models.BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "(pg_current_xact_id()::text::bigint)", []
+
+
+class EventQuerySet(WorkspaceScopedQuerySet):
+    workspace_path = "workspace"
+
+    def for_object(self, obj=None, *, object_type=None, object_id=None):
+        """The events of one object, newest first."""
+        if obj is not None:
+            object_type, object_id = obj._meta.label_lower, obj.pk
+        return self.filter(object_type=object_type, object_id=object_id).order_by("-id")
+
+    def for_list(self):
+        """With the actor's user and token (one JOIN each) for pages and the API."""
+        return self.select_related("actor_user", "actor_token")
+
+
+class Event(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="events"
+    )
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=True,
+    )
+    actor_token = models.ForeignKey(
+        "accounts.ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    verb = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    object_key = models.CharField(max_length=60, blank=True)
+    object_title = models.CharField(max_length=300, blank=True)
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changes = models.JSONField(default=dict, blank=True)
+    version = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    txid = models.BigIntegerField(null=True, blank=True, editable=False, db_default=CurrentTxid())
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "id"], name="event_ws_id"),
+            models.Index(
+                fields=["workspace", "object_type", "object_id", "id"], name="event_ws_object"
+            ),
+            models.Index(fields=["workspace", "actor_user", "id"], name="event_ws_actor"),
+            models.Index(fields=["workspace", "verb", "id"], name="event_ws_verb"),
+            models.Index(fields=["workspace", "txid", "id"], name="event_ws_txid"),
+            models.Index(fields=["txid", "id"], name="event_txid_id"),
+            models.Index(fields=["created_at", "id"], name="event_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.verb} {self.object_key or self.object_id} by {self.actor_label}"
+
+
+class ConsumerCursor(models.Model):
+    """How far one durable consumer has read the log: (txid, id) on PostgreSQL,
+    id alone on SQLite. Advanced in the same transaction as the consumer's work."""
+
+    name = models.CharField(max_length=60, unique=True)
+    last_txid = models.BigIntegerField(default=0)
+    last_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.name} at ({self.last_txid}, {self.last_id})"
