@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "simple_history",
     "pmhub.accounts",
     "pmhub.activity",
+    "pmhub.webhooks",
     "products",
     "metrics",
     "backlog",

@@ -11,6 +11,7 @@ from backlog import api as backlog_api
 from feedback import api as feedback_api
 from metrics import api as metrics_api
 from pmhub.accounts import api as accounts_api
+from pmhub.webhooks import api as webhooks_api
 from products import api as products_api
 from roadmaps import api as roadmaps_api
 
@@ -27,6 +28,7 @@ router.register("scoring-models", backlog_api.ScoringModelViewSet, basename="sco
 router.register("hypotheses", backlog_api.HypothesisViewSet, basename="hypothesis")
 roadmaps_api.register(router)
 feedback_api.register(router)
+webhooks_api.register(router)
 
 # Each app's pages, in its own namespace ("products:strategy", ...). Every app
 # spells out its full paths and no route is a catch-all, so the order of
@@ -38,6 +40,7 @@ urlpatterns = [
     path("", include("backlog.urls")),
     path("", include("roadmaps.urls")),
     path("", include("feedback.urls")),
+    path("", include("pmhub.webhooks.urls")),
     # One router for the API; its route names are DRF's ("item-list", ...).
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -15,7 +15,7 @@ from pmhub.api.serializers import ScopedPrimaryKeyField, VersionedSerializer
 from pmhub.api.views import VersionedViewSet, filterset_for
 
 from . import services
-from .event_types import EVENT_TYPES
+from .event_types import VERB
 from .models import WebhookDelivery, WebhookEndpoint
 from .services import OVERLAPS
 
@@ -23,9 +23,9 @@ from .services import OVERLAPS
 class EndpointSerializer(VersionedSerializer):
     workspace = ScopedPrimaryKeyField(Workspace)
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=EVENT_TYPES),
+        child=serializers.RegexField(VERB, max_length=60),
         required=False,
-        help_text="Event types to send; empty: every type",
+        help_text="Event types (verbs such as item.status_changed) to send; empty: every type",
     )
     enabled = serializers.BooleanField(required=False)
     previous_secret_expires_at = serializers.DateTimeField(

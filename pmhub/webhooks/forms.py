@@ -4,10 +4,6 @@ from .event_types import GROUPS
 from .services import OVERLAPS
 
 
-class GroupedCheckboxes(forms.CheckboxSelectMultiple):
-    """Checkboxes in one fieldset per object (the choices' optgroups)."""
-
-
 class EndpointForm(forms.Form):
     url = forms.CharField(
         label="Endpoint URL",
@@ -19,11 +15,20 @@ class EndpointForm(forms.Form):
     event_types = forms.MultipleChoiceField(
         label="Events to send",
         choices=[(label, [(v, v) for v in verbs]) for label, verbs in GROUPS],
-        widget=GroupedCheckboxes,
+        widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="None checked: every event.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Types subscribed through the API that the page does not list stay choosable.
+        listed = {v for _label, verbs in GROUPS for v in verbs}
+        extra = sorted(set(self.initial.get("event_types") or ()) - listed)
+        if extra:
+            field = self.fields["event_types"]
+            field.choices = [*field.choices, ("Other", [(v, v) for v in extra])]
 
 
 class RotateForm(forms.Form):

@@ -61,7 +61,7 @@ def running_receiver(host: str = "127.0.0.1"):
     server = ThreadingHTTPServer((host, 0), Handler)
     server.daemon_threads = True
     state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from pmhub import activity
 from pmhub.accounts.models import ADMIN_ROLES, Membership
 from pmhub.accounts.services import require_admin
 
@@ -283,6 +284,15 @@ def _disable_if_failing(endpoint: WebhookEndpoint, now, error: str) -> bool:
         version=F("version") + 1,
         updated_at=now,
     )
+    endpoint.refresh_from_db()
+    with activity.acting_as("system", label="Webhook deliveries"):
+        activity.record(
+            endpoint.workspace_id,
+            "webhook_endpoint.disabled",
+            endpoint,
+            changes={"enabled": [True, False]},
+            object_title=endpoint.url,
+        )
     pk = endpoint.pk
     transaction.on_commit(lambda: _queue_notice(pk))
     return True

@@ -7,11 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from pmhub import activity
 from pmhub.accounts.services import require_admin
 from pmhub.versioning import delete_versioned, save_versioned
 
 from .. import signing
-from ..event_types import EVENT_TYPES
+from ..event_types import is_verb
 from ..models import WebhookEndpoint
 from ..transport import validate_url
 
@@ -30,10 +31,12 @@ def _clean_types(event_types) -> list[str]:
         return []
     if isinstance(event_types, str) or not all(isinstance(t, str) for t in event_types):
         raise ValidationError({"event_types": "Give a list of event type names."})
-    unknown = sorted(set(event_types) - set(EVENT_TYPES))
-    if unknown:
-        raise ValidationError({"event_types": f"Unknown event type: {', '.join(unknown)}."})
-    return sorted(set(event_types), key=EVENT_TYPES.index)
+    wrong = sorted(t for t in set(event_types) if not is_verb(t))
+    if wrong:
+        raise ValidationError(
+            {"event_types": f"Not an event type (noun.action): {', '.join(wrong)}."}
+        )
+    return sorted(set(event_types))
 
 
 @transaction.atomic
@@ -54,7 +57,20 @@ def create_endpoint(
     )
     endpoint.full_clean()
     endpoint.save()
+    _record(endpoint, "created", actor)
     return endpoint, secret
+
+
+def _record(endpoint, action: str, actor, changes=None) -> None:
+    """Who changed which webhook goes to the audit log (never the secret)."""
+    activity.record(
+        endpoint.workspace_id,
+        f"webhook_endpoint.{action}",
+        endpoint,
+        changes=changes,
+        object_title=endpoint.url,
+        actor=actor,
+    )
 
 
 @transaction.atomic
@@ -72,7 +88,11 @@ def update_endpoint(
     if "enabled" in fields:
         reason = "" if fields["enabled"] else f"Disabled by {actor}"
         fields.update(_enabled_fields(fields["enabled"], endpoint, reason))
+    before = activity.values_of(endpoint, [k for k in fields if k in (*EDITABLE, "enabled")])
     endpoint = save_versioned(endpoint, expected_version=expected_version, fields=fields)
+    changes = activity.diff(before, activity.values_of(endpoint, before))
+    if changes:
+        _record(endpoint, "updated", actor, changes)
     if fields.get("enabled"):
         from .deliveries import kick_endpoint
 
@@ -97,7 +117,10 @@ def set_enabled(
     require_admin(actor, endpoint.workspace)
     reason = "" if enabled else f"Disabled by {actor}"
     fields = _enabled_fields(enabled, endpoint, reason)
+    was = endpoint.enabled
     endpoint = save_versioned(endpoint, expected_version=expected_version, fields=fields)
+    if was != enabled:
+        _record(endpoint, "enabled" if enabled else "disabled", actor)
     if enabled:
         from .deliveries import kick_endpoint
 
@@ -124,6 +147,7 @@ def rotate_secret(
         else None,
     }
     endpoint = save_versioned(endpoint, expected_version=expected_version, fields=fields)
+    _record(endpoint, "secret_rotated", actor, {"overlap_seconds": [None, overlap_seconds]})
     return endpoint, secret
 
 
@@ -133,4 +157,5 @@ def delete_endpoint(
 ) -> None:
     """Delete the endpoint and its delivery log."""
     require_admin(actor, endpoint.workspace)
+    _record(endpoint, "deleted", actor)
     delete_versioned(endpoint, expected_version=expected_version)
