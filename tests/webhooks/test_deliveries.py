@@ -47,9 +47,7 @@ def test_a_delivery_is_signed_as_standard_webhooks_says(endpoint, receiver, work
     assert payload["data"]["workspace"] == workspace.slug
     # Another secret does not verify it.
     with pytest.raises(WebhookVerificationError):
-        Webhook(services.rotate_secret.__module__ and _other_secret()).verify(
-            request.body, request.headers
-        )
+        Webhook(_other_secret()).verify(request.body, request.headers)
     delivery.refresh_from_db()
     assert (delivery.attempts, delivery.response_status, delivery.response_body) == (1, 200, "ok")
     endpoint.refresh_from_db()
@@ -295,7 +293,7 @@ def test_an_endpoint_failing_for_a_whole_retry_window_is_disabled(
     admin_member.save()
     receiver.status = 503
     services.fan_out([record_event(workspace)])
-    status, when = _give_up(_one(endpoint), timezone.now())
+    status, _ = _give_up(_one(endpoint), timezone.now())
     assert status == S.GIVEN_UP
     endpoint.refresh_from_db()
     assert not endpoint.enabled
