@@ -25,6 +25,7 @@ from bench.feedback import measure as measure_feedback
 from bench.metrics import measure as measure_metrics
 from bench.roadmaps import measure as measure_roadmaps
 from bench.seed import ScoreState, seed
+from bench.webhooks import measure as measure_webhooks
 
 # Each suite: (name, measure(report, data, args)), one module each; they share
 # bench/core.py (timing, report, query log) and the data of bench/seed.py.
@@ -33,6 +34,7 @@ SUITES = [
     ("roadmaps", measure_roadmaps),
     ("feedback", measure_feedback),
     ("metrics", measure_metrics),
+    ("webhooks", measure_webhooks),
 ]
 
 
@@ -44,6 +46,9 @@ def main(argv=None) -> int:
         "--recompute-reps", type=int, default=4, help="repetitions of each recompute"
     )
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
+    parser.add_argument(
+        "--webhook-events", type=int, default=10_000, help="events of the webhooks suite (10 000)"
+    )
     parser.add_argument(
         "--suite",
         action="append",

@@ -4,7 +4,7 @@ rotate-secret and test. Writes go through pmhub.webhooks.services."""
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -187,6 +187,9 @@ class WebhookViewSet(VersionedViewSet):
     @extend_schema(
         request=None,
         responses={202: DeliverySerializer},
+        parameters=[
+            OpenApiParameter("delivery_id", int, OpenApiParameter.PATH, description="A delivery")
+        ],
         summary="Send a delivery again now (same webhook-id and body)",
     )
     @action(

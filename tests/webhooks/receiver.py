@@ -38,6 +38,7 @@ def running_receiver(host: str = "127.0.0.1"):
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls between writes
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)

@@ -209,7 +209,7 @@ def test_an_attempt_is_held_by_one_worker_until_its_lease_expires(endpoint, work
     services.fan_out([record_event(workspace)])
     delivery = _one(endpoint)
     now = timezone.now()
-    assert deliveries._claim(delivery.pk, now) == 1
+    assert deliveries._claim(delivery.pk, now).attempts == 1
     # A second worker (a redelivered task) finds it taken.
     assert services.deliver(delivery.pk, now=now + timedelta(seconds=30)) is None
     # The first worker died: once the lease is over, the next attempt goes out.
