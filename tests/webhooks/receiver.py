@@ -49,12 +49,15 @@ def running_receiver(host: str = "127.0.0.1"):
                 state.release.wait(120)
             if state.delay:
                 threading.Event().wait(state.delay)
-            self.send_response(state.status)
-            for name, value in state.reply_headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(state.reply_body)))
-            self.end_headers()
-            self.wfile.write(state.reply_body)
+            try:
+                self.send_response(state.status)
+                for name, value in state.reply_headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(state.reply_body)))
+                self.end_headers()
+                self.wfile.write(state.reply_body)
+            except OSError:  # the sender gave up (a timeout) or was killed
+                self.close_connection = True
 
         def log_message(self, *args):
             pass

@@ -3,6 +3,7 @@ retry schedule, leases, the sweep, resend, test events and the rule that
 disables an endpoint failing for a whole retry window."""
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -121,17 +122,28 @@ def test_fan_out_matches_types_skips_disabled_endpoints_and_never_duplicates(
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {S.PENDING}
 
 
-def test_the_consumer_receives_events_from_the_log(endpoint, workspace):
+@pytest.mark.django_db(transaction=True)
+def test_the_consumer_receives_events_from_the_log(endpoint, workspace, receiver):
+    """Committed events reach the fan-out (on PostgreSQL the log hands out
+    only committed events), and the deliveries go out after commit."""
     from pmhub.activity import consumers
 
     event = record_event(workspace)
-    consumers.dispatch("webhooks")
+    # On PostgreSQL an event is handed out once every transaction older than
+    # it has ended, server-wide: another session's open transaction delays it.
+    deadline = time.monotonic() + 60
+    while not WebhookDelivery.objects.filter(event=event).exists():
+        assert time.monotonic() < deadline, "the consumer never got the event"
+        consumers.dispatch("webhooks")
+        time.sleep(0.05)
     delivered = WebhookDelivery.objects.filter(endpoint=endpoint).values_list(
         "event__verb", flat=True
     )
     # The endpoint's own creation is an event of the workspace too.
     assert sorted(delivered) == ["item.status_changed", "webhook_endpoint.created"]
-    assert WebhookDelivery.objects.filter(endpoint=endpoint, event=event).exists()
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint, event=event)
+    assert delivery.status == S.SUCCEEDED
+    assert f"evt_{event.pk}" in {r.headers["webhook-id"] for r in receiver.requests}
 
 
 def test_retries_on_500_follow_the_schedule_then_give_up(endpoint, receiver, workspace):
