@@ -142,7 +142,9 @@ def fan_out(events) -> int:
         )
         for event in events
         for endpoint in endpoints.get(event.workspace_id, ())
-        if endpoint.wants(event.verb)
+        # An endpoint gets what happens from its creation on, not the history
+        # (the consumer may hand out older events late, or for the first time).
+        if endpoint.wants(event.verb) and event.created_at >= endpoint.created_at
     ]
     if not rows:
         return 0
@@ -153,9 +155,11 @@ def fan_out(events) -> int:
 
 
 def _enqueue_new(event_ids: list[int]) -> None:
-    ids = WebhookDelivery.objects.filter(
-        event_id__in=event_ids, status=STATUS.PENDING, attempts=0
-    ).values_list("pk", flat=True)
+    ids = (
+        WebhookDelivery.objects.filter(event_id__in=event_ids, status=STATUS.PENDING, attempts=0)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
     enqueue(list(ids))
 
 
