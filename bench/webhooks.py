@@ -54,6 +54,7 @@ class _Receiver:
 
 def measure(report, data, args):
     from django.conf import settings
+    from django.db import connection as connection_for_ping
     from django.db import transaction
 
     from pmhub import activity
@@ -144,6 +145,14 @@ def measure(report, data, args):
         endpoint__in=endpoints, status=WebhookDelivery.Status.SUCCEEDED
     ).count()
     rate = total / ours_seconds
+    with connection_for_ping.cursor() as cursor:
+        pings = []
+        for _ in range(200):
+            start = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            pings.append(time.perf_counter() - start)
+    round_trip = sorted(pings)[len(pings) // 2]
     base_rate = total / base_seconds
     report.check(
         f"webhooks: drain {total:,} deliveries, one worker",
@@ -156,7 +165,8 @@ def measure(report, data, args):
             f"({ms(base_seconds / total):.2f} ms), ratio {ours_seconds / base_seconds:.1f}×; "
             f"fan-out of {n_events:,} events into {total:,} rows "
             f"{fan_out_seconds:.2f} s; {delivered:,} delivered, "
-            f"the receiver counted {receiver.count:,} requests"
+            f"the receiver counted {receiver.count:,} requests; "
+            f"a SELECT 1 round trip p50 {ms(round_trip):.2f} ms in this run"
         ),
     )
     report.facts["webhooks"] = {
@@ -165,5 +175,6 @@ def measure(report, data, args):
         "baseline_rate_per_second": round(base_rate, 1),
         "ratio_to_baseline": round(ours_seconds / base_seconds, 2),
         "fan_out_seconds": round(fan_out_seconds, 2),
+        "select_1_round_trip_ms": ms(round_trip),
     }
     WebhookEndpoint.objects.filter(pk__in=[e.pk for e in endpoints]).delete()
