@@ -272,6 +272,8 @@ def _read_capped(response, started: float) -> tuple[bytes, bool]:
 
 def _describe(exc: Exception) -> str:
     reason = getattr(exc, "reason", None)
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):  # before its base class
+        return f"Could not connect: {str(exc).rsplit(': ', 1)[-1]}"[:500]
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
         return "Timed out waiting for the answer"
     if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
