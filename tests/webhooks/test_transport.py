@@ -159,3 +159,13 @@ def test_a_refused_connection_is_a_failed_attempt_not_an_exception():
         sock.close()
         result = transport.post(transport.check_target(f"http://127.0.0.1:{port}/"), b"{}", {})
     assert result.status is None and result.error.startswith("Could not connect")
+
+
+def test_https_connects_to_the_checked_address_with_the_host_for_sni_and_the_certificate():
+    target = transport.Target("https", "hooks.example.com", 443, "/in", "93.184.216.34")
+    pool = transport._pool(target)
+    connection = pool._new_conn()
+    assert connection.host == "93.184.216.34"
+    assert connection.server_hostname == "hooks.example.com"
+    assert pool.assert_hostname == "hooks.example.com"
+    assert transport._host_header(target) == "hooks.example.com"
