@@ -5,13 +5,14 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from pmhub import activity
 from pmhub.accounts.services import require_editor
 from products.models import Objective, Product
 
 from ..models import REASON_STATUSES, Item, Status
 from ..signals import send_status_changed_on_commit
 from .hypotheses import sync_launch_markers
-from .items import _check_owner, _check_status, _objectives_for, _tags_for
+from .items import _check_owner, _check_status, _objectives_for, _tags_for, item_verb
 
 
 @transaction.atomic
@@ -49,7 +50,13 @@ def bulk_update_items(
         changes["owner"] = None
     if add_objective is not None:
         _objectives_for(product, [add_objective])
-    old_statuses = dict(items.values_list("pk", "status")) if status else {}
+    columns = [
+        n for n in ("status", "status_reason", "owner_id") if n.removesuffix("_id") in changes
+    ]
+    old_rows = {row[0]: row[1:] for row in items.values_list("pk", *columns)}
+    old_statuses = (
+        {pk: row[columns.index("status")] for pk, row in old_rows.items()} if status else {}
+    )
     if changes:
         now = timezone.now()
         qs = Item.objects.filter(pk__in=ids)
@@ -92,6 +99,9 @@ def bulk_update_items(
     Item.history.bulk_history_create(
         fresh, update=True, default_user=actor, default_change_reason=reason
     )
+    _record_bulk_events(
+        actor, product, fresh, columns, old_rows, add_tags, remove_tags, add_objective
+    )
     for item_id, old_status in old_statuses.items():
         send_status_changed_on_commit(
             item_id=item_id,
@@ -101,3 +111,27 @@ def bulk_update_items(
             actor_id=actor.pk,
         )
     return len(ids)
+
+
+def _record_bulk_events(actor, product, items, columns, old_rows, add_tags, remove_tags, objective):
+    """One event per item that changed, all in one INSERT."""
+    relations = {}
+    if add_tags:
+        relations["tags_added"] = [None, sorted(t.lower() for t in add_tags)]
+    if remove_tags:
+        relations["tags_removed"] = [None, sorted(t.lower() for t in remove_tags)]
+    if objective is not None:
+        relations["objective_added"] = [None, objective.pk]
+    rows = []
+    for item in items:
+        before = dict(zip(columns, old_rows[item.pk], strict=True))
+        after = {name: getattr(item, name) for name in columns}
+        changes = {
+            name.removesuffix("_id"): pair for name, pair in activity.diff(before, after).items()
+        } | relations
+        if changes:
+            verb = item_verb(changes)
+            rows.append(
+                {"workspace": product.workspace_id, "verb": verb, "obj": item, "changes": changes}
+            )
+    activity.record_many(rows, actor=actor)

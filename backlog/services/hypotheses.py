@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from metrics import services as metrics
+from pmhub import activity
 from pmhub.accounts.services import require_editor
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
@@ -105,8 +106,23 @@ def create_hypothesis(actor, *, item: Item, learnings: str = "", **fields) -> Hy
     hypothesis = _insert(item, {**fields, **extra})
     if hypothesis is None:  # created concurrently
         raise ValidationError({"item": taken})
+    _record(actor, "created", hypothesis, item)
     sync_launch_markers([item.pk])
     return hypothesis
+
+
+def _record(actor, verb: str, hypothesis: Hypothesis, item: Item, changes=None) -> None:
+    """A hypothesis's event names its item (key, title, product)."""
+    activity.record(
+        item.product.workspace_id,
+        f"hypothesis.{verb}",
+        hypothesis,
+        changes=changes,
+        object_key=item.key,
+        object_title=item.title,
+        product=item.product_id,
+        actor=actor,
+    )
 
 
 def _insert(item: Item, fields: dict) -> Hypothesis | None:
@@ -139,7 +155,10 @@ def update_hypothesis(
     fields = dict(fields)
     if "learnings" in fields:
         fields.update(_learnings_fields(actor, fields.pop("learnings")))
+    before = activity.values_of(hypothesis, fields)
     saved = save_versioned(hypothesis, expected_version=expected_version, fields=fields)
+    changes = activity.diff(before, activity.values_of(saved, fields))
+    _record(actor, "updated", saved, item, changes)
     sync_launch_markers([item.pk])
     return saved
 
@@ -164,6 +183,7 @@ def save_hypothesis(actor, *, item: Item, expected_version: int | None, fields: 
     hypothesis = _insert(item, fields)
     if hypothesis is None:
         raise VersionConflict(current=Hypothesis.objects.filter(item=item).first())
+    _record(actor, "created", hypothesis, item)
     sync_launch_markers([item.pk])
     return hypothesis
 
@@ -190,4 +210,5 @@ def delete_hypothesis(actor, *, hypothesis: Hypothesis, expected_version: int | 
         qs = qs.filter(version=expected_version)
     if not qs.delete()[0]:
         raise VersionConflict(current=Hypothesis.objects.filter(pk=hypothesis.pk).first())
+    _record(actor, "deleted", hypothesis, hypothesis.item)
     sync_launch_markers([hypothesis.item_id])

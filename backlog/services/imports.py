@@ -6,6 +6,8 @@ from django.db.models import Max
 from django.utils import timezone
 from fractional_indexing import generate_n_keys_between
 
+from pmhub import activity
+
 from ..models import BacklogSettings, ImportJob, Item, ScoreChange, Status
 from .items import _tags_for
 from .recompute import _rescore_range
@@ -62,6 +64,18 @@ def create_imported_items(*, job: ImportJob, rows: list[dict]) -> list[Item]:
             detail=f"Imported from {job.filename}",
             actor_id=actor.pk if actor else None,
         )
+    activity.record_many(
+        (
+            {
+                "workspace": product.workspace_id,
+                "verb": "item.created",
+                "obj": item,
+                "changes": {"status": [None, item.status]},
+            }
+            for item in created
+        ),
+        actor=actor,
+    )
     Item.history.bulk_history_create(
         created,
         default_user=actor,

@@ -8,6 +8,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from fractional_indexing import generate_key_between
 
+from pmhub import activity
 from pmhub.accounts.services import require_editor, require_workspace_user
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
@@ -41,6 +42,16 @@ ITEM_FIELDS = (
     *INPUT_FIELDS,
 )
 M2M_FIELDS = ("tags", "objectives")
+
+
+def _column_values(item: Item, names) -> dict:
+    """Field values as stored (ids for relations), without loading relations."""
+    return {n: getattr(item, Item._meta.get_field(n).attname) for n in names}
+
+
+def item_verb(changes: dict) -> str:
+    """``item.status_changed`` when the status is among the changes, else ``item.updated``."""
+    return "item.status_changed" if "status" in changes else "item.updated"
 
 
 def _check_owner(product, owner) -> None:
@@ -170,6 +181,13 @@ def create_item(
     if objectives:
         item.objectives.set(objectives)
     _rescore_item(item, actor=actor, cause=ScoreChange.Cause.CREATED, detail="Scored on creation")
+    activity.record(
+        product.workspace_id,
+        "item.created",
+        item,
+        changes={"status": [None, item.status]},
+        actor=actor,
+    )
     return item
 
 
@@ -213,17 +231,21 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
         fields["status_reason"] = ""
     if fields.get("status") == Status.SHIPPED and item.status != Status.SHIPPED:
         fields["shipped_at"] = timezone.now()
+    before_columns = _column_values(item, [n for n in fields if n in (*ITEM_FIELDS, "shipped_at")])
     before_inputs = {n: getattr(item, n) for n in INPUT_FIELDS}
     before_custom = dict(item.custom)
     before_status = item.status
     reasons = []
+    relation_changes = {}
     if tags is not None:
         new_tags = _tags_for(product, tags)
-        reasons.append(
-            _describe_m2m("Tags", {t.name for t in item.tags.all()}, {t.name for t in new_tags})
-        )
+        old_names, new_names = {t.name for t in item.tags.all()}, {t.name for t in new_tags}
+        reasons.append(_describe_m2m("Tags", old_names, new_names))
+        if old_names != new_names:
+            relation_changes["tags"] = [sorted(old_names), sorted(new_names)]
     if objectives is not None:
         objectives = _objectives_for(product, objectives)
+        old_ids = set(item.objectives.values_list("pk", flat=True))
         reasons.append(
             _describe_m2m(
                 "Objectives",
@@ -231,6 +253,8 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
                 {o.title for o in objectives},
             )
         )
+        if old_ids != {o.pk for o in objectives}:
+            relation_changes["objectives"] = [sorted(old_ids), sorted(o.pk for o in objectives)]
     if fields:
         allowed = (*ITEM_FIELDS, "shipped_at")
         item = save_versioned(
@@ -262,6 +286,11 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
             detail=f"{', '.join(changed_inputs)} changed by {actor}",
         )
     _record_history(item, actor, "; ".join(r for r in reasons if r))
+    changes = {
+        **activity.diff(before_columns, _column_values(item, before_columns)),
+        **relation_changes,
+    }
+    activity.record(product.workspace_id, item_verb(changes), item, changes=changes, actor=actor)
     if {"status", "title"} & set(fields):
         sync_launch_markers([item.pk])
     if "status" in fields:
@@ -311,6 +340,18 @@ def delete_item(actor, *, item: Item, expected_version: int | None = None) -> No
         )
     victim._history_user = actor
     item_id = victim.pk
+    workspace_id = item.product.workspace_id
+    activity.record(workspace_id, "item.deleted", victim, actor=actor)
+    if child_ids:
+        activity.record_many(
+            {
+                "workspace": workspace_id,
+                "verb": "item.updated",
+                "obj": child,
+                "changes": {"parent": [item_id, None]},
+            }
+            for child in Item.objects.filter(pk__in=child_ids)
+        )
     victim.delete()
     sync_launch_markers([item_id])  # its launch leaves the metric charts
 
@@ -325,3 +366,10 @@ def set_item_demand(*, item_id: int, demand: float | None, detail: str) -> None:
     )
     _rescore_item(item, actor=None, cause=ScoreChange.Cause.DEMAND, detail=detail)
     _record_history(item, None, detail)
+    activity.record(
+        item.product.workspace_id,
+        "item.updated",
+        item,
+        changes={"demand": [item.demand, demand]},
+        version=item.version + 1,
+    )

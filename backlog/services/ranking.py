@@ -6,6 +6,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from fractional_indexing import generate_key_between
 
+from pmhub import activity
 from pmhub.accounts.services import require_editor
 from pmhub.errors import DomainError
 
@@ -40,7 +41,14 @@ def move_item(
                 # updated_at moves too, so incremental sync sees reorders; the
                 # version does not: a move never conflicts with a field edit.
                 Item.objects.filter(pk=item.pk).update(rank=rank, updated_at=timezone.now())
-                item.rank = rank
+                old_rank, item.rank = item.rank, rank
+                activity.record(
+                    item.product.workspace_id,
+                    "item.moved",
+                    item,
+                    changes={"rank": [old_rank, rank]},
+                    actor=actor,
+                )
                 return item
         except IntegrityError:
             if attempt == attempts - 1:

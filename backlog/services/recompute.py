@@ -10,6 +10,11 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
+from pmhub import activity
+from pmhub.activity import consumers
+from pmhub.activity.models import Event
+from products.models import Product
+
 from ..models import BacklogSettings, Item, ScoreChange
 
 log = logging.getLogger(__name__)
@@ -127,6 +132,8 @@ def _rescore_range(product_id, model, start, end, *, cause, detail, actor_id=Non
     item_table = connection.ops.quote_name(Item._meta.db_table)
     change_table = connection.ops.quote_name(ScoreChange._meta.db_table)
     now = timezone.now()
+    event_sql, event_params = _score_events_sql(product_id, now)
+    consumers.dispatch_on_commit()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -140,13 +147,17 @@ def _rescore_range(product_id, model, start, end, *, cause, detail, actor_id=Non
                     FROM calc
                     WHERE item.id = calc.id AND item.id >= %s AND item.id < %s
                       AND item.score IS DISTINCT FROM calc.new_score
-                    RETURNING item.id, calc.old_score, calc.new_score
+                    RETURNING item.id, item.key, item.title, item.version,
+                              calc.old_score, calc.new_score
+                ),
+                events AS (
+                    {event_sql.format(source="changed", old="old_score", new="new_score")}
                 )
                 INSERT INTO {change_table}
                     (item_id, old_score, new_score, cause, detail, actor_id, at)
                 SELECT id, old_score, new_score, %s, %s, %s, %s FROM changed
                 """,
-                [*params, start, end, cause, detail[:300], actor_id, now],
+                [*params, start, end, *event_params, cause, detail[:300], actor_id, now],
             )
             return cursor.rowcount
         # SQLite (embedded mode): stage the batch in a temp table, record the
@@ -165,11 +176,47 @@ def _rescore_range(product_id, model, start, end, *, cause, detail, actor_id=Non
             [cause, detail[:300], actor_id, now],
         )
         changed = cursor.rowcount
+        source = (
+            "(SELECT r.id, i.key, i.title, i.version, r.old, r.new "
+            f"FROM pmhub_rescore r JOIN {item_table} i ON i.id = r.id)"
+        )
+        cursor.execute(event_sql.format(source=source, old="old", new="new"), event_params)
         cursor.execute(
             f"UPDATE {item_table} SET score = (SELECT new FROM pmhub_rescore r "
             f"WHERE r.id = {item_table}.id) WHERE id IN (SELECT id FROM pmhub_rescore)"
         )
         return changed
+
+
+def _score_events_sql(product_id: int, now) -> tuple[str, list]:
+    """An ``INSERT … SELECT`` of one ``item.score_changed`` event per rescored
+    item (the bulk rescoring records its events in the same statement as its
+    score changes); ``{source}`` names the rows (id, key, title, version, old,
+    new), ``{old}``/``{new}`` their score columns."""
+    workspace_id = Product.objects.filter(pk=product_id).values_list("workspace_id", flat=True)[0]
+    actor = activity.current_actor()
+    table = connection.ops.quote_name(Event._meta.db_table)
+    if connection.vendor == "postgresql":
+        changes = "json_build_object('score', json_build_array(src.{old}, src.{new}))::jsonb"
+    else:
+        changes = "json_object('score', json_array(src.{old}, src.{new}))"
+    sql = (
+        f"INSERT INTO {table} (workspace_id, actor_kind, actor_user_id, actor_token_id, "
+        "actor_label, verb, object_type, object_id, object_key, object_title, product_id, "
+        "changes, version, created_at, parent_type) "
+        "SELECT %s, %s, %s, %s, %s, 'item.score_changed', 'backlog.item', src.id, src.key, "
+        f"src.title, %s, {changes}, src.version, %s, '' FROM {{source}} AS src"
+    )
+    params = [
+        workspace_id,
+        actor.kind,
+        getattr(actor.user, "pk", None),
+        getattr(actor.token, "pk", None),
+        actor.label,
+        product_id,
+        now,
+    ]
+    return sql, params
 
 
 def sweep_pending_recomputes() -> list[int]:

@@ -6,6 +6,7 @@ background (``recompute``)."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from pmhub import activity
 from pmhub.accounts.services import require_editor
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
@@ -61,13 +62,15 @@ def create_scoring_model(
     if ScoringModel.objects.filter(product=product, name=name).exists():
         raise ValidationError({"name": f"There is already a model called {name}."})
     criteria = _check_model(product, kind, criteria or [])
-    return ScoringModel.objects.create(
+    model = ScoringModel.objects.create(
         product=product,
         name=name,
         kind=kind,
         criteria=criteria,
         reach_from_demand=bool(reach_from_demand),
     )
+    activity.record(product.workspace_id, "scoring_model.created", model, actor=actor)
+    return model
 
 
 @transaction.atomic
@@ -83,7 +86,15 @@ def update_scoring_model(actor, *, model: ScoringModel, expected_version: int | 
         fields["criteria"] = _check_model(
             model.product, kind, fields.get("criteria", model.criteria)
         )
+    before = activity.values_of(model, fields)
     saved = save_versioned(model, expected_version=expected_version, fields=fields)
+    activity.record(
+        model.product.workspace_id,
+        "scoring_model.updated",
+        saved,
+        changes=activity.diff(before, activity.values_of(saved, fields)),
+        actor=actor,
+    )
     settings_row = BacklogSettings.objects.of(model.product)
     if settings_row.active_model_id == model.pk and (
         {"kind", "criteria", "reach_from_demand"} & set(fields)
@@ -108,6 +119,13 @@ def activate_scoring_model(actor, *, product: Product, model: ScoringModel) -> B
     previous = settings_row.active_model
     settings_row.active_model = model
     settings_row.save(update_fields=["active_model"])
+    activity.record(
+        product.workspace_id,
+        "scoring_model.activated",
+        model,
+        changes={"active_model": [previous.pk if previous else None, model.pk]},
+        actor=actor,
+    )
     request_recompute(
         settings_row,
         cause=f"Scoring model changed from {previous} to {model} by {actor}",
@@ -129,3 +147,4 @@ def delete_scoring_model(
         qs = qs.filter(version=expected_version)
     if not qs.delete()[0]:
         raise VersionConflict(current=ScoringModel.objects.filter(pk=model.pk).first())
+    activity.record(model.product.workspace_id, "scoring_model.deleted", model, actor=actor)

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from pmhub import activity
 from pmhub.accounts.services import require_editor, require_workspace_user
 from pmhub.versioning import delete_versioned, save_versioned
 
@@ -187,6 +188,7 @@ def create_company(actor, *, workspace, name: str, **fields) -> Company:
     company = Company(workspace=workspace, **fields)
     company.full_clean(validate_constraints=False)
     company.save()
+    activity.record(workspace, "company.created", company, actor=actor)
     return company
 
 
@@ -195,7 +197,15 @@ def update_company(actor, *, company: Company, expected_version: int | None, fie
     require_editor(actor, company.workspace)
     before = (company.annual_revenue, company.segment)
     fields = _check_company(company.workspace, fields, pk=company.pk)
+    old_values = activity.values_of(company, fields)
     company = save_versioned(company, expected_version=expected_version, fields=fields)
+    activity.record(
+        company.workspace_id,
+        "company.updated",
+        company,
+        changes=activity.diff(old_values, activity.values_of(company, fields)),
+        actor=actor,
+    )
     if (company.annual_revenue, company.segment) != before:
         mark_demand_dirty(
             Insight.objects.filter(feedback__company=company).values_list("item_id", flat=True)
@@ -209,6 +219,7 @@ def delete_company(actor, *, company: Company, expected_version: int | None = No
     items = list(
         Insight.objects.filter(feedback__company=company).values_list("item_id", flat=True)
     )
+    activity.record(company.workspace_id, "company.deleted", company, actor=actor)
     delete_versioned(company, expected_version=expected_version)
     mark_demand_dirty(items)
 
@@ -239,14 +250,26 @@ def create_person(actor, *, workspace, name: str = "", email: str = "", company=
     fields = _check_person(workspace, {"name": name, "email": email, "company": company})
     if not fields["name"] and not fields["email"]:
         raise ValidationError({"name": "Give a name or an email."})
-    return Person.objects.create(workspace=workspace, **fields)
+    person = Person.objects.create(workspace=workspace, **fields)
+    activity.record(workspace, "person.created", person, parent=person.company, actor=actor)
+    return person
 
 
 @transaction.atomic
 def update_person(actor, *, person: Person, expected_version: int | None, fields: dict):
     require_editor(actor, person.workspace)
     fields = _check_person(person.workspace, fields, pk=person.pk)
-    return save_versioned(person, expected_version=expected_version, fields=fields)
+    old_values = activity.values_of(person, fields)
+    saved = save_versioned(person, expected_version=expected_version, fields=fields)
+    activity.record(
+        person.workspace_id,
+        "person.updated",
+        saved,
+        changes=activity.diff(old_values, activity.values_of(saved, fields)),
+        parent=saved.company,
+        actor=actor,
+    )
+    return saved
 
 
 @transaction.atomic
@@ -254,5 +277,8 @@ def delete_person(actor, *, person: Person, expected_version: int | None = None)
     require_editor(actor, person.workspace)
     # Their feedback becomes anonymous: each piece then counts as a customer of its own.
     items = list(Insight.objects.filter(feedback__person=person).values_list("item_id", flat=True))
+    activity.record(
+        person.workspace_id, "person.deleted", person, parent=person.company, actor=actor
+    )
     delete_versioned(person, expected_version=expected_version)
     mark_demand_dirty(items)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from backlog import services as backlog_services
 from backlog.models import Item
+from pmhub import activity
 from pmhub.accounts.services import require_editor
 from pmhub.versioning import delete_versioned, save_versioned
 
@@ -76,10 +77,26 @@ def link_feedback(
             updated_at=timezone.now(),
         )
         insight.refresh_from_db()
+    _record(actor, "insight.linked" if created else "insight.updated", insight, item)
     if feedback.state == State.NEW:
         set_feedback_state(actor, feedback=feedback, state=State.TRIAGED)
     mark_demand_dirty([item.pk])
     return insight
+
+
+def _record(actor, verb: str, insight: Insight, item: Item, changes=None) -> None:
+    """An insight's event names its item (key, title), whose page shows it."""
+    activity.record(
+        item.product.workspace_id,
+        verb,
+        insight,
+        changes=changes,
+        object_key=item.key,
+        object_title=item.title,
+        product=item.product_id,
+        parent=item,
+        actor=actor,
+    )
 
 
 @transaction.atomic
@@ -95,7 +112,10 @@ def update_insight(actor, *, insight: Insight, expected_version: int | None, fie
             insight.feedback, fields.get("start", insight.start), fields.get("end", insight.end)
         )
         fields.update(snippet=snippet, start=start, end=end)
+    old_values = activity.values_of(insight, fields)
     saved = save_versioned(insight, expected_version=expected_version, fields=fields)
+    changes = activity.diff(old_values, activity.values_of(saved, fields))
+    _record(actor, "insight.updated", saved, saved.item, changes)
     mark_demand_dirty([insight.item_id])
     return saved
 
@@ -104,6 +124,7 @@ def update_insight(actor, *, insight: Insight, expected_version: int | None, fie
 def delete_insight(actor, *, insight: Insight, expected_version: int | None = None) -> None:
     require_editor(actor, insight.feedback.product.workspace)
     item_id = insight.item_id
+    _record(actor, "insight.unlinked", insight, insight.item)
     delete_versioned(insight, expected_version=expected_version)
     mark_demand_dirty([item_id])
 

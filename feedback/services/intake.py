@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from pmhub import activity
 from pmhub.accounts.services import require_editor
 from pmhub.versioning import delete_versioned, save_versioned
 from products.models import Product
@@ -147,7 +148,22 @@ def create_feedback(
         existing._created = False
         return existing
     feedback._created = True
+    _record(actor, "feedback.created", feedback)
     return feedback
+
+
+def _record(actor, verb: str, feedback: Feedback, changes=None) -> None:
+    """A piece of feedback's event; its customer's page shows it (the company,
+    else the person)."""
+    activity.record(
+        feedback.product.workspace_id,
+        verb,
+        feedback,
+        changes=changes,
+        object_title=feedback.text[:120],
+        parent=feedback.company or feedback.person,
+        actor=actor,
+    )
 
 
 def _by_external_id(product, external_id: str) -> Feedback | None:
@@ -204,7 +220,14 @@ def update_feedback(actor, *, feedback: Feedback, expected_version: int | None, 
             and fields[key].workspace_id != feedback.product.workspace_id
         ):
             raise ValidationError({key: f"No such {key}."})
+    old_values = activity.values_of(feedback, fields)
     saved = save_versioned(feedback, expected_version=expected_version, fields=fields)
+    _record(
+        actor,
+        "feedback.updated",
+        saved,
+        activity.diff(old_values, activity.values_of(saved, fields)),
+    )
     if {"received_at", "company", "person"} & set(fields):
         mark_demand_dirty(feedback.insights.values_list("item_id", flat=True))
     return saved
@@ -217,10 +240,15 @@ def set_feedback_state(actor, *, feedback: Feedback, state: str) -> Feedback:
     if state not in State.values:
         raise ValidationError({"state": "Unknown state."})
     # F(): the caller's copy may be stale; the version must still only go up.
-    Feedback.objects.filter(pk=feedback.pk).exclude(state=state).update(
-        state=state, version=F("version") + 1, updated_at=timezone.now()
+    old_state = Feedback.objects.filter(pk=feedback.pk).values_list("state", flat=True).first()
+    changed = (
+        Feedback.objects.filter(pk=feedback.pk)
+        .exclude(state=state)
+        .update(state=state, version=F("version") + 1, updated_at=timezone.now())
     )
     feedback.refresh_from_db()
+    if changed:
+        _record(actor, "feedback.state_changed", feedback, {"state": [old_state, state]})
     return feedback
 
 
@@ -228,6 +256,7 @@ def set_feedback_state(actor, *, feedback: Feedback, state: str) -> Feedback:
 def delete_feedback(actor, *, feedback: Feedback, expected_version: int | None = None) -> None:
     require_editor(actor, feedback.product.workspace)
     items = list(feedback.insights.values_list("item_id", flat=True))
+    _record(actor, "feedback.deleted", feedback)
     delete_versioned(feedback, expected_version=expected_version)
     mark_demand_dirty(items)
 

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backlog.models import Item
+from pmhub import activity
 from pmhub.accounts.services import require_editor
 from pmhub.errors import DomainError
 from pmhub.versioning import save_versioned
@@ -88,7 +89,17 @@ def update_portal_settings(actor, *, product, expected_version: int | None, fiel
         if not 1 <= fields["half_life_days"] <= 3650:
             raise ValidationError({"half_life_days": "Between 1 and 3650 days."})
     before = (row.half_life_days, row.weights())
+    old_values = activity.values_of(row, fields)
     saved = save_versioned(row, expected_version=expected_version, fields=fields)
+    activity.record(
+        product.workspace_id,
+        "portal.updated",
+        saved,
+        changes=activity.diff(old_values, activity.values_of(saved, fields)),
+        object_title=product.name,
+        product=product,
+        actor=actor,
+    )
     if (saved.half_life_days, saved.weights()) != before:
         mark_demand_dirty(
             Insight.objects.filter(item__product=product).values_list("item_id", flat=True)
@@ -122,12 +133,27 @@ def publish_idea(
                 "public_description": (public_description or "").strip(),
             },
         )
+    _record_idea(actor, "idea.published" if created else "idea.updated", idea, item)
     return idea
+
+
+def _record_idea(actor, verb: str, idea: PublicIdea, item: Item) -> None:
+    activity.record(
+        item.product.workspace_id,
+        verb,
+        idea,
+        object_key=item.key,
+        object_title=idea.public_title,
+        product=item.product_id,
+        parent=item,
+        actor=actor,
+    )
 
 
 @transaction.atomic
 def unpublish_idea(actor, *, idea: PublicIdea) -> None:
     require_editor(actor, idea.product.workspace)
+    _record_idea(actor, "idea.unpublished", idea, idea.item)
     idea.delete()
 
 
@@ -164,14 +190,15 @@ def submit_portal_feedback(*, product, text: str, email: str, name: str = "", ip
     if errors:
         raise ValidationError(errors)
     _rate_limit("submit", f"{product.pk}:{ip}", PORTAL_SUBMIT_LIMIT)
-    return create_feedback(
-        None,
-        product=product,
-        text=text,
-        source=Source.PORTAL,
-        email=email,
-        name=(name or "")[:200],
-    )
+    with activity.acting_as("visitor", label=email):
+        return create_feedback(
+            None,
+            product=product,
+            text=text,
+            source=Source.PORTAL,
+            email=email,
+            name=(name or "")[:200],
+        )
 
 
 def cast_vote(*, idea: PublicIdea, email: str = "", user=None, ip: str = "") -> Vote:
@@ -211,6 +238,16 @@ def cast_vote(*, idea: PublicIdea, email: str = "", user=None, ip: str = "") -> 
         vote._created = False
         return vote
     vote._created = True
+    with activity.acting_as(user or "visitor", label="" if user else email):
+        activity.record(
+            idea.product.workspace_id,
+            "idea.voted",
+            vote,
+            object_key=idea.item.key,
+            object_title=idea.public_title,
+            product=idea.product_id,
+            parent=idea.item,
+        )
     if user is None:
         transaction.on_commit(lambda: _enqueue_verification(vote.pk))
     return vote

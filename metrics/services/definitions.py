@@ -5,6 +5,7 @@ the database's constraint for concurrent writers)."""
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from pmhub import activity
 from pmhub.accounts.services import require_editor
 from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
@@ -55,6 +56,7 @@ def create_metric(
             metric.save()
     except IntegrityError as exc:  # a concurrent create took the name
         raise ValidationError({"name": "A metric with this name already exists."}) from exc
+    activity.record(product.workspace_id, "metric.created", metric, actor=actor)
     return metric
 
 
@@ -69,11 +71,19 @@ def update_metric(actor, *, metric: Metric, expected_version: int | None, fields
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     if "name" in fields:
         fields["name"] = _check_name(metric.product, fields["name"], exclude_pk=metric.pk)
+    old_values = activity.values_of(metric, fields)
     try:
         with transaction.atomic():
             saved = save_versioned(metric, expected_version=expected_version, fields=fields)
     except IntegrityError as exc:  # a concurrent rename took the name (as in create_metric)
         raise ValidationError({"name": "A metric with this name already exists."}) from exc
+    activity.record(
+        metric.product.workspace_id,
+        "metric.updated",
+        saved,
+        changes=activity.diff(old_values, activity.values_of(saved, fields)),
+        actor=actor,
+    )
     if "aggregation" in fields:
         refresh_key_results(saved)
     return saved
@@ -90,6 +100,7 @@ def delete_metric(actor, *, metric: Metric, expected_version: int | None = None)
     victim = qs.select_for_update().first()
     if victim is None:
         raise VersionConflict(current=Metric.objects.filter(pk=metric.pk).first())
+    activity.record(metric.product.workspace_id, "metric.deleted", victim, actor=actor)
     # Bulk deletes in SQL: the collector would load every datapoint first.
     Datapoint.objects.filter(metric=victim)._raw_delete(Datapoint.objects.db)
     MetricRollup.objects.filter(metric=victim)._raw_delete(MetricRollup.objects.db)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from pmhub import activity
 from pmhub.errors import DomainError
 
 from .models import (
@@ -111,7 +112,19 @@ def create_workspace(actor: User, *, name: str) -> Workspace:
         raise ValidationError({"name": "Keep the name under 100 characters."})
     workspace = Workspace.objects.create(name=name, slug=_unique_slug(name))
     Membership.objects.create(workspace=workspace, user=actor, role=Role.OWNER)
+    activity.record(workspace, "workspace.created", workspace, actor=actor)
     return workspace
+
+
+def _record_member(actor, verb: str, membership: Membership, changes=None) -> None:
+    activity.record(
+        membership.workspace_id,
+        verb,
+        membership,
+        changes=changes,
+        object_title=str(membership.user),
+        actor=actor,
+    )
 
 
 # --- members -----------------------------------------------------------------
@@ -142,8 +155,10 @@ def change_role(actor: User, *, membership: Membership, role: str) -> Membership
         and _lock_owners(membership.workspace) <= 1
     ):
         raise LastOwner("The last owner cannot be demoted; make someone else owner first.")
-    membership.role = role
+    old_role, membership.role = membership.role, role
     membership.save(update_fields=["role"])
+    if old_role != role:
+        _record_member(actor, "member.role_changed", membership, {"role": [old_role, role]})
     return membership
 
 
@@ -157,6 +172,8 @@ def remove_member(actor: User, *, membership: Membership) -> None:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == Role.OWNER and _lock_owners(membership.workspace) <= 1:
         raise LastOwner("The last owner cannot be removed; make someone else owner first.")
+    verb = "member.left" if membership.user_id == actor.pk else "member.removed"
+    _record_member(actor, verb, membership, {"role": [membership.role, None]})
     membership.delete()
 
 
@@ -179,6 +196,9 @@ def create_invite(
         token_hash=hash_token(raw),
         created_by=actor,
         expires_at=timezone.now() + timedelta(days=settings.INVITE_TTL_DAYS),
+    )
+    activity.record(
+        workspace, "invite.created", invite, object_title=invite.note or role, actor=actor
     )
     return invite, raw
 
@@ -211,17 +231,28 @@ def accept_invite(actor: User, *, raw_token: str) -> Membership:
         return existing
     try:
         with transaction.atomic():
-            return Membership.objects.create(
+            membership = Membership.objects.create(
                 workspace=invite.workspace, user=actor, role=invite.role
             )
     except IntegrityError:
         return Membership.objects.get(workspace=invite.workspace, user=actor)
+    _record_member(actor, "member.joined", membership, {"role": [None, invite.role]})
+    return membership
 
 
 @transaction.atomic
 def revoke_invite(actor: User, *, invite: Invite) -> None:
     require_admin(actor, invite.workspace)
-    Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    ):
+        activity.record(
+            invite.workspace_id,
+            "invite.revoked",
+            invite,
+            object_title=invite.note or invite.role,
+            actor=actor,
+        )
 
 
 # --- API tokens ----------------------------------------------------------------

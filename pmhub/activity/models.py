@@ -29,10 +29,13 @@ class EventQuerySet(WorkspaceScopedQuerySet):
     workspace_path = "workspace"
 
     def for_object(self, obj=None, *, object_type=None, object_id=None):
-        """The events of one object, newest first."""
+        """The events of one object and of the objects that belong to it
+        (a roadmap's entries, an item's insights), newest first."""
         if obj is not None:
             object_type, object_id = obj._meta.label_lower, obj.pk
-        return self.filter(object_type=object_type, object_id=object_id).order_by("-id")
+        own = models.Q(object_type=object_type, object_id=object_id)
+        children = models.Q(parent_type=object_type, parent_id=object_id)
+        return self.filter(own | children).order_by("-id")
 
     def for_list(self):
         """With the actor's user and token (one JOIN each) for pages and the API."""
@@ -62,6 +65,10 @@ class Event(models.Model):
     object_id = models.BigIntegerField(null=True, blank=True)
     object_key = models.CharField(max_length=60, blank=True)
     object_title = models.CharField(max_length=300, blank=True)
+    # The object this one belongs to, for activity panels: a roadmap entry's
+    # roadmap, a hypothesis's or an insight's item, a feedback's customer.
+    parent_type = models.CharField(max_length=60, blank=True)
+    parent_id = models.BigIntegerField(null=True, blank=True)
     product = models.ForeignKey(
         "products.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -80,6 +87,9 @@ class Event(models.Model):
             ),
             models.Index(fields=["workspace", "actor_user", "id"], name="event_ws_actor"),
             models.Index(fields=["workspace", "verb", "id"], name="event_ws_verb"),
+            models.Index(
+                fields=["workspace", "parent_type", "parent_id", "id"], name="event_ws_parent"
+            ),
             models.Index(fields=["workspace", "txid", "id"], name="event_ws_txid"),
             models.Index(fields=["txid", "id"], name="event_txid_id"),
             models.Index(fields=["created_at", "id"], name="event_created"),

@@ -44,7 +44,7 @@ def diff(before: Mapping, after: Mapping) -> dict:
     }
 
 
-def _describe(obj, object_type, object_id, object_key, object_title, product, version):
+def _describe(obj, object_type, object_id, object_key, object_title, product, version, parent):
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = obj.pk if object_id is None else object_id
@@ -56,6 +56,8 @@ def _describe(obj, object_type, object_id, object_key, object_title, product, ve
         if version is None:
             version = getattr(obj, "version", None)
     return {
+        "parent_type": parent._meta.label_lower if parent is not None else "",
+        "parent_id": parent.pk if parent is not None else None,
         "object_type": object_type or "",
         "object_id": object_id,
         "object_key": str(object_key or "")[:60],
@@ -107,6 +109,7 @@ def record(
     object_key: str = "",
     object_title: str = "",
     version: int | None = None,
+    parent=None,
     actor=None,
 ):
     """Record one event in the caller's transaction and return it.
@@ -114,7 +117,8 @@ def record(
     ``obj`` fills the object's type, id, key (``PAY-42``), title, product and
     version unless given; ``changes`` is ``{field: [old, new]}``. The actor
     is whoever acts in this context (request, token, visitor, job); ``actor``
-    is only the fallback when nobody does."""
+    is only the fallback when nobody does. ``parent`` is the object this one
+    belongs to (an entry's roadmap), so its activity panel shows the event."""
     event = _event(
         workspace,
         verb,
@@ -128,6 +132,7 @@ def record(
         object_key=object_key,
         object_title=object_title,
         version=version,
+        parent=parent,
     )
     event.save(force_insert=True)
     _after_commit_dispatch()
@@ -153,6 +158,7 @@ def record_many(rows: Iterable[Mapping], *, actor=None) -> int:
             "object_key": row.pop("object_key", ""),
             "object_title": row.pop("object_title", ""),
             "version": row.pop("version", None),
+            "parent": row.pop("parent", None),
         }
         if row:
             raise TypeError(f"unknown event fields: {sorted(row)}")

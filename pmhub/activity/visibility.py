@@ -8,6 +8,15 @@ only events of transactions older than every transaction still running
 (``txid < pg_snapshot_xmin(pg_current_snapshot())``), in (txid, id) order.
 Everything below that bound is final: committed or rolled back, never
 changing again. SQLite has one writer at a time, so id order is commit order.
+
+Transaction ids are cluster-wide, so the plain snapshot xmin would also wait
+for a long transaction in another database of the same server (another
+application, a test run). ``safe_bound`` therefore leaves out the running
+transactions that ``pg_stat_activity`` shows in *another* database; a
+transaction it cannot place (no permission to see it) still counts, so the
+rule can delay a reader but never make it skip. The reader's own
+transaction, when it has written, caps the bound too: its events are not
+final until it commits.
 """
 
 from django.db import connection
@@ -23,8 +32,31 @@ def safe_bound() -> int | None:
     if not uses_txid():
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        cursor.execute(SAFE_BOUND_SQL)
         return cursor.fetchone()[0]
+
+
+# The oldest transaction still running that may write to this database: the
+# snapshot's in-progress ids minus those known to belong to other databases
+# (backend_xid is a 32-bit xid, the snapshot's are xid8: compared modulo 2^32),
+# capped by the snapshot's xmax and the reader's own transaction.
+SAFE_BOUND_SQL = """
+SELECT LEAST(
+    pg_snapshot_xmax(snap.s)::text::bigint,
+    pg_current_xact_id_if_assigned()::text::bigint,
+    (
+        SELECT min(running::text::bigint) FROM pg_snapshot_xip(snap.s) AS running
+        WHERE running::text::bigint % 4294967296 NOT IN (
+            SELECT backend_xid::text::bigint FROM pg_stat_activity
+            WHERE backend_xid IS NOT NULL
+              AND datid IS DISTINCT FROM (
+                  SELECT oid FROM pg_database WHERE datname = current_database()
+              )
+        )
+    )
+)
+FROM (SELECT pg_current_snapshot() AS s) AS snap
+"""
 
 
 def ordering() -> list[str]:

@@ -7,9 +7,31 @@ from django.db import transaction
 from django.db.models import F
 
 from backlog.models import Status
+from pmhub import activity
 
 from .. import sharing
 from ..models import Change, ChangeKind, Entry, Roadmap
+
+
+def record_event(actor, verb: str, obj, roadmap: Roadmap, changes=None):
+    """The event of a roadmap write; an entry, lane, milestone, dependency or
+    share link names its roadmap as parent, so the roadmap's panel shows it."""
+    extra = {}
+    if isinstance(obj, Entry):
+        extra = {
+            "object_title": obj.display_title,
+            "object_key": obj.item.key if obj.item_id else "",
+        }
+    return activity.record(
+        roadmap.workspace_id,
+        verb,
+        obj,
+        changes=changes,
+        product=roadmap.product_id,
+        parent=None if obj is roadmap else roadmap,
+        actor=actor,
+        **extra,
+    )
 
 
 def touch_roadmap(roadmap_id: int) -> None:

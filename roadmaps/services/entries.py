@@ -11,6 +11,7 @@ from fractional_indexing import generate_key_between
 
 from backlog import services as backlog_services
 from backlog.models import Item
+from pmhub import activity
 from pmhub.accounts.services import require_editor
 from pmhub.errors import DomainError, VersionConflict
 from pmhub.versioning import save_versioned
@@ -27,7 +28,7 @@ from ..models import (
     Layout,
     Roadmap,
 )
-from .changes import log_change, touch_roadmap
+from .changes import log_change, record_event, touch_roadmap
 from .common import check_year, roadmap_product_ids
 
 ENTRY_FIELDS = ("title", "summary", "note", "commitment", "start_date", "end_date", "horizon")
@@ -106,6 +107,7 @@ def add_entry(
     entry.save()
     detail = f"in {Horizon(horizon).label}" if roadmap.layout == Layout.NOW_NEXT_LATER else ""
     log_change(entry, ChangeKind.ADDED, detail, actor)
+    record_event(actor, "roadmap_entry.added", entry, roadmap)
     touch_roadmap(roadmap.pk)
     return entry
 
@@ -148,10 +150,13 @@ def update_entry(actor, *, entry: Entry, expected_version: int | None, fields: d
         if expected_version is not None and expected_version != entry.version:
             raise VersionConflict(current=Entry.objects.filter(pk=entry.pk).first())
         return entry
+    old_values = activity.values_of(entry, changed)
     entry = save_versioned(entry, expected_version=expected_version, fields=changed)
     movement = _movement(roadmap, before, entry)
     if movement:
         log_change(entry, movement[0], movement[1], actor, before=before)
+    verb = "roadmap_entry.moved" if movement else "roadmap_entry.updated"
+    record_event(actor, verb, entry, roadmap, activity.diff(old_values, changed))
     touch_roadmap(roadmap.pk)
     return entry
 
@@ -243,12 +248,15 @@ def move_entry(
                     )
                     entry.item = item
                 rank = _rank_between(entry, before=before, after=after)
+                old_values = activity.values_of(entry, [*fields, "rank"])
                 saved = save_versioned(
                     entry, expected_version=expected_version, fields={**fields, "rank": rank}
                 )
                 movement = _movement(roadmap, before_entry, saved)
                 if movement:
                     log_change(saved, movement[0], movement[1], actor, before=before_entry)
+                changes = activity.diff(old_values, activity.values_of(saved, old_values))
+                record_event(actor, "roadmap_entry.moved", saved, roadmap, changes)
                 touch_roadmap(roadmap.pk)
                 return saved
         except IntegrityError:
@@ -321,5 +329,6 @@ def remove_entry(actor, *, entry: Entry, expected_version: int | None = None) ->
     if victim is None:
         raise VersionConflict(current=Entry.objects.filter(pk=entry.pk).first())
     log_change(victim, ChangeKind.REMOVED, "", actor)
+    record_event(actor, "roadmap_entry.removed", victim, entry.roadmap)
     victim.delete()
     touch_roadmap(entry.roadmap_id)

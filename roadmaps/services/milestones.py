@@ -4,12 +4,13 @@ entries with the warning a dependency earns when the plan contradicts it."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from pmhub import activity
 from pmhub.accounts.services import require_editor
 from pmhub.versioning import delete_versioned, save_versioned
 
 from ..dates import format_date
 from ..models import HORIZON_ORDER, Dependency, Entry, Horizon, Layout, Milestone, Roadmap
-from .changes import touch_roadmap
+from .changes import record_event, touch_roadmap
 from .common import check_year
 
 
@@ -21,6 +22,7 @@ def add_milestone(actor, *, roadmap: Roadmap, name: str, date, kind: str = "mile
     milestone = Milestone(roadmap=roadmap, name=name, date=date, kind=kind)
     milestone.full_clean()
     milestone.save()
+    record_event(actor, "milestone.created", milestone, roadmap)
     touch_roadmap(roadmap.pk)
     return milestone
 
@@ -32,7 +34,10 @@ def update_milestone(actor, *, milestone: Milestone, expected_version: int | Non
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed."))
     check_year(fields.get("date"), "date")
+    before = activity.values_of(milestone, fields)
     milestone = save_versioned(milestone, expected_version=expected_version, fields=fields)
+    changes = activity.diff(before, activity.values_of(milestone, fields))
+    record_event(actor, "milestone.updated", milestone, milestone.roadmap, changes)
     touch_roadmap(milestone.roadmap_id)
     return milestone
 
@@ -40,6 +45,7 @@ def update_milestone(actor, *, milestone: Milestone, expected_version: int | Non
 @transaction.atomic
 def delete_milestone(actor, *, milestone: Milestone, expected_version: int | None = None):
     require_editor(actor, milestone.roadmap.workspace)
+    record_event(actor, "milestone.deleted", milestone, milestone.roadmap)
     delete_versioned(milestone, expected_version=expected_version)
     touch_roadmap(milestone.roadmap_id)
 
@@ -54,9 +60,17 @@ def add_dependency(actor, *, blocker: Entry, blocked: Entry) -> Dependency:
         raise ValidationError({"blocked": "An entry cannot block itself."})
     if Dependency.objects.filter(blocker=blocked, blocked=blocker).exists():
         raise ValidationError({"blocked": "The other entry already blocks this one."})
-    dependency, _ = Dependency.objects.get_or_create(
+    dependency, created = Dependency.objects.get_or_create(
         roadmap=roadmap, blocker=blocker, blocked=blocked
     )
+    if created:
+        record_event(
+            actor,
+            "dependency.added",
+            dependency,
+            roadmap,
+            {"blocker": [None, blocker.pk], "blocked": [None, blocked.pk]},
+        )
     touch_roadmap(roadmap.pk)
     return dependency
 
@@ -64,6 +78,7 @@ def add_dependency(actor, *, blocker: Entry, blocked: Entry) -> Dependency:
 @transaction.atomic
 def remove_dependency(actor, *, dependency: Dependency) -> None:
     require_editor(actor, dependency.roadmap.workspace)
+    record_event(actor, "dependency.removed", dependency, dependency.roadmap)
     dependency.delete()
     touch_roadmap(dependency.roadmap_id)
 

@@ -8,12 +8,13 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from pmhub import activity
 from pmhub.accounts.services import require_editor
 from pmhub.versioning import delete_versioned, save_versioned
 from products.models import Objective, Product
 
 from ..models import Granularity, Lane, LaneBy, Layout, Roadmap
-from .changes import touch_roadmap
+from .changes import record_event, touch_roadmap
 from .common import check_year, roadmap_product_ids
 
 ROADMAP_FIELDS = (
@@ -90,6 +91,7 @@ def create_roadmap(
     roadmap.save()
     if product is None:
         roadmap.products.set(products)
+    record_event(actor, "roadmap.created", roadmap, roadmap)
     return roadmap
 
 
@@ -108,7 +110,10 @@ def update_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None, fie
         fields["investment_target"] = _clean_investment_target(
             roadmap_product_ids(roadmap), fields["investment_target"]
         )
+    before = activity.values_of(roadmap, fields)
     roadmap = save_versioned(roadmap, expected_version=expected_version, fields=fields)
+    changes = activity.diff(before, activity.values_of(roadmap, fields))
+    record_event(actor, "roadmap.updated", roadmap, roadmap, changes)
     touch_roadmap(roadmap.pk)
     return roadmap
 
@@ -117,6 +122,7 @@ def update_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None, fie
 def delete_roadmap(actor, *, roadmap: Roadmap, expected_version: int | None = None) -> None:
     require_editor(actor, roadmap.workspace)
     # Its share links go with it; sharing.link_deleted drops their cached probes.
+    record_event(actor, "roadmap.deleted", roadmap, roadmap)
     delete_versioned(roadmap, expected_version=expected_version)
 
 
@@ -171,6 +177,7 @@ def add_lane(actor, *, roadmap: Roadmap, name: str) -> Lane:
         raise ValidationError({"name": f"There is already a lane called {name}."})
     position = (Lane.objects.filter(roadmap=roadmap).aggregate(m=Max("position"))["m"] or 0) + 1
     lane = Lane.objects.create(roadmap=roadmap, name=name[:60], position=position)
+    record_event(actor, "lane.added", lane, roadmap)
     touch_roadmap(roadmap.pk)
     return lane
 
@@ -179,5 +186,6 @@ def add_lane(actor, *, roadmap: Roadmap, name: str) -> Lane:
 def delete_lane(actor, *, lane: Lane) -> None:
     """Delete a custom lane; its entries stay, without a lane."""
     require_editor(actor, lane.roadmap.workspace)
+    record_event(actor, "lane.deleted", lane, lane.roadmap)
     lane.delete()
     touch_roadmap(lane.roadmap_id)

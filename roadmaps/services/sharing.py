@@ -20,6 +20,7 @@ from pmhub.errors import DomainError
 
 from .. import sharing
 from ..models import Commitment, DateMode, Roadmap, ShareLink
+from .changes import record_event
 
 PASSWORD_ATTEMPTS = 5  # wrong passwords per link and address …
 PASSWORD_WINDOW = 15 * 60  # … within this many seconds, then 429
@@ -68,6 +69,7 @@ def create_share_link(
         exclude_commitments=sorted(set(exclude_commitments)),
         created_by=actor,
     )
+    record_event(actor, "share_link.created", link, roadmap)
     return link, raw
 
 
@@ -80,6 +82,7 @@ def revoke_share_link(actor, *, link: ShareLink) -> ShareLink:
         ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
             revoked_at=link.revoked_at, version=F("version") + 1, updated_at=link.revoked_at
         )
+        record_event(actor, "share_link.revoked", link, link.roadmap)
         sharing.forget_link(link.token_hash)
         # Also after commit: a probe read meanwhile must not outlive the revocation.
         transaction.on_commit(lambda: sharing.forget_link(link.token_hash))

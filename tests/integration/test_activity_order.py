@@ -45,3 +45,26 @@ def test_a_late_commit_is_not_skipped_by_a_consumer(workspace, pm):
     finally:
         release.set()
         consumers.unregister("test-order")
+
+
+def test_a_long_transaction_in_another_database_does_not_hold_the_log_back(workspace, pm):
+    """Transaction ids are cluster-wide; only this database's writers count."""
+    require(is_postgres(), "PostgreSQL is needed for concurrent transactions")
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    params.update(dbname="postgres", autocommit=False)
+    seen = []
+    consumers.register("test-other-db", lambda events: seen.extend(e.verb for e in events))
+    try:
+        with psycopg.connect(**params) as other:
+            other.execute("SELECT pg_current_xact_id()")  # holds an xid, open
+            record(workspace, "x.done", actor=pm)
+            consumers.dispatch("test-other-db")
+            assert seen == ["x.done"]
+            other.rollback()
+    finally:
+        consumers.unregister("test-other-db")
