@@ -27,6 +27,7 @@ from bench.metrics import measure as measure_metrics
 from bench.palette import measure as measure_palette
 from bench.roadmaps import measure as measure_roadmaps
 from bench.seed import ScoreState, seed
+from bench.webhooks import measure as measure_webhooks
 
 # Each suite: (name, measure(report, data, args)), one module each; they share
 # bench/core.py (timing, report, query log) and the data of bench/seed.py.
@@ -37,6 +38,7 @@ SUITES = [
     ("metrics", measure_metrics),
     ("palette", measure_palette),
     ("activity", measure_activity),
+    ("webhooks", measure_webhooks),
 ]
 
 
@@ -51,6 +53,9 @@ def main(argv=None) -> int:
         "--events", type=int, default=10_000_000, help="events in the activity suite's log"
     )
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
+    parser.add_argument(
+        "--webhook-events", type=int, default=10_000, help="events of the webhooks suite (10 000)"
+    )
     parser.add_argument(
         "--suite",
         action="append",

@@ -5,6 +5,7 @@ Helpers fail loudly on malformed values instead of guessing.
 """
 
 import datetime as dt
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -92,6 +93,7 @@ INSTALLED_APPS = [
     "axes",
     "pmhub.accounts",
     "pmhub.activity",
+    "pmhub.webhooks",
     "products",
     "metrics",
     "backlog",
@@ -387,9 +389,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.decay_demand",
         "schedule": env_int("DEMAND_DECAY_SECONDS", 24 * 3600),
     },
+    "sweep-webhook-deliveries": {
+        "task": "pmhub.webhooks.tasks.sweep_webhook_deliveries",
+        "schedule": env_int("WEBHOOK_SWEEP_SECONDS", 60),
+    },
 }
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must be below CELERY_VISIBILITY_TIMEOUT")
+
+# --- webhooks -------------------------------------------------------------------
+# Networks webhooks may reach although they are not public (comma-separated
+# CIDRs, e.g. "127.0.0.0/8" for a receiver on this machine in development).
+WEBHOOK_ALLOW_NETWORKS = env_list("WEBHOOK_ALLOW_NETWORKS", "")
+WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 5)
+WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 10)
+for _network in WEBHOOK_ALLOW_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"WEBHOOK_ALLOW_NETWORKS: {_network!r} is not a CIDR") from exc
+# An attempt must end well within its one-minute lease (the answer is read
+# for at most connect + read timeout), or a second worker could take it over.
+if not 0 < WEBHOOK_CONNECT_TIMEOUT + WEBHOOK_READ_TIMEOUT <= 45:
+    raise ImproperlyConfigured("WEBHOOK_CONNECT_TIMEOUT + WEBHOOK_READ_TIMEOUT must be 1–45 s")
 
 # Django 6.1's MAILERS. In development the console backend prints mail to the log;
 # production defaults to SMTP, configured by EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ...

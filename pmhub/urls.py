@@ -12,6 +12,7 @@ from metrics import api as metrics_api
 from pmhub.accounts import api as accounts_api
 from pmhub.activity import api as activity_api
 from pmhub.api.routers import Router
+from pmhub.webhooks import api as webhooks_api
 from products import api as products_api
 from roadmaps import api as roadmaps_api
 
@@ -31,6 +32,7 @@ router.register("saved-views", backlog_api.SavedViewViewSet, basename="saved-vie
 router.register("hypotheses", backlog_api.HypothesisViewSet, basename="hypothesis")
 roadmaps_api.register(router)
 feedback_api.register(router)
+webhooks_api.register(router)
 
 # Each app's pages, in its own namespace ("products:strategy", ...). Every app
 # spells out its full paths and no route is a catch-all, so the order of
@@ -43,6 +45,7 @@ urlpatterns = [
     path("", include("backlog.urls")),
     path("", include("roadmaps.urls")),
     path("", include("feedback.urls")),
+    path("", include("pmhub.webhooks.urls")),
     # One router for the API; its route names are DRF's ("item-list", ...).
     path("api/v1/events/", activity_api.EventFeed.as_view(), name="event-list"),
     path("api/v1/", include(router.urls)),

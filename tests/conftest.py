@@ -164,3 +164,16 @@ def as_user(client):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag_reset():
+    """Eager tasks run in threads (the concurrency tests' writers now queue
+    the event log's dispatch on commit) race on Celery's process-global
+    "task join will block" flag and can leave it set, after which any
+    ``result.get()`` in the test process raises "Never call result.get()
+    within a task". Each test starts with it cleared."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield

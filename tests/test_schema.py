@@ -2,6 +2,7 @@
 docs, and true to the API (schemathesis checks real responses against it)."""
 
 import os
+import re
 
 import pytest
 import schemathesis
@@ -98,7 +99,7 @@ def owner_token(pm, strategy, teammate, viewer):
 def real_id(path: str) -> int | None:
     """The id of an existing row behind a detail path (``/api/v1/products/{id}/``),
     so the checks see successful responses too; None when there is no such row."""
-    view = resolve(path.replace("{id}", "1")).func
+    view = resolve(re.sub(r"\{[^}/]+\}", "1", path)).func
     model = view.cls.serializer_class.Meta.model
     return model._default_manager.values_list("pk", flat=True).first()
 
