@@ -346,10 +346,14 @@ def delete_item(actor, *, item: Item, expected_version: int | None = None) -> No
     sync_launch_markers([item_id])  # its launch leaves the metric charts
 
 
-def set_item_demand(*, item_id: int, demand: float | None, detail: str) -> None:
-    """Store customer demand computed by feedback/ and rescore the item."""
+def set_item_demand(
+    *, item_id: int, demand: float | None, detail: str, force: bool = False
+) -> None:
+    """Store customer demand computed by feedback/ and rescore the item;
+    ``force`` records it even when the value is the same (another customer
+    counts, with next to no weight)."""
     item = Item.objects.select_related("product").get(pk=item_id)
-    if item.demand == demand:
+    if item.demand == demand and not force:
         return
     Item.objects.filter(pk=item_id).update(
         demand=demand, version=F("version") + 1, updated_at=timezone.now()

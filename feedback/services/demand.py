@@ -4,6 +4,7 @@ periodic sweep, and handed to backlog/ through ``set_item_demand``, which
 rescores the item. The formula itself is ``feedback.demand``."""
 
 import logging
+import re
 
 from django.db import transaction
 from django.utils import timezone
@@ -86,6 +87,24 @@ def _changed_enough(old: float | None, new: float) -> bool:
     return abs(new - old) > 0.001 * abs(old)
 
 
+_CUSTOMERS = re.compile(r"^Customer demand \S+ from (\d+) customers?$")
+
+
+def _stored_customers(item_id: int) -> int | None:
+    """How many customers the demand stored last came from: the count in its
+    history line (written by this module, below), None before any."""
+    reason = (
+        Item.history.model.objects.filter(
+            id=item_id, history_change_reason__startswith="Customer demand "
+        )
+        .order_by("-history_date", "-history_id")
+        .values_list("history_change_reason", flat=True)
+        .first()
+    )
+    match = _CUSTOMERS.match(reason or "")
+    return int(match[1]) if match else None
+
+
 def recompute_demand(item_ids) -> int:
     """Recompute and store the demand of queued items (idempotent). Each item
     is locked while it is recomputed, so two workers never record the same
@@ -112,13 +131,17 @@ def recompute_demand(item_ids) -> int:
             if product_id not in products:
                 products[product_id] = Product.objects.get(pk=product_id)
             value, customers = compute_item_demand(item_id, products[product_id])
-            # Seconds of decay between two recomputes are not worth a new score.
-            if _changed_enough(current, value):
+            # Seconds of decay between two recomputes are not worth a new score;
+            # a customer more or less always is, however little they weigh (an
+            # old request adds almost nothing, yet the panel counts it).
+            recounted = customers != _stored_customers(item_id)
+            if _changed_enough(current, value) or recounted:
                 backlog_services.set_item_demand(
                     item_id=item_id,
                     demand=value,
                     detail=f"Customer demand {value:g} from {customers} customer"
                     f"{'s' if customers != 1 else ''}",
+                    force=recounted,
                 )
             if marked_at is not None:
                 DemandQueue.objects.filter(item_id=item_id, marked_at=marked_at).delete()

@@ -322,6 +322,28 @@ def test_lost_task_is_finished_by_the_sweep(
     assert Item.objects.get(pk=items["sepa"].pk).demand > 0
 
 
+def test_a_new_customer_with_next_to_no_weight_still_counts(
+    workspace, product, pm, items, committed
+):
+    """A change that added a customer (the panel said 13) left the score's
+    history at 12: the new customer's weight was under the 0.1 % threshold."""
+    big = _company(workspace, pm, "Big", Decimal("1000000"))
+    with committed():
+        f = services.create_feedback(pm, product=product, text="please", company=big)
+        services.link_feedback(pm, feedback=f, item=items["sepa"])
+    long_ago = timezone.now() - dt.timedelta(days=3650)  # weighs 0.5^40 of a customer
+    old = services.create_feedback(
+        pm, product=product, text="me too", email="ann@old.example", received_at=long_ago
+    )
+    with committed():
+        services.link_feedback(pm, feedback=old, item=items["sepa"], importance="nice")
+    item = Item.objects.get(pk=items["sepa"].pk)
+    reasons = item.history_records.values_list("history_change_reason", flat=True)
+    assert reasons[0].endswith("from 2 customers")
+    services.recompute_demand([item.pk])  # nothing new: nothing more is written
+    assert item.history_records.count() == len(reasons)
+
+
 def test_recompute_is_idempotent(pm, feedback, items, committed):
     with committed():
         services.link_feedback(pm, feedback=feedback, item=items["sepa"])
