@@ -43,8 +43,8 @@
     if (field) field.focus();
   });
 
-  // Copy buttons (share link, new token, invite link): data-copy names the
-  // field. The button says "Copied" (announced: its label changes) for a moment.
+  // Copy buttons (share link, new token, invite link, webhook secret): data-copy
+  // is the field's selector. The button says "Copied" for a moment.
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-copy]");
     if (!button) return;
@@ -288,20 +288,5 @@
   // One-time secrets (new token, invite link): select all on focus for copying.
   document.addEventListener("focusin", function (event) {
     if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
-  });
-
-  // "Copy" buttons next to a one-time secret: data-copy="<id of the input>".
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("button[data-copy]");
-    if (!button) return;
-    var input = document.getElementById(button.getAttribute("data-copy"));
-    if (!input) return;
-    input.select();
-    var done = function () { button.textContent = "Copied"; };
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(input.value).then(done, function () {});
-    } else if (document.execCommand && document.execCommand("copy")) {
-      done();
-    }
   });
 })();

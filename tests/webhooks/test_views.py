@@ -44,7 +44,7 @@ def test_create_shows_the_secret_once(workspace, admin_member, as_user):
     )
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     endpoint = WebhookEndpoint.objects.get()
-    assert endpoint.secret in response.text and 'data-copy="new-secret"' in response.text
+    assert endpoint.secret in response.text and 'data-copy="#new-secret"' in response.text
     assert endpoint.event_types == ["item.created", "item.moved"]
     again = client.get(url("endpoint", workspace, endpoint.pk))
     assert endpoint.secret not in again.text
