@@ -474,18 +474,20 @@ def test_set_item_demand_rescores_with_cause_demand(pm, product):
     )
     services.activate_scoring_model(pm, product=product, model=model)
     item = create(pm, product, value=5)
-    assert reload(item).score is None  # demand still unknown
+    # Nobody asked yet: demand counts as 0, so the item is scored from the start.
+    assert reload(item).score == pytest.approx(12.5)  # 100 × (1 × 0.5 + 3 × 0) ÷ 4
+    changes = reload(item).score_changes.count()
     services.set_item_demand(item_id=item.pk, demand=500, detail="12 requests, $40k ARR")
     item = reload(item)
     assert item.demand == 500
     assert item.score == pytest.approx(50)  # 100 × (1 × 0.5 + 3 × 0.5) ÷ 4
     change = item.score_changes.first()
-    assert (change.cause, change.old_score, change.new_score) == ("demand", None, item.score)
+    assert (change.cause, change.old_score, change.new_score) == ("demand", 12.5, item.score)
     assert change.detail == "12 requests, $40k ARR"
     assert item.version == 2
 
     services.set_item_demand(item_id=item.pk, demand=500, detail="same")  # no change, no row
-    assert reload(item).score_changes.count() == 1  # None → None on creation wrote none
+    assert reload(item).score_changes.count() == changes + 1
 
 
 def test_set_item_demand_is_recorded_in_history(pm, product):

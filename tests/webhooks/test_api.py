@@ -26,7 +26,7 @@ def test_create_returns_the_secret_once(api, workspace):
     )
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["secret"].startswith("whsec_") and response["ETag"] == '"1"'
+    assert body["secret"].startswith("whsec_") and response["ETag"].startswith('"1.')
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.secret == body["secret"]
     read = api.get(f"{BASE}{endpoint.pk}/").json()
@@ -70,7 +70,7 @@ def test_if_match_guards_changes(api, endpoint):
     stale = api.patch(f"{BASE}{endpoint.pk}/", {"description": "x"}, HTTP_IF_MATCH='"7"')
     assert stale.status_code == 412
     ok = api.patch(f"{BASE}{endpoint.pk}/", {"enabled": False}, HTTP_IF_MATCH='"1"')
-    assert ok.status_code == 200 and ok["ETag"] == '"2"'
+    assert ok.status_code == 200 and ok["ETag"].startswith('"2.')
     endpoint.refresh_from_db()
     assert not endpoint.enabled and endpoint.disabled_reason
     assert api.delete(f"{BASE}{endpoint.pk}/", HTTP_IF_MATCH='"1"').status_code == 412
