@@ -19,7 +19,10 @@ def spread_demo_history(workspace, *, now=None) -> int:
     if not events:
         return 0
     now = now or timezone.now()
-    start = (now - SPAN + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    # The eight weeks before today: every time is at working hours and in the
+    # past, whatever the hour of the seed (a seed at night put the last day's
+    # events all at "now").
+    start = (now - SPAN).replace(hour=0, minute=0, second=0, microsecond=0)
     days = SPAN.days
     for n, event in enumerate(events):
         position = n * days / len(events)  # days since the start, fraction = time of day

@@ -172,9 +172,12 @@ def test_the_demo_history_is_spread_over_eight_weeks_in_order(workspace, pm):
     from pmhub.activity.demo_history import spread_demo_history
 
     ids = [record(workspace, "x.done", actor=pm).id for _ in range(120)]
-    now = timezone.now()
+    # Seeded just after midnight: the last events still fall on the day before,
+    # at working hours, not all at "now".
+    now = timezone.now().replace(hour=0, minute=30)
     assert spread_demo_history(workspace, now=now) == 120
     times = list(Event.objects.order_by("id").values_list("created_at", flat=True))
     assert times == sorted(times) and len(ids) == len(times)
-    assert now - dt.timedelta(weeks=8) <= times[0] < now - dt.timedelta(weeks=7)
-    assert now - dt.timedelta(days=2) < times[-1] <= now
+    assert now - dt.timedelta(weeks=8, hours=1) <= times[0] < now - dt.timedelta(weeks=7)
+    assert now - dt.timedelta(days=2) < times[-1] < now - dt.timedelta(hours=6)
+    assert len(set(times[-5:])) == 5 and all(9 <= t.hour < 18 for t in times)
