@@ -225,6 +225,8 @@
     form.requestSubmit();
   }
 
+  // The value the editor opened with; the templates write it (data-initial),
+  // so a key pressed before htmx:load cannot become the "initial" value.
   function rememberInitial(root) {
     Array.prototype.forEach.call(root.querySelectorAll("select[data-submit-on-change]"), function (select) {
       if (!select.hasAttribute("data-initial")) select.setAttribute("data-initial", select.value);

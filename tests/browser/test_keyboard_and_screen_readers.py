@@ -162,9 +162,12 @@ def test_select_editor_saves_when_focus_leaves_it(live_server, page, login, pm, 
     expect(select).to_be_focused()
     select.press("ArrowDown")
     reached = select.input_value()
+    assert reached != select.get_attribute("data-initial")  # the keys did move
     select.press("Tab")  # onto the editor's own Save button: still editing
     expect(select).to_be_visible()
-    page.locator("h1").first.click()  # focus leaves the editor
+    saved = lambda r: "/cell/type/" in r.url and r.request.method == "POST"  # noqa: E731
+    with page.expect_response(saved, timeout=15_000):
+        page.locator("h1").first.click()  # focus leaves the editor: it saves
     expect(page.locator(f"#row-{item.pk} form[data-cell-editor]")).to_have_count(0)
     expect(page.locator(f"#row-{item.pk}")).to_contain_text(
         reached.replace("_", " "), ignore_case=True
