@@ -32,27 +32,15 @@ def item_detail(request, key, number):
     if not request.can_edit:
         raise PermissionDenied
     form = _side_form(request, product, item, request.POST)
-    result = save_with_conflict(
-        form,
-        lambda data: services.update_item(
-            request.user,
-            item=item,
-            expected_version=data.get("version") or item.version,
-            fields=form.item_fields(),
-        ),
-        rebind=lambda data, current: _side_form(request, product, current or item, data),
-        fallback_version=item.version,
-    )
-    if result.saved:
-        messages.success(request, f"{item.key} saved.")
-        return redirect("backlog:item", slug=request.workspace.slug, key=product.key, number=number)
-    return _page(
+    return _save(
         request,
         product,
-        number,
-        form=result.form,
-        conflict=result.conflict,
-        status=409 if result.conflicted else 200,
+        item,
+        form,
+        fields=lambda data: form.item_fields(),
+        rebind=lambda data, current: _side_form(request, product, current or item, data),
+        page={"form": "form", "conflict": "conflict"},
+        invalid_status=200,
     )
 
 
@@ -63,27 +51,44 @@ def item_doc(request, key, number):
     product = get_in_workspace(request, Product, key=key)
     item = get_item(request, product, number)
     form = ItemDocForm(request.POST)
+    return _save(
+        request,
+        product,
+        item,
+        form,
+        fields=lambda data: {"title": data["title"], "description": data["description"]},
+        rebind=lambda data, current: ItemDocForm(data),
+        page={"form": "doc_form", "conflict": "doc_conflict"},
+        invalid_status=400,
+    )
+
+
+def _save(request, product, item, form, *, fields, rebind, page, invalid_status):
+    """The item page's two forms (the side form, the title and description)
+    save the same way: versioned, back to the page on success, or the page
+    again with the form and the conflict under their own names."""
     result = save_with_conflict(
         form,
         lambda data: services.update_item(
             request.user,
             item=item,
             expected_version=data.get("version") or item.version,
-            fields={"title": data["title"], "description": data["description"]},
+            fields=fields(data),
         ),
-        rebind=lambda data, current: ItemDocForm(data),
+        rebind=rebind,
         fallback_version=item.version,
     )
     if result.saved:
         messages.success(request, f"{item.key} saved.")
-        return redirect("backlog:item", slug=request.workspace.slug, key=product.key, number=number)
+        return redirect(
+            "backlog:item", slug=request.workspace.slug, key=product.key, number=item.number
+        )
     return _page(
         request,
         product,
-        number,
-        doc_form=result.form,
-        doc_conflict=result.conflict,
-        status=409 if result.conflicted else 400,
+        item.number,
+        **{page["form"]: result.form, page["conflict"]: result.conflict},
+        status=409 if result.conflicted else invalid_status,
     )
 
 

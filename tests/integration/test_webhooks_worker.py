@@ -36,25 +36,6 @@ def _wait(condition, log_path, what: str, seconds: float = 60):
         time.sleep(0.1)
 
 
-def _end_worker_sessions() -> None:
-    """Wait for the killed worker's database session to end (the test
-    database can only be dropped after that)."""
-    deadline = time.monotonic() + 20
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-            time.sleep(0.2)
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-
-
 def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_once_per_attempt(
     pm, workspace, tmp_path, settings
 ):
@@ -120,7 +101,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_once_per_attempt(
                 workers.stop(survivor)
             with app.connection_for_write() as conn:
                 conn.default_channel.queue_purge(queue)
-            _end_worker_sessions()
+            workers.wait_for_worker_sessions_to_end()
 
     # Two attempts, two requests, one webhook-id; the second verifies.
     assert delivery.attempts == 2
