@@ -37,7 +37,7 @@ def recording_off():
 
 
 def _seed_events(workspace, user, n: int) -> None:
-    from django.db import connection
+    from django.db import connection, transaction
 
     from pmhub.activity.models import Event
 
@@ -46,7 +46,16 @@ def _seed_events(workspace, user, n: int) -> None:
         return
     have.delete()
     print(f"==> activity: seeding {n:,} events with one INSERT … SELECT (once)")
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Without its secondary indexes, then each built once (sorted, not
+        # 10 million insertions each): minutes instead of a quarter of an hour.
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'activity_event' "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute(
             """
             INSERT INTO activity_event (workspace_id, actor_kind, actor_user_id, actor_label,
@@ -60,6 +69,11 @@ def _seed_events(workspace, user, n: int) -> None:
             """,
             [workspace.pk, user.pk, n, n],
         )
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("RESET maintenance_work_mem")
+    with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE activity_event")
 
 
@@ -69,11 +83,14 @@ def measure(report, data, args) -> None:
     from backlog import services
     from backlog.models import Item
     from pmhub.accounts import services as accounts
-    from pmhub.activity import tasks
+    from pmhub.activity import consumers, tasks
     from pmhub.activity.models import Event
     from pmhub.api.pagination import encode_cursor
 
+    # The dispatch a commit queues is a worker's job (in eager mode it would
+    # run the consumers inline, inside the measured request).
     tasks.dispatch_events.delay = lambda *args, **kwargs: None
+    consumers._enqueue = lambda: None
     user, product, workspace = data["user"], data["product"], data["workspace"]
     _, secret = accounts.create_api_token(user, name="bench-activity")
     api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")

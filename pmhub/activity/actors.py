@@ -23,6 +23,14 @@ class Actor:
     token: Any = None
     label: str = ""
 
+    @property
+    def user_id(self):
+        return self.user.pk if self.user is not None else None
+
+    @property
+    def token_id(self):
+        return self.token.pk if self.token is not None else None
+
 
 _current: contextvars.ContextVar = contextvars.ContextVar("pmhub_actor", default=None)
 
@@ -70,12 +78,15 @@ class _RequestActor:
 
     def __init__(self, request):
         self.request = request
+        self.actor = None
 
     def resolve(self):
         user = getattr(self.request, "user", None)
-        if user is not None and user.is_authenticated:
-            return actor_for(user)
-        return None
+        if user is None or not user.is_authenticated:
+            return None
+        if self.actor is None or self.actor.user is not user:
+            self.actor = actor_for(user)  # once per request, not per event
+        return self.actor
 
 
 def current_actor(fallback=None) -> Actor:

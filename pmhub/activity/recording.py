@@ -56,16 +56,16 @@ def _describe(obj, object_type, object_id, object_key, object_title, product, ve
             product = _product_of(obj)
         if version is None:
             version = getattr(obj, "version", None)
-    return {
-        "parent_type": parent._meta.label_lower if parent is not None else "",
-        "parent_id": parent.pk if parent is not None else None,
-        "object_type": object_type or "",
-        "object_id": object_id,
-        "object_key": str(object_key or "")[:60],
-        "object_title": str(object_title or "")[:300],
-        "product_id": product if isinstance(product, int) or product is None else product.pk,
-        "version": version,
-    }
+    return (
+        object_type or "",
+        object_id,
+        str(object_key or "")[:60],
+        str(object_title or "")[:300],
+        parent._meta.label_lower if parent is not None else "",
+        parent.pk if parent is not None else None,
+        product if isinstance(product, int) or product is None else product.pk,
+        version,
+    )
 
 
 def _product_of(obj):
@@ -75,20 +75,43 @@ def _product_of(obj):
     return getattr(obj, "product_id", None)
 
 
-def _event(workspace, verb, obj, actor, now, **fields):
-    from .models import Event
+# The columns an event is written with, in the order of a row tuple, and the
+# PostgreSQL array type of their values. ``id`` and ``txid`` come from the
+# database (``txid`` is its column default: the writing transaction).
+_COLUMNS = [
+    ("workspace_id", "bigint"),
+    ("actor_kind", "text"),
+    ("actor_user_id", "bigint"),
+    ("actor_token_id", "bigint"),
+    ("actor_label", "text"),
+    ("verb", "text"),
+    ("object_type", "text"),
+    ("object_id", "bigint"),
+    ("object_key", "text"),
+    ("object_title", "text"),
+    ("parent_type", "text"),
+    ("parent_id", "bigint"),
+    ("product_id", "bigint"),
+    ("version", "integer"),
+    ("created_at", "timestamptz"),
+    ("changes", "jsonb"),
+]
+_NAMES = [name for name, _ in _COLUMNS]
 
-    changes = fields.pop("changes", None)
-    return Event(
-        workspace_id=workspace if isinstance(workspace, int) else workspace.pk,
-        actor_kind=actor.kind,
-        actor_user=actor.user,
-        actor_token=actor.token,
-        actor_label=actor.label,
-        verb=verb,
-        changes=json_safe(changes or {}),
-        created_at=now,
-        **_describe(obj, **fields),
+
+def _row(workspace, verb, obj, actor, now, changes=None, **fields) -> tuple:
+    """An event as a tuple of ``_COLUMNS`` values (no model instance: a bulk
+    write of thousands of events builds only these)."""
+    return (
+        workspace if isinstance(workspace, int) else workspace.pk,
+        actor.kind,
+        actor.user_id,
+        actor.token_id,
+        actor.label,
+        verb,
+        *_describe(obj, **fields),
+        connection.ops.adapt_datetimefield_value(now),
+        json.dumps(json_safe(changes or {}), separators=(",", ":")),
     )
 
 
@@ -120,12 +143,15 @@ def record(
     is whoever acts in this context (request, token, visitor, job); ``actor``
     is only the fallback when nobody does. ``parent`` is the object this one
     belongs to (an entry's roadmap), so its activity panel shows the event."""
-    event = _event(
+    from .models import Event
+
+    now = timezone.now()
+    row = _row(
         workspace,
         verb,
         obj,
         current_actor(actor),
-        timezone.now(),
+        now,
         changes=changes,
         product=product,
         object_type=object_type,
@@ -135,9 +161,13 @@ def record(
         version=version,
         parent=parent,
     )
-    event.save(force_insert=True)
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_one_sql(), row)
+        pk, txid = cursor.fetchone()
     _after_commit_dispatch()
-    return event
+    fields = dict(zip(_NAMES, row, strict=True))
+    fields.update(changes=json.loads(fields["changes"]), created_at=now)
+    return Event(id=pk, txid=txid, **fields)
 
 
 def record_many(rows: Iterable[Mapping], *, actor=None) -> int:
@@ -163,56 +193,47 @@ def record_many(rows: Iterable[Mapping], *, actor=None) -> int:
         }
         if row:
             raise TypeError(f"unknown event fields: {sorted(row)}")
-        events.append(_event(workspace, verb, obj, who, now, **fields))
+        events.append(_row(workspace, verb, obj, who, now, **fields))
     if not events:
         return 0
-    from .models import Event
-
-    if connection.vendor == "postgresql":
-        for start in range(0, len(events), BULK_BATCH):
-            _insert_unnest(events[start : start + BULK_BATCH])
-    else:
-        Event.objects.bulk_create(events, batch_size=BULK_BATCH)
+    for start in range(0, len(events), BULK_BATCH):
+        _insert_many(events[start : start + BULK_BATCH])
     _after_commit_dispatch()
     return len(events)
 
 
 BULK_BATCH = 5000
-# column, PostgreSQL array type of its values
-_COLUMNS = [
-    ("workspace_id", "bigint"),
-    ("actor_kind", "text"),
-    ("actor_user_id", "bigint"),
-    ("actor_token_id", "bigint"),
-    ("actor_label", "text"),
-    ("verb", "text"),
-    ("object_type", "text"),
-    ("object_id", "bigint"),
-    ("object_key", "text"),
-    ("object_title", "text"),
-    ("parent_type", "text"),
-    ("parent_id", "bigint"),
-    ("product_id", "bigint"),
-    ("changes", "jsonb"),
-    ("version", "integer"),
-    ("created_at", "timestamptz"),
-]
 _UNNEST_SQL = "INSERT INTO activity_event ({columns}) SELECT * FROM unnest({arrays})".format(
-    columns=", ".join(name for name, _ in _COLUMNS),
+    columns=", ".join(_NAMES),
     arrays=", ".join(f"%s::{kind}[]" for _, kind in _COLUMNS),
 )
 
 
-def _insert_unnest(events) -> None:
-    """One INSERT … SELECT unnest(…) for a batch of events: one array per
-    column, no per-row SQL (the way the metrics ingestion inserts)."""
-    columns = [[] for _ in _COLUMNS]
-    for event in events:
-        for values, (name, _kind) in zip(columns, _COLUMNS, strict=True):
-            value = getattr(event, name)
-            values.append(json.dumps(value) if name == "changes" else value)
+def _insert_one_sql() -> str:
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    placeholders = ", ".join(["%s"] * (len(_COLUMNS) - 1)) + f", %s{cast}"
+    return (
+        f"INSERT INTO activity_event ({', '.join(_NAMES)}) VALUES ({placeholders}) "
+        "RETURNING id, txid"
+    )
+
+
+def _insert_many(rows: list[tuple]) -> None:
+    """One statement for a batch of events. PostgreSQL: INSERT … SELECT
+    unnest(…), one array per column (the way the metrics ingestion inserts),
+    so the statement's text and plan do not depend on the number of rows;
+    SQLite: a multi-row VALUES (at most 32 766 variables: 2 000 rows of 16)."""
     with connection.cursor() as cursor:
-        cursor.execute(_UNNEST_SQL, columns)
+        if connection.vendor == "postgresql":
+            cursor.execute(_UNNEST_SQL, [list(column) for column in zip(*rows, strict=True)])
+            return
+        for start in range(0, len(rows), 2000):
+            chunk = rows[start : start + 2000]
+            values = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO activity_event ({', '.join(_NAMES)}) VALUES {values}",
+                [value for row in chunk for value in row],
+            )
 
 
 def noun_of(obj_or_model) -> str:

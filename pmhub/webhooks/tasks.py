@@ -1,5 +1,5 @@
-"""Celery tasks of webhooks: thin, idempotent (a delivery is claimed before
-it is sent; a task for a delivery that is not due does nothing)."""
+"""Celery tasks of webhooks: thin, idempotent (deliveries are claimed before
+they are sent; a task finding nothing due does nothing)."""
 
 from celery import shared_task
 
@@ -7,7 +7,14 @@ from . import services
 
 
 @shared_task(ignore_result=True)
+def deliver_endpoint_webhooks(endpoint_id: int) -> None:
+    """Send an endpoint's due deliveries, a batch at a time."""
+    services.deliver_endpoint(endpoint_id)
+
+
+@shared_task(ignore_result=True)
 def deliver_webhook(delivery_id: int) -> None:
+    """One delivery (tasks queued by an older version before an upgrade)."""
     services.deliver(delivery_id)
 
 

@@ -181,3 +181,19 @@ def test_the_demo_history_is_spread_over_eight_weeks_in_order(workspace, pm):
     assert now - dt.timedelta(weeks=8, hours=1) <= times[0] < now - dt.timedelta(weeks=7)
     assert now - dt.timedelta(days=2) < times[-1] < now - dt.timedelta(hours=6)
     assert len(set(times[-5:])) == 5 and all(9 <= t.hour < 18 for t in times)
+
+
+@override_settings(ACTIVITY_RETENTION_DAYS=30)
+def test_retention_reads_from_the_oldest_id_and_stops_at_the_first_event_kept(workspace, pm):
+    """No index on created_at: the purge walks the primary key from the
+    oldest event and stops at the first one still inside the period; an
+    expired event recorded after it (a backfill) waits for it."""
+    old = timezone.now() - dt.timedelta(days=31)
+    Event.objects.update(created_at=old)  # what the fixtures recorded is old too
+    expired = [record(workspace, "x.old", actor=pm).pk for _ in range(3)]
+    Event.objects.filter(pk__in=expired).update(created_at=old)
+    kept = record(workspace, "x.new", actor=pm)
+    late = record(workspace, "x.old", actor=pm)
+    Event.objects.filter(pk=late.pk).update(created_at=old)
+    assert purge_old_events(batch=2) >= 3
+    assert list(Event.objects.order_by("id").values_list("id", flat=True)) == [kept.id, late.id]

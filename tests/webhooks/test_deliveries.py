@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from pmhub.activity.models import Event
 from pmhub.webhooks import services, transport
 from pmhub.webhooks.models import WebhookDelivery, WebhookEndpoint
-from pmhub.webhooks.services import deliveries
+from pmhub.webhooks.services import sending
 
 from .conftest import record_event
 
@@ -224,7 +224,8 @@ def test_an_attempt_is_held_by_one_worker_until_its_lease_expires(endpoint, work
     services.fan_out([record_event(workspace)])
     delivery = _one(endpoint)
     now = timezone.now()
-    assert deliveries._claim(delivery.pk, now).attempts == 1
+    lease, (claimed,) = sending._claim(now, ids=[delivery.pk])
+    assert claimed.attempts == 1
     # A second worker (a redelivered task) finds it taken.
     assert services.deliver(delivery.pk, now=now + timedelta(seconds=30)) is None
     # The first worker died: once the lease is over, the next attempt goes out.
@@ -234,7 +235,7 @@ def test_an_attempt_is_held_by_one_worker_until_its_lease_expires(endpoint, work
     assert delivery.attempts == 2 and delivery.lease_until is None
     # The dead worker's late result is not recorded over the new one.
     late = transport.Result(500, b"", 5, error="HTTP 500")
-    assert deliveries._record(delivery, 1, late, later) is None
+    assert sending._record_batch(endpoint, [claimed], [(claimed, late)], [], lease, later) == {}
     delivery.refresh_from_db()
     assert delivery.status == S.SUCCEEDED
 
@@ -351,3 +352,72 @@ def test_the_body_is_the_same_bytes_on_every_attempt(endpoint, receiver, workspa
     first, second = receiver.requests
     assert first.body == second.body
     assert json.loads(first.body)["data"]["version"] == 2
+
+
+# --- batches per endpoint ---------------------------------------------------------------
+
+
+def _closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hook"  # nothing listens there any more
+
+
+def test_an_endpoint_is_drained_in_batches_with_one_target_check_per_batch(
+    endpoint, receiver, workspace, monkeypatch
+):
+    events = [record_event(workspace, n=n) for n in range(1, 6)]
+    services.fan_out(events)
+    checks = []
+    check = transport.check_target
+    monkeypatch.setattr(transport, "check_target", lambda url: checks.append(url) or check(url))
+    monkeypatch.setattr(sending, "BATCH", 2)
+    assert services.deliver_endpoint(endpoint.pk) == 5
+    # Three batches (2 + 2 + 1), each resolved and checked once.
+    assert len(checks) == 3
+    ids = [r.headers["webhook-id"] for r in receiver.requests]
+    assert ids == [f"evt_{e.pk}" for e in events]  # in event order
+    for request in receiver.requests:
+        Webhook(endpoint.raw_secret).verify(request.body, request.headers)
+    assert set(WebhookDelivery.objects.values_list("status", "attempts")) == {(S.SUCCEEDED, 1)}
+    assert services.deliver_endpoint(endpoint.pk) == 0  # nothing left
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(endpoint, receiver, workspace):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def drain(n: int) -> int:
+        services.fan_out([record_event(workspace, n=k) for k in range(n)])
+        with CaptureQueriesContext(connection) as queries:
+            assert services.deliver_endpoint(endpoint.pk) == n
+        return len(queries)
+
+    drain(1)  # the endpoint's last success is written (then at most once a minute)
+    assert drain(2) == drain(12)
+
+
+def test_a_receiver_that_is_down_costs_one_attempt_and_the_rest_wait_with_it(
+    endpoint, receiver, workspace
+):
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=_closed_port_url())
+    services.fan_out([record_event(workspace, n=n) for n in range(1, 4)])
+    now = timezone.now()
+    assert services.deliver_endpoint(endpoint.pk, now=now) == 1
+    first, *rest = WebhookDelivery.objects.order_by("id")
+    assert (first.status, first.attempts) == (S.FAILED, 1)
+    assert "Could not connect" in first.error
+    # The others were not tried: uncounted, due with the failed one's retry.
+    for delivery in rest:
+        assert (delivery.status, delivery.attempts, delivery.lease_until) == (S.PENDING, 0, None)
+        assert delivery.first_attempt_at is None
+        assert delivery.next_attempt_at == first.next_attempt_at
+    assert services.deliver_endpoint(endpoint.pk, now=now + timedelta(seconds=1)) == 0
+    # The receiver is back at the retry: everything goes out together.
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=receiver.url)
+    assert services.deliver_endpoint(endpoint.pk, now=first.next_attempt_at) == 3
+    assert [d.attempts for d in WebhookDelivery.objects.order_by("id")] == [2, 1, 1]
+    assert len(receiver.requests) == 3

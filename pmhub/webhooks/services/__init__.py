@@ -1,19 +1,8 @@
-"""Writes of webhooks: endpoints (``endpoints``) and deliveries
-(``deliveries``: fan-out, sending, retries, the sweep, resend and tests)."""
+"""Writes of webhooks: endpoints (``endpoints``), deliveries (``deliveries``:
+fan-out, the sweep, resend and tests) and sending them (``sending``:
+batches per endpoint, retries, the disable rule)."""
 
-from .deliveries import (
-    JITTER,
-    LEASE,
-    SCHEDULE,
-    deliver,
-    enqueue,
-    event_body,
-    fan_out,
-    notify_disabled,
-    resend,
-    send_test,
-    sweep,
-)
+from .deliveries import fan_out, notify_disabled, resend, send_test, sweep
 from .endpoints import (
     OVERLAPS,
     create_endpoint,
@@ -22,8 +11,19 @@ from .endpoints import (
     set_enabled,
     update_endpoint,
 )
+from .sending import (
+    BATCH,
+    JITTER,
+    LEASE,
+    SCHEDULE,
+    deliver,
+    deliver_endpoint,
+    enqueue_endpoints,
+    event_body,
+)
 
 __all__ = [
+    "BATCH",
     "JITTER",
     "LEASE",
     "OVERLAPS",
@@ -31,7 +31,8 @@ __all__ = [
     "create_endpoint",
     "delete_endpoint",
     "deliver",
-    "enqueue",
+    "deliver_endpoint",
+    "enqueue_endpoints",
     "event_body",
     "fan_out",
     "notify_disabled",
