@@ -44,12 +44,6 @@ class BacklogConfig(AppConfig):
 
         register_item_panel("backlog/_launch_panel.html", item_panel_context, order=10)
 
-        from pmhub.activity.reads import panel_context
-
-        register_item_panel(
-            "activity/_item_panel.html", lambda request, item: panel_context(item), order=90
-        )
-
         from django.db.models.signals import post_save
 
         from products.models import Product

@@ -2,15 +2,16 @@
 value 8", "Status Now → Shipped", "Owner alex", "changed the description",
 rather than raw field names and floats (``business_value: — → 8.0``).
 
-django-simple-history keeps one row per write; ``item_changes`` compares
-each row with the one before it and ``describe`` turns every changed field
-into a line."""
+The history is the event log's (``backlog.reads.item_changes``): each event
+holds ``{field: [old, new]}``, ``triples`` lists them and ``describe`` turns
+every changed field into a line."""
 
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
 from pmhub.templatetags.pmhub_tags import fmt_number
+from products.models import Objective
 
 from . import scoring
 from .models import CustomField, Item, ItemType, Status
@@ -27,11 +28,19 @@ LABELS = {
     "external_url": "Link",
     "external_key": "External key",
     "demand": "Customer demand",
+    "demand_customers": "Customers behind the demand",
+    "tags": "Tags",
+    "tags_added": "Tags added",
+    "tags_removed": "Tags removed",
+    "objectives": "Objectives",
+    "objective_added": "Objective added",
+    "note": "Note",
     **{name: spec.label for name, spec in scoring.INPUTS.items()},
 }
 CHOICES = {"type": dict(ItemType.choices), "status": dict(Status.choices)}
 LONG_TEXT = {"description"}  # too long for a line: "changed the description"
-HIDDEN = {"id", "product", "number", "key", "shipped_at"}
+HIDDEN = {"id", "product", "number", "key", "shipped_at", "rank", "score", "version"}
+OBJECTIVES = {"objectives", "objective_added"}
 
 
 @dataclass(frozen=True)
@@ -49,14 +58,24 @@ def _user_names(ids) -> dict:
     return dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
 
 
+def _objective_titles(ids) -> dict:
+    ids = {i for i in ids if isinstance(i, int)}
+    return dict(Objective.objects.filter(pk__in=ids).values_list("pk", "title")) if ids else {}
+
+
 def _item_keys(ids) -> dict:
     ids = {i for i in ids if i}
     return dict(Item.objects.filter(pk__in=ids).values_list("pk", "key")) if ids else {}
 
 
 def _shown(field: str, value, names: dict) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "—"
+    if field in OBJECTIVES:
+        ids = value if isinstance(value, list) else [value]
+        return ", ".join(str(names["objectives"].get(i, f"#{i}")) for i in ids)
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
     if field in CHOICES:
         return str(CHOICES[field].get(value, value))
     if field in ("owner", "parent"):
@@ -82,17 +101,33 @@ def _plain(value) -> str:
     return str(fmt_number(float(value))) if isinstance(value, float | int) else str(value)
 
 
+def triples(changes) -> list[tuple]:
+    """An event's ``{field: [old, new]}`` as ``(field, old, new)`` triples."""
+    out = []
+    for field, pair in (changes or {}).items():
+        old, new = ([*pair, None, None][:2]) if isinstance(pair, list) else (None, pair)
+        out.append((field, old, new))
+    return out
+
+
 def describe(diffs: list[list[tuple]], product) -> list[list[Line]]:
     """Lines for each record's ``(field, old, new)`` triples, with user and
     item names read once for the whole history."""
-    users, items = set(), set()
+    users, items, objectives = set(), set(), set()
     for diff in diffs:
         for field, old, new in diff:
             if field == "owner":
                 users |= {old, new}
             elif field == "parent":
                 items |= {old, new}
-    names = {"owner": _user_names(users), "parent": _item_keys(items)}
+            elif field in OBJECTIVES:
+                for value in (old, new):
+                    objectives |= set(value if isinstance(value, list) else [value])
+    names = {
+        "owner": _user_names(users),
+        "parent": _item_keys(items),
+        "objectives": _objective_titles(objectives),
+    }
     custom_fields = {
         str(pk): name
         for pk, name in CustomField.objects.filter(product=product).values_list("pk", "name")

@@ -3,7 +3,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from metrics.models import Metric
 from pmhub.csvimport import ImportJobBase
@@ -274,10 +273,6 @@ class Item(Versioned):
     rank = ByteOrderedCharField(max_length=255, editable=False)
     shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(
-        excluded_fields=["score", "rank", "version", "updated_at", "created_at"],
-        related_name="history_records",
-    )
     objects = ItemQuerySet.as_manager()
 
     class Meta:

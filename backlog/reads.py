@@ -4,12 +4,19 @@ its filters show, the value × effort chart, two models' rankings side by
 side, an item's history."""
 
 from pmhub.accounts.models import Membership, User
+from pmhub.activity import reads as activity_reads
+from pmhub.activity.models import Event
 from products.models import Objective, Product
 
 from . import history as history_lines
 from . import scoring
 from .expressions import JsonRows, ObjectiveTitles, TagNames
 from .models import BacklogSettings, CustomField, FieldKind, Item, SavedView, Tag
+
+ITEM_TYPE = "backlog.item"
+# Not in an item's history: moves (the manual order shows them) and
+# rescoring (the score history explains every score with its cause).
+HISTORY_HIDDEN = ("item.moved", "item.score_changed")
 
 
 class ScoreExplainer:
@@ -225,21 +232,25 @@ def compare_models(product, a, b, limit: int = 30) -> dict:
 
 
 def item_changes(item, limit: int = 50) -> list[dict]:
-    """The item's last history records, each with what changed from the one before."""
-    history = list(
-        item.history_records.select_related("history_user").order_by(
-            "-history_date", "-history_id"
-        )[:limit]
+    """The item's history, read from the event log: its own events and those
+    of what belongs to it (its insights, its hypothesis), newest first; an
+    item's own changes in the page's words, the others in one line. Moves
+    and rescoring are left out (the order and the score history show them)."""
+    events = list(
+        Event.objects.filter(workspace_id=item.product.workspace_id)
+        .for_object(item)
+        .exclude(verb__in=HISTORY_HIDDEN)
+        .select_related("actor_user")[:limit]
     )
-    diffs = []
-    for newer, older in zip(history, [*history[1:], None], strict=False):
-        diff = []
-        if older is not None:
-            delta = newer.diff_against(older)
-            diff = [(c.field, c.old, c.new) for c in delta.changes]
-        diffs.append(diff)
-    lines = history_lines.describe(diffs, item.product)
+    own = [e for e in events if e.object_type == ITEM_TYPE and e.object_id == item.pk]
+    lines = history_lines.describe([history_lines.triples(e.changes) for e in own], item.product)
+    shown = dict(zip((e.id for e in own), lines, strict=True))
     return [
-        {"record": record, "diff": diff, "lines": shown}
-        for record, diff, shown in zip(history, diffs, lines, strict=True)
+        {
+            "event": event,
+            "own": event.id in shown,
+            "lines": shown.get(event.id, []),
+            "summary": "" if event.id in shown else activity_reads.describe(event),
+        }
+        for event in events
     ]

@@ -29,7 +29,7 @@ def bulk_update_items(
     add_objective: Objective | None = None,
 ) -> int:
     """Apply the same change to many items: one UPDATE per changed column,
-    one history row per item. Returns the number of items changed."""
+    one event per changed item (one INSERT). Returns the number of items changed."""
     require_editor(actor, product.workspace)
     items = Item.objects.filter(product=product, pk__in=item_ids)
     ids = list(items.values_list("pk", flat=True))
@@ -77,24 +77,9 @@ def bulk_update_items(
         )
     if (add_tags or remove_tags or add_objective) and not changes:
         Item.objects.filter(pk__in=ids).update(version=F("version") + 1, updated_at=timezone.now())
-    reason = "Bulk edit: " + ", ".join(
-        filter(
-            None,
-            [
-                f"status → {status}" if status else "",
-                "owner" if "owner" in changes else "",
-                f"+tags {', '.join(add_tags)}" if add_tags else "",
-                f"−tags {', '.join(remove_tags)}" if remove_tags else "",
-                f"+objective {add_objective}" if add_objective else "",
-            ],
-        )
-    )
     if "status" in changes:
         sync_launch_markers(ids)
     fresh = list(Item.objects.filter(pk__in=ids))
-    Item.history.bulk_history_create(
-        fresh, update=True, default_user=actor, default_change_reason=reason
-    )
     _record_bulk_events(
         actor, product, fresh, columns, old_rows, add_tags, remove_tags, add_objective
     )

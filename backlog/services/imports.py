@@ -76,10 +76,4 @@ def create_imported_items(*, job: ImportJob, rows: list[dict]) -> list[Item]:
         ),
         actor=actor,
     )
-    Item.history.bulk_history_create(
-        created,
-        default_user=actor,
-        default_change_reason=f"Imported from {job.filename}",
-        batch_size=2000,
-    )
     return created

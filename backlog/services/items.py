@@ -173,7 +173,6 @@ def create_item(
         item.shipped_at = timezone.now()
     item.full_clean(exclude=["rank", "number", "key"])
     BacklogSettings.objects.filter(pk=settings_row.pk).update(last_item_number=number)
-    item._history_user = actor
     item.save()
     if tags:
         item.tags.set(_tags_for(product, tags))
@@ -188,12 +187,6 @@ def create_item(
         actor=actor,
     )
     return item
-
-
-def _describe_m2m(label, before: set[str], after: set[str]) -> str:
-    added, removed = sorted(after - before), sorted(before - after)
-    parts = [f"+{n}" for n in added] + [f"−{n}" for n in removed]
-    return f"{label}: {' '.join(parts)}" if parts else ""
 
 
 @transaction.atomic
@@ -233,24 +226,15 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
     before_columns = _column_values(item, [n for n in fields if n in (*ITEM_FIELDS, "shipped_at")])
     before_inputs = {n: getattr(item, n) for n in INPUT_FIELDS}
     before_custom = dict(item.custom)
-    reasons = []
     relation_changes = {}
     if tags is not None:
         new_tags = _tags_for(product, tags)
         old_names, new_names = {t.name for t in item.tags.all()}, {t.name for t in new_tags}
-        reasons.append(_describe_m2m("Tags", old_names, new_names))
         if old_names != new_names:
             relation_changes["tags"] = [sorted(old_names), sorted(new_names)]
     if objectives is not None:
         objectives = _objectives_for(product, objectives)
         old_ids = set(item.objectives.values_list("pk", flat=True))
-        reasons.append(
-            _describe_m2m(
-                "Objectives",
-                {o.title for o in item.objectives.all()},
-                {o.title for o in objectives},
-            )
-        )
         if old_ids != {o.pk for o in objectives}:
             relation_changes["objectives"] = [sorted(old_ids), sorted(o.pk for o in objectives)]
     if fields:
@@ -283,7 +267,6 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
             cause=ScoreChange.Cause.INPUT,
             detail=f"{', '.join(changed_inputs)} changed by {actor}",
         )
-    _record_history(item, actor, "; ".join(r for r in reasons if r))
     changes = {
         **activity.diff(before_columns, _column_values(item, before_columns)),
         **relation_changes,
@@ -292,17 +275,6 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
     if {"status", "title"} & set(fields):
         sync_launch_markers([item.pk])
     return item
-
-
-def _record_history(item: Item, actor, reason: str = "") -> None:
-    """One history row for a change made with a conditional UPDATE (which
-    bypasses save(), so django-simple-history's signal does not fire)."""
-    fresh = Item.objects.get(pk=item.pk)
-    fresh._history_user = actor
-    fresh._change_reason = reason
-    Item.history.bulk_history_create(
-        [fresh], update=True, default_user=actor, default_change_reason=reason
-    )
 
 
 @transaction.atomic
@@ -322,13 +294,6 @@ def delete_item(actor, *, item: Item, expected_version: int | None = None) -> No
     child_ids = list(children.values_list("pk", flat=True))
     if child_ids:
         children.update(parent=None, version=F("version") + 1, updated_at=timezone.now())
-        Item.history.bulk_history_create(
-            list(Item.objects.filter(pk__in=child_ids)),
-            update=True,
-            default_user=actor,
-            default_change_reason=f"Parent {victim.key} deleted",
-        )
-    victim._history_user = actor
     item_id = victim.pk
     workspace_id = item.product.workspace_id
     activity.record(workspace_id, "item.deleted", victim, actor=actor)
@@ -347,11 +312,17 @@ def delete_item(actor, *, item: Item, expected_version: int | None = None) -> No
 
 
 def set_item_demand(
-    *, item_id: int, demand: float | None, detail: str, force: bool = False
+    *,
+    item_id: int,
+    demand: float | None,
+    detail: str,
+    force: bool = False,
+    customers: int | None = None,
 ) -> None:
     """Store customer demand computed by feedback/ and rescore the item;
     ``force`` records it even when the value is the same (another customer
-    counts, with next to no weight)."""
+    counts, with next to no weight). ``customers``, how many customers the
+    demand comes from, is kept in the event (``demand_customers``)."""
     item = Item.objects.select_related("product").get(pk=item_id)
     if item.demand == demand and not force:
         return
@@ -359,11 +330,13 @@ def set_item_demand(
         demand=demand, version=F("version") + 1, updated_at=timezone.now()
     )
     _rescore_item(item, actor=None, cause=ScoreChange.Cause.DEMAND, detail=detail)
-    _record_history(item, None, detail)
+    changes = {"demand": [item.demand, demand]}
+    if customers is not None:
+        changes["demand_customers"] = [None, customers]
     activity.record(
         item.product.workspace_id,
         "item.updated",
         item,
-        changes={"demand": [item.demand, demand]},
+        changes=changes,
         version=item.version + 1,
     )

@@ -65,8 +65,6 @@ def restore_item(actor, *, product: Product, snapshot: dict, children_versions: 
         shipped_at=parse_datetime(snapshot["shipped_at"]) if snapshot["shipped_at"] else None,
         **fields,
     )
-    item._history_user = actor
-    item._change_reason = "Restored (undo of a delete)"
     item.save()
     item.tags.set(Tag.objects.filter(product=product, name__in=snapshot["tags"]))
     item.objectives.set(Objective.objects.filter(product=product, pk__in=snapshot["objectives"]))

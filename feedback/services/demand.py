@@ -4,13 +4,13 @@ periodic sweep, and handed to backlog/ through ``set_item_demand``, which
 rescores the item. The formula itself is ``feedback.demand``."""
 
 import logging
-import re
 
 from django.db import transaction
 from django.utils import timezone
 
 from backlog import services as backlog_services
 from backlog.models import Item
+from pmhub.activity.models import Event
 from products.models import Product
 
 from .. import demand as demand_formula
@@ -87,22 +87,21 @@ def _changed_enough(old: float | None, new: float) -> bool:
     return abs(new - old) > 0.001 * abs(old)
 
 
-_CUSTOMERS = re.compile(r"^Customer demand \S+ from (\d+) customers?$")
-
-
-def _stored_customers(item_id: int) -> int | None:
-    """How many customers the demand stored last came from: the count in its
-    history line (written by this module, below), None before any."""
-    reason = (
-        Item.history.model.objects.filter(
-            id=item_id, history_change_reason__startswith="Customer demand "
+def _stored_customers(item_id: int, workspace_id: int) -> int | None:
+    """How many customers the demand stored last came from: the count in the
+    item's last event that stored demand (``demand_customers``), None before any."""
+    changes = (
+        Event.objects.filter(
+            workspace_id=workspace_id,
+            object_type="backlog.item",
+            object_id=item_id,
+            changes__has_key="demand_customers",
         )
-        .order_by("-history_date", "-history_id")
-        .values_list("history_change_reason", flat=True)
+        .order_by("-id")
+        .values_list("changes", flat=True)
         .first()
     )
-    match = _CUSTOMERS.match(reason or "")
-    return int(match[1]) if match else None
+    return changes["demand_customers"][1] if changes else None
 
 
 def recompute_demand(item_ids) -> int:
@@ -134,7 +133,7 @@ def recompute_demand(item_ids) -> int:
             # Seconds of decay between two recomputes are not worth a new score;
             # a customer more or less always is, however little they weigh (an
             # old request adds almost nothing, yet the panel counts it).
-            recounted = customers != _stored_customers(item_id)
+            recounted = customers != _stored_customers(item_id, products[product_id].workspace_id)
             if _changed_enough(current, value) or recounted:
                 backlog_services.set_item_demand(
                     item_id=item_id,
@@ -142,6 +141,7 @@ def recompute_demand(item_ids) -> int:
                     detail=f"Customer demand {value:g} from {customers} customer"
                     f"{'s' if customers != 1 else ''}",
                     force=recounted,
+                    customers=customers,
                 )
             if marked_at is not None:
                 DemandQueue.objects.filter(item_id=item_id, marked_at=marked_at).delete()

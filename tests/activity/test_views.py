@@ -126,10 +126,14 @@ def test_the_csv_is_formula_safe(as_user, pm, workspace):
 
 
 def test_the_item_page_shows_its_activity_to_viewers(as_user, viewer, pm, product, item):
+    """One history: the item page's History is the event log's, with what
+    belongs to the item (its insights) beside its own changes."""
     f = feedback.create_feedback(pm, product=product, text="We need exports")
     feedback.link_feedback(pm, feedback=f, item=item)
     page = as_user(viewer).get(f"/w/acme/p/PAY/backlog/items/{item.number}/").content.decode()
-    assert "Activity" in page and "item.created" in page and "insight.linked" in page
+    history = page[page.index('id="history-title"') :]
+    assert "<strong>created</strong>" in history and "insight.linked" in history
+    assert 'id="activity-heading"' not in page  # no second list of the same events
 
 
 def test_roadmap_and_customer_pages_show_their_activity(as_user, pm, workspace, product, item):

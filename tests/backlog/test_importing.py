@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from backlog import importing, services
 from backlog.models import ImportJob, Item
+from pmhub.activity.models import Event
 from tests.backlog.factories import make_item
 
 BACKLOG = "/w/acme/p/PAY/backlog/"
@@ -52,7 +53,8 @@ def test_valid_file_imports_all_rows_scored_and_tagged(pm, product):
     assert apple.score == pytest.approx(1000 * 2 * 0.8 / 2)
     assert sorted(apple.tags.values_list("name", flat=True)) == ["growth", "wallets"]
     assert apple.owner == pm
-    assert apple.history_records.count() == 1
+    created = Event.objects.filter(object_type="backlog.item", object_id=apple.pk)
+    assert created.filter(verb="item.created").count() == 1
     assert apple.score_changes.get().cause == "created"
 
 

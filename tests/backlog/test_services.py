@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from backlog import services
 from backlog.models import FieldKind, Item, ScoreChange, ScoringKind, Status
+from pmhub.activity.models import Event
 from pmhub.errors import VersionConflict
 from tests.factories import ObjectiveFactory, ProductFactory
 
@@ -25,6 +26,11 @@ def update(actor, item, expected_version=None, **fields):
 
 def reload(item) -> Item:
     return Item.objects.select_related("product__workspace").get(pk=item.pk)
+
+
+def history(item) -> list[Event]:
+    """The item's history: its events, oldest first."""
+    return list(Event.objects.filter(object_type="backlog.item", object_id=item.pk).order_by("id"))
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -53,7 +59,8 @@ def test_deleting_a_parent_gives_its_children_a_new_version(pm, product):
     assert after.parent is None
     assert after.version == child.version + 1  # ETags and updated_since see the change
     assert after.updated_at > child.updated_at
-    assert after.history_records.first().history_change_reason == "Parent PAY-1 deleted"
+    (last,) = history(after)[-1:]
+    assert (last.verb, last.changes) == ("item.updated", {"parent": [epic.pk, None]})
 
 
 def test_viewer_and_stranger_cannot_create(viewer, stranger, product):
@@ -227,7 +234,7 @@ def test_stale_version_conflicts_and_changes_nothing(pm, teammate, product, obje
     item = create(pm, product, title="Original", **RICE_INPUTS)
     stale = reload(item)
     update(teammate, reload(item), expected_version=1, title="Theirs")
-    history_before = reload(item).history_records.count()
+    history_before = len(history(item))
     changes_before = ScoreChange.objects.count()
     with pytest.raises(VersionConflict) as caught:
         update(
@@ -243,7 +250,7 @@ def test_stale_version_conflicts_and_changes_nothing(pm, teammate, product, obje
     item = reload(item)
     assert (item.title, item.version, item.effort, item.score) == ("Theirs", 2, 2, 50)
     assert list(item.tags.all()) == [] and list(item.objectives.all()) == []
-    assert item.history_records.count() == history_before
+    assert len(history(item)) == history_before
     assert ScoreChange.objects.count() == changes_before
 
 
@@ -327,45 +334,41 @@ def test_out_of_range_inputs_are_refused(pm, product, name, value):
 # --- history -------------------------------------------------------------------------------------
 
 
-def test_each_update_adds_a_history_row_with_old_and_new_values(pm, teammate, product):
+def test_each_update_adds_an_event_with_old_and_new_values(pm, teammate, product):
+    """The item history is the event log (one history, not two)."""
     item = create(pm, product, title="First", **RICE_INPUTS)
-    assert reload(item).history_records.count() == 1
+    assert [e.verb for e in history(item)] == ["item.created"]
     update(pm, reload(item), title="Second")
     update(teammate, reload(item), effort=4, status=Status.CANDIDATE)
-    records = list(reload(item).history_records.order_by("history_date", "history_id"))
-    assert len(records) == 3
-    assert [r.history_user for r in records] == [pm, pm, teammate]
-
-    delta = records[1].diff_against(records[0])
-    assert delta.changed_fields == ["title"]
-    assert [(c.old, c.new) for c in delta.changes] == [("First", "Second")]
-
-    delta = records[2].diff_against(records[1])
-    assert sorted(delta.changed_fields) == ["effort", "status"]
-    changes = {c.field: (c.old, c.new) for c in delta.changes}
-    assert changes == {"effort": (2, 4), "status": ("idea", "candidate")}
+    events = history(item)
+    assert [e.verb for e in events] == ["item.created", "item.updated", "item.status_changed"]
+    assert [e.actor_user for e in events] == [pm, pm, teammate]
+    assert events[1].changes == {"title": ["First", "Second"]}
+    assert events[2].changes == {"effort": [2, 4], "status": ["idea", "candidate"]}
+    assert [e.version for e in events] == [1, 2, 3]
 
 
-def test_history_excludes_score_rank_and_version(pm, product):
+def test_history_leaves_out_score_rank_and_version(pm, product):
     item = create(pm, product, **RICE_INPUTS)
     update(pm, reload(item), effort=4)
-    records = list(reload(item).history_records.order_by("history_date", "history_id"))
-    assert records[1].diff_against(records[0]).changed_fields == ["effort"]
-    for name in ("score", "rank", "version"):
-        assert not hasattr(records[0], name)
+    assert history(item)[-1].changes == {"effort": [2, 4]}
 
 
-def test_tag_and_objective_changes_are_recorded_in_the_change_reason(pm, product, objective):
+def test_tag_and_objective_changes_are_recorded_with_old_and_new(pm, product, objective):
     item = create(pm, product, tags=["ux"])
     update(pm, reload(item), tags=["api", "UX", "mobile"], objectives=[objective])
     item = reload(item)
     assert sorted(t.name for t in item.tags.all()) == ["api", "mobile", "ux"]
     assert list(item.objectives.all()) == [objective]
-    reason = item.history_records.order_by("-history_date", "-history_id").first()
-    assert reason.history_change_reason == "Tags: +api +mobile; Objectives: +Grow conversion"
+    assert history(item)[-1].changes == {
+        "tags": [["ux"], ["api", "mobile", "ux"]],
+        "objectives": [[], [objective.pk]],
+    }
     update(pm, reload(item), tags=["api"], objectives=[])
-    latest = reload(item).history_records.order_by("-history_date", "-history_id").first()
-    assert latest.history_change_reason == "Tags: −mobile −ux; Objectives: −Grow conversion"
+    assert history(item)[-1].changes == {
+        "tags": [["api", "mobile", "ux"], ["api"]],
+        "objectives": [[objective.pk], []],
+    }
 
 
 def test_objectives_must_belong_to_the_product(pm, product, workspace):
@@ -381,7 +384,7 @@ def test_objectives_must_belong_to_the_product(pm, product, workspace):
 # --- bulk edit -----------------------------------------------------------------------------------
 
 
-def test_bulk_update_changes_many_items_with_one_history_row_each(pm, teammate, product, objective):
+def test_bulk_update_changes_many_items_with_one_event_each(pm, teammate, product, objective):
     items = [create(pm, product, title=f"Item {n}", tags=["old"]) for n in range(3)]
     untouched = create(pm, product, title="Untouched")
     ids = [i.pk for i in items]
@@ -400,14 +403,18 @@ def test_bulk_update_changes_many_items_with_one_history_row_each(pm, teammate, 
         assert (item.status, item.owner, item.version) == (Status.PLANNED, teammate, 2)
         assert sorted(t.name for t in item.tags.all()) == ["api", "q3"]
         assert list(item.objectives.all()) == [objective]
-        records = item.history_records.order_by("-history_date", "-history_id")
-        assert records.count() == 2
-        assert records[0].history_user == pm
-        assert "status → planned" in records[0].history_change_reason
-        assert sorted(records[0].diff_against(records[1]).changed_fields) == ["owner", "status"]
+        _, edited = history(item)
+        assert (edited.verb, edited.actor_user) == ("item.status_changed", pm)
+        assert edited.changes == {
+            "status": ["idea", "planned"],
+            "owner": [None, teammate.pk],
+            "tags_added": [None, ["api", "q3"]],
+            "tags_removed": [None, ["old"]],
+            "objective_added": [None, objective.pk],
+        }
     untouched = reload(untouched)
     assert (untouched.status, untouched.owner, untouched.version) == (Status.IDEA, None, 1)
-    assert untouched.history_records.count() == 1
+    assert len(history(untouched)) == 1
 
 
 def test_bulk_update_tags_only_still_versions_and_records(pm, product):
@@ -416,7 +423,7 @@ def test_bulk_update_tags_only_still_versions_and_records(pm, product):
     for item in items:
         item = reload(item)
         assert item.version == 2 and [t.name for t in item.tags.all()] == ["x"]
-        assert item.history_records.count() == 2
+        assert len(history(item)) == 2
 
 
 def test_bulk_shipping_stamps_the_launch_as_a_single_edit_does(pm, product):
@@ -492,10 +499,10 @@ def test_set_item_demand_rescores_with_cause_demand(pm, product):
 
 def test_set_item_demand_is_recorded_in_history(pm, product):
     item = create(pm, product)
-    services.set_item_demand(item_id=item.pk, demand=120, detail="Feedback")
-    records = list(reload(item).history_records.order_by("history_date", "history_id"))
-    assert len(records) == 2
-    assert records[1].diff_against(records[0]).changed_fields == ["demand"]
+    services.set_item_demand(item_id=item.pk, demand=120, detail="Feedback", customers=3)
+    events = history(item)
+    assert len(events) == 2
+    assert events[1].changes == {"demand": [None, 120], "demand_customers": [None, 3]}
 
 
 def test_demand_change_without_a_demand_criterion_writes_no_score_change(pm, product):

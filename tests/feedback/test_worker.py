@@ -16,6 +16,7 @@ from feedback.models import DemandQueue
 from feedback.services import demand as demand_services
 from feedback.tasks import recompute_demand, sweep_demand
 from pmhub.accounts.tasks import ping
+from pmhub.activity.models import Event
 from pmhub.celery import app
 from tests.conftest import require
 from tests.integration.workers import running_worker
@@ -88,7 +89,12 @@ def test_a_real_worker_recomputes_demand_after_commit(pm, workspace, product, it
             item = Item.objects.get(pk=items["sepa"].pk)
             assert item.demand == pytest.approx(1000 * 2 * 3, rel=1e-3)
             assert not DemandQueue.objects.exists()
-            assert "Customer demand 6000" in item.history_records.first().history_change_reason
+            demand = (
+                Event.objects.filter(object_type="backlog.item", object_id=item.pk)
+                .filter(changes__has_key="demand")
+                .latest("id")
+            )
+            assert demand.changes["demand"][1] == pytest.approx(6000, rel=1e-3)
             assert not ScoreChange.objects.filter(item=item, cause="input").exists()
         finally:
             app.conf.task_always_eager = eager
