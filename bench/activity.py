@@ -77,6 +77,119 @@ def _seed_events(workspace, user, n: int) -> None:
         cursor.execute("VACUUM ANALYZE activity_event")
 
 
+SMALL = 10_000
+
+
+def _someone_else(user):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.exclude(pk=user.pk).order_by("pk").first() or user
+
+
+def _small_workspace(user):
+    """A second workspace with 10 000 events among the 10 million, recorded by
+    someone else: on a log of one workspace and one person the primary key
+    and the (txid, id) index serve every page, and the workspace's and the
+    person's indexes are for a log shared by many."""
+    from django.db import connection
+
+    from pmhub.accounts.models import Workspace
+    from pmhub.activity.models import Event
+
+    small, _ = Workspace.objects.get_or_create(slug="bench-small", defaults={"name": "Small"})
+    if Event.objects.filter(workspace=small).count() != SMALL:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM activity_event WHERE workspace_id = %s", [small.pk])
+            cursor.execute(
+                """
+                INSERT INTO activity_event (workspace_id, actor_kind, actor_user_id, actor_label,
+                    verb, object_type, object_id, object_key, object_title, parent_type,
+                    changes, version, created_at)
+                SELECT %s, 'user', %s, 'Bench', 'item.updated', 'bench.item', g, 'S-' || g,
+                    'Item ' || g, '', '{}'::jsonb, 1, now() - make_interval(secs => %s - g)
+                FROM generate_series(1, %s) AS g
+                """,
+                [small.pk, _someone_else(user).pk, SMALL, SMALL],
+            )
+            cursor.execute("ANALYZE activity_event")
+    return small
+
+
+def _index_readers(workspace, user, deep_id: int, position: tuple[int, int]):
+    """(index, what reads it, the reader's query) for every secondary index
+    of the event log, and the primary key for retention: each is checked to
+    be the index PostgreSQL picks on the seeded log."""
+    from pmhub.activity import visibility
+    from pmhub.activity.models import Event
+
+    events = Event.objects.filter(workspace=workspace)
+    small = Event.objects.filter(workspace=_small_workspace(user))
+    someone = _someone_else(user)
+    return [
+        ("event_ws_id", "audit log of a small workspace", small.order_by("-id")),
+        (
+            "event_ws_object",
+            "activity panel (the object's own events)",
+            events.for_object(object_type="bench.item", object_id=4242),
+        ),
+        (
+            "event_ws_parent",
+            "activity panel (what belongs to the object)",
+            events.for_object(object_type="bench.item", object_id=4242),
+        ),
+        (
+            "event_ws_actor",
+            "audit log filtered by a person",
+            events.filter(actor_user=someone).order_by("-id"),
+        ),
+        (
+            "event_ws_verb",
+            "audit log filtered by an action",
+            events.filter(verb="item.status_changed").order_by("-id"),
+        ),
+        (
+            "event_ws_txid",
+            "change feed of a small workspace",
+            visibility.visible_after(small, (0, 0)),
+        ),
+        (
+            "event_txid_id",
+            "consumers (every workspace)",
+            visibility.visible_after(Event.objects.all(), position),
+        ),
+        ("activity_event_pkey", "retention (oldest first)", Event.objects.order_by("id")),
+        (
+            "activity_event_pkey",
+            "audit log of a one-workspace log, a deep page",
+            events.filter(id__lt=deep_id).order_by("-id"),
+        ),
+    ]
+
+
+def check_indexes(report, workspace, user, deep_id, position) -> None:
+    """EXPLAIN each reader's first page on the seeded log; the index it is
+    there for must be in the plan."""
+    from django.db import connection
+
+    plans = {}
+    small_id = _small_workspace(user).pk
+    for index, reader, queryset in _index_readers(workspace, user, deep_id, position):
+        plan = queryset[:50].explain()
+        plans[f"{index}: {reader}"] = plan
+        report.check(
+            f"activity: {reader} reads {index}",
+            "yes" if index in plan else "no",
+            "yes",
+            index in plan,
+            note=" ".join(plan.split())[:160],
+        )
+    report.facts["activity_index_plans"] = plans
+    # Out again: the next run's pages are timed on the 10 million alone.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM activity_event WHERE workspace_id = %s", [small_id])
+        cursor.execute("ANALYZE activity_event")
+
+
 def measure(report, data, args) -> None:
     from django.test import Client
 
@@ -205,3 +318,5 @@ def measure(report, data, args) -> None:
             1.2,
             baseline_name="its first page",
         )
+    print("==> activity: the index each reader needs, EXPLAINed (a small workspace beside)")
+    check_indexes(report, workspace, user, deep_id, (far.txid, far.id))

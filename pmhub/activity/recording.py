@@ -76,7 +76,7 @@ def _product_of(obj):
 
 
 # The columns an event is written with, in the order of a row tuple, and the
-# PostgreSQL array type of their values. ``id`` and ``txid`` come from the
+# PostgreSQL type of their values. ``id`` and ``txid`` come from the
 # database (``txid`` is its column default: the writing transaction).
 _COLUMNS = [
     ("workspace_id", "bigint"),
@@ -203,10 +203,7 @@ def record_many(rows: Iterable[Mapping], *, actor=None) -> int:
 
 
 BULK_BATCH = 5000
-_UNNEST_SQL = "INSERT INTO activity_event ({columns}) SELECT * FROM unnest({arrays})".format(
-    columns=", ".join(_NAMES),
-    arrays=", ".join(f"%s::{kind}[]" for _, kind in _COLUMNS),
-)
+_COPY_SQL = f"COPY activity_event ({', '.join(_NAMES)}) FROM STDIN"
 
 
 def _insert_one_sql() -> str:
@@ -219,13 +216,15 @@ def _insert_one_sql() -> str:
 
 
 def _insert_many(rows: list[tuple]) -> None:
-    """One statement for a batch of events. PostgreSQL: INSERT … SELECT
-    unnest(…), one array per column (the way the metrics ingestion inserts),
-    so the statement's text and plan do not depend on the number of rows;
+    """One statement for a batch of events. PostgreSQL: ``COPY … FROM STDIN``
+    (the rows streamed as they are; an INSERT of one array per column spent
+    longer quoting the arrays on the client than the server spent inserting);
     SQLite: a multi-row VALUES (at most 32 766 variables: 2 000 rows of 16)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_UNNEST_SQL, [list(column) for column in zip(*rows, strict=True)])
+            with cursor.cursor.copy(_COPY_SQL) as copy:
+                for row in rows:
+                    copy.write_row(row)
             return
         for start in range(0, len(rows), 2000):
             chunk = rows[start : start + 2000]
