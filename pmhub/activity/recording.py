@@ -99,20 +99,32 @@ _COLUMNS = [
 _NAMES = [name for name, _ in _COLUMNS]
 
 
-def _row(workspace, verb, obj, actor, now, changes=None, **fields) -> tuple:
+def _json_default(value):
+    # What the C encoder cannot write itself, as ``json_safe`` writes it.
+    return json_safe(value)
+
+
+def changes_json(changes) -> str:
+    """``changes`` as JSON text, the way ``json_safe`` would shape it."""
+    return json.dumps(changes or {}, default=_json_default, separators=(",", ":"))
+
+
+def _row(workspace, verb, obj, who: tuple, stamp, changes=None, **fields) -> tuple:
     """An event as a tuple of ``_COLUMNS`` values (no model instance: a bulk
-    write of thousands of events builds only these)."""
+    write of thousands of events builds only these). ``who`` is the actor's
+    four columns, ``stamp`` the time as the database takes it."""
     return (
         workspace if isinstance(workspace, int) else workspace.pk,
-        actor.kind,
-        actor.user_id,
-        actor.token_id,
-        actor.label,
+        *who,
         verb,
         *_describe(obj, **fields),
-        connection.ops.adapt_datetimefield_value(now),
-        json.dumps(json_safe(changes or {}), separators=(",", ":")),
+        stamp,
+        changes_json(changes),
     )
+
+
+def _who(actor) -> tuple:
+    return (actor.kind, actor.user_id, actor.token_id, actor.label)
 
 
 def _after_commit_dispatch():
@@ -150,8 +162,8 @@ def record(
         workspace,
         verb,
         obj,
-        current_actor(actor),
-        now,
+        _who(current_actor(actor)),
+        connection.ops.adapt_datetimefield_value(now),
         changes=changes,
         product=product,
         object_type=object_type,
@@ -175,25 +187,30 @@ def record_many(rows: Iterable[Mapping], *, actor=None) -> int:
 
     Each row is a mapping of ``record``'s arguments: ``workspace``, ``verb``,
     and ``obj`` and/or the object's fields. Returns the number recorded."""
-    who = current_actor(actor)
-    now = timezone.now()
+    who = _who(current_actor(actor))
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     events = []
     for row in rows:
-        row = dict(row)
-        workspace, verb, obj = row.pop("workspace"), row.pop("verb"), row.pop("obj", None)
-        fields = {
-            "changes": row.pop("changes", None),
-            "product": row.pop("product", None),
-            "object_type": row.pop("object_type", None),
-            "object_id": row.pop("object_id", None),
-            "object_key": row.pop("object_key", ""),
-            "object_title": row.pop("object_title", ""),
-            "version": row.pop("version", None),
-            "parent": row.pop("parent", None),
-        }
-        if row:
-            raise TypeError(f"unknown event fields: {sorted(row)}")
-        events.append(_row(workspace, verb, obj, who, now, **fields))
+        unknown = row.keys() - _ROW_KEYS
+        if unknown:
+            raise TypeError(f"unknown event fields: {sorted(unknown)}")
+        events.append(
+            _row(
+                row["workspace"],
+                row["verb"],
+                row.get("obj"),
+                who,
+                stamp,
+                changes=row.get("changes"),
+                product=row.get("product"),
+                object_type=row.get("object_type"),
+                object_id=row.get("object_id"),
+                object_key=row.get("object_key", ""),
+                object_title=row.get("object_title", ""),
+                version=row.get("version"),
+                parent=row.get("parent"),
+            )
+        )
     if not events:
         return 0
     for start in range(0, len(events), BULK_BATCH):
@@ -203,6 +220,19 @@ def record_many(rows: Iterable[Mapping], *, actor=None) -> int:
 
 
 BULK_BATCH = 5000
+_ROW_KEYS = {
+    "workspace",
+    "verb",
+    "obj",
+    "changes",
+    "product",
+    "object_type",
+    "object_id",
+    "object_key",
+    "object_title",
+    "version",
+    "parent",
+}
 _COPY_SQL = f"COPY activity_event ({', '.join(_NAMES)}) FROM STDIN"
 
 
