@@ -421,3 +421,23 @@ def test_a_receiver_that_is_down_costs_one_attempt_and_the_rest_wait_with_it(
     assert services.deliver_endpoint(endpoint.pk, now=first.next_attempt_at) == 3
     assert [d.attempts for d in WebhookDelivery.objects.order_by("id")] == [2, 1, 1]
     assert len(receiver.requests) == 3
+
+
+def test_a_receiver_answering_again_releases_what_waits_for_a_retry(
+    endpoint, receiver, workspace, pm
+):
+    """Down for a while, the waits grow (5 s, 5 min, 30 min …); the first
+    success after it (a new event, "Send a test event") sends them now."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=_closed_port_url())
+    services.fan_out([record_event(workspace, n=n) for n in range(1, 4)])
+    assert services.deliver_endpoint(endpoint.pk) == 1
+    waiting = WebhookDelivery.objects.order_by("id")
+    assert all(d.next_attempt_at > timezone.now() for d in waiting)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=receiver.url)
+    endpoint.refresh_from_db()
+    test = services.send_test(pm, endpoint=endpoint)
+    assert services.deliver_endpoint(endpoint.pk) == 4  # the test, then the 3 it released
+    test.refresh_from_db()
+    assert test.status == S.SUCCEEDED
+    assert set(waiting.exclude(pk=test.pk).values_list("status", flat=True)) == {S.SUCCEEDED}
+    assert len(receiver.requests) == 4

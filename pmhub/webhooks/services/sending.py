@@ -396,6 +396,7 @@ def _record_batch(endpoint, rows, results, unsent, lease, now) -> dict[int, str]
                 WebhookEndpoint.objects.filter(pk=endpoint.pk).filter(
                     Q(last_success_at__isnull=True) | Q(last_success_at__lt=now)
                 ).update(last_success_at=now)
+                _release_waiting(endpoint.pk, now)
         if STATUS.GIVEN_UP in statuses:
             error = next(r.error for d, r in results if outcomes.get(d.pk) == STATUS.GIVEN_UP)
             _disable_if_failing(endpoint, now, error)
@@ -408,6 +409,20 @@ def _record_batch(endpoint, rows, results, unsent, lease, now) -> dict[int, str]
             pk, countdown = endpoint.pk, max(min(soon), 0)
             transaction.on_commit(lambda: enqueue_endpoints([pk], countdown=countdown))
     return outcomes
+
+
+def _release_waiting(endpoint_id: int, now) -> None:
+    """The receiver answers again (its first success in a minute): what waits
+    for a retry because the receiver did not answer goes out now, not at the
+    retry's time (which may be hours away)."""
+    released = WebhookDelivery.objects.filter(
+        endpoint_id=endpoint_id,
+        status__in=RETRYING,
+        next_attempt_at__gt=now,
+        response_status__isnull=True,
+    ).update(next_attempt_at=now, queued_at=now)
+    if released:
+        transaction.on_commit(lambda: enqueue_endpoints([endpoint_id]))
 
 
 def _disable_if_failing(endpoint: WebhookEndpoint, now, error: str) -> bool:
