@@ -1,6 +1,8 @@
 """REST API for the backlog. Thin: reads through QuerySet scopes, writes
 through backlog.services."""
 
+from types import SimpleNamespace
+
 import django_filters
 from django.db.models import Q
 from django.http import Http404
@@ -127,6 +129,27 @@ class ItemViewSet(VersionedViewSet):
         self.check_object_permissions(self.request, found[0])
         return found[0]
 
+    def retrieve(self, request, *args, **kwargs):
+        """One query: the item's list row (``ItemSerializer.list_rows``),
+        written out as a list writes it."""
+        value = self.kwargs[self.lookup_field]
+        rows = ItemSerializer.list_rows().visible_to(request.user)
+        if value.isdigit():
+            found = list(rows.filter(pk=int(value))[:1]) if int(value) < 2**63 else []
+        else:
+            found = list(rows.filter(key_filter([value]))[:2])
+            if len(found) > 1:
+                self._by_key(value)  # raises the 400 that names the workspaces
+        if not found:
+            raise Http404
+        data = ItemSerializer(context=self.get_serializer_context()).rows(found)[0]
+        return self.conditional(request, Response(data), SimpleNamespace(version=data["version"]))
+
+    def read_back(self, instance):
+        # update_item returns the row as written (its columns, version and
+        # score); the response adds tags, objectives and the active model.
+        return instance
+
     def get_queryset(self):
         if self.action == "list":
             # A page is one query: rows as tuples of the item's columns, its
@@ -172,13 +195,13 @@ class ItemViewSet(VersionedViewSet):
         item = self.get_object()
         body = ItemMoveSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        services.move_item(
+        # move_item returns the item with its new rank and updated_at: no read back.
+        item = services.move_item(
             request.user,
             item=item,
             before=body.validated_data.get("before"),
             after=body.validated_data.get("after"),
         )
-        item = self.get_queryset().get(pk=item.pk)
         data = ItemSerializer(item, context=self.get_serializer_context()).data
         return self.with_etag(Response(data), item)
 

@@ -122,11 +122,12 @@ def _rescore_item(item: Item, *, actor, cause: str, detail: str) -> float | None
     """Recompute one item's score in SQL (the same expression as a bulk
     recompute, so both agree to the bit) and record a change."""
     model = BacklogSettings.objects.of(item.product).active_model
-    old = Item.objects.filter(pk=item.pk).values_list("score", flat=True).first()
-    new = None
-    if model is not None:
-        expr = model.expression()
-        new = Item.objects.filter(pk=item.pk).annotate(s=expr).values_list("s", flat=True).first()
+    row = Item.objects.filter(pk=item.pk)
+    if model is None:
+        old, new = row.values_list("score", flat=True).first(), None
+    else:
+        # The stored score and the new one in one read.
+        old, new = row.annotate(s=model.expression()).values_list("score", "s").first()
     if new != old:
         Item.objects.filter(pk=item.pk).update(score=new)
         ScoreChange.objects.create(
@@ -283,7 +284,10 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
             cause=ScoreChange.Cause.INPUT,
             detail=f"{', '.join(changed_inputs)} changed by {actor}",
         )
-    _record_history(item, actor, "; ".join(r for r in reasons if r))
+    # The instance is the row as written: save_versioned's conditional UPDATE
+    # succeeded on the version it was read at, and the history leaves out the
+    # columns that change without a version (score, rank).
+    _record_history(item, actor, "; ".join(r for r in reasons if r), fresh=False)
     changes = {
         **activity.diff(before_columns, _column_values(item, before_columns)),
         **relation_changes,
@@ -294,10 +298,11 @@ def update_item(actor, *, item: Item, expected_version: int | None, fields: dict
     return item
 
 
-def _record_history(item: Item, actor, reason: str = "") -> None:
+def _record_history(item: Item, actor, reason: str = "", *, fresh: bool = True) -> None:
     """One history row for a change made with a conditional UPDATE (which
-    bypasses save(), so django-simple-history's signal does not fire)."""
-    fresh = Item.objects.get(pk=item.pk)
+    bypasses save(), so django-simple-history's signal does not fire).
+    ``fresh=False``: ``item`` already holds the row as written (no read)."""
+    fresh = Item.objects.get(pk=item.pk) if fresh else item
     fresh._history_user = actor
     fresh._change_reason = reason
     Item.history.bulk_history_create(

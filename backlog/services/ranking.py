@@ -40,8 +40,9 @@ def move_item(
                 rank = _rank_between(item, before=before, after=after)
                 # updated_at moves too, so incremental sync sees reorders; the
                 # version does not: a move never conflicts with a field edit.
-                Item.objects.filter(pk=item.pk).update(rank=rank, updated_at=timezone.now())
-                old_rank, item.rank = item.rank, rank
+                now = timezone.now()
+                Item.objects.filter(pk=item.pk).update(rank=rank, updated_at=now)
+                old_rank, item.rank, item.updated_at = item.rank, rank, now
                 activity.record(
                     item.product.workspace_id,
                     "item.moved",
