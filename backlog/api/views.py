@@ -8,7 +8,12 @@ from django.db.models import Q
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -84,6 +89,15 @@ class ItemFilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+EXPAND = OpenApiParameter(
+    "expand",
+    OpenApiTypes.STR,
+    enum=["explanation"],
+    description="`explanation`: each row with its `score_breakdown` (left out otherwise; "
+    "a single item always has it)",
+)
+
+
 @extend_schema_view(
     retrieve=extend_schema(
         responses={
@@ -104,6 +118,7 @@ class ItemViewSet(VersionedViewSet):
     filterset_class = ItemFilterSet
     filter_backends = [ItemFilterBackend]  # ordering belongs to the keyset pagination
     pagination_class = ItemKeysetPagination
+    extra_query_params = ("expand",)
     # An item is addressed by its id or by its key: /items/89/ or /items/PAY-89/.
     lookup_value_regex = r"[0-9]+|[A-Za-z][A-Za-z0-9]*-[0-9]+"
 
@@ -159,12 +174,23 @@ class ItemViewSet(VersionedViewSet):
         # Writes check the role in the item's workspace.
         return Item.objects.visible_to(self.request.user).select_related("product__workspace")
 
+    @extend_schema(parameters=[EXPAND])
     def list(self, request, *args, **kwargs):
+        explain = self._expand_explanation(request)
         queryset = self.filter_queryset(self.get_queryset())
         paginator = self.paginator
         rows = paginator.paginate_queryset(queryset, request, view=self, columns=LIST_COLUMNS)
-        data = ItemSerializer(context=self.get_serializer_context()).rows(rows)
+        data = ItemSerializer(context=self.get_serializer_context()).rows(rows, explain=explain)
         return paginator.get_paginated_response(data)
+
+    @staticmethod
+    def _expand_explanation(request) -> bool:
+        values = request.query_params.getlist("expand")
+        if not values:
+            return False
+        if values != ["explanation"]:
+            raise ValidationError({"expand": ["The only expansion is “explanation”, given once."]})
+        return True
 
     def create_object(self, serializer):
         return services.create_item(self.request.user, **serializer.validated_data)
@@ -185,6 +211,10 @@ class ItemViewSet(VersionedViewSet):
                 OpenApiTypes.OBJECT,
                 description="Bad neighbours: field messages for ids you cannot see, or "
                 "`detail` for items of another product or not next to each other",
+            ),
+            409: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Too many moves into the same place at once: try again",
             ),
         },
     )
