@@ -1,8 +1,10 @@
-"""/healthz (load balancers) and /metrics (Prometheus); no namespace."""
+"""/healthz (load balancers) and /metrics (Prometheus), namespace ``ops``."""
 
 from django.urls import path
 
 from . import views
+
+app_name = "ops"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

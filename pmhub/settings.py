@@ -163,6 +163,12 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    # Behind PgBouncer in transaction mode (web processes; docs/deployment.md):
+    # no server-side cursors and no prepared statements, which live in a
+    # server session that the next transaction may not get.
+    if env_bool("DB_TRANSACTION_POOLING", False):
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 else:
     DATABASES = {
         "default": {
