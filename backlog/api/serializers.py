@@ -441,7 +441,8 @@ class ItemSerializer(VersionedSerializer):
             updated_at,
         ) = r[:_N]  # a ValueError, not a silent shift, if ROW_COLUMNS changes
         if type(custom) is str:  # a list row
-            custom = json.loads(custom)
+            # Most items have no custom values: no decoder run for those.
+            custom = {} if custom == "{}" else json.loads(custom)
         breakdown = None if active is None else active.explain(r, custom)
         return {
             "id": pk,
