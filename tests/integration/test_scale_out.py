@@ -34,6 +34,7 @@ from backlog.models import BacklogSettings, ImportJob, Item, ScoreChange, Scorin
 from pmhub.accounts.services import create_api_token
 from pmhub.activity.models import ConsumerCursor, Event
 from pmhub.celery import app
+from pmhub.observability import REQUESTS_KEY, TASKS_KEY
 from pmhub.webhooks import services as webhooks
 from pmhub.webhooks.models import WebhookDelivery
 from tests.backlog.test_recompute import assert_scores, changed_between, scores
@@ -314,6 +315,8 @@ def test_two_webs_and_two_workers_lose_nothing_and_do_nothing_twice(
         receiver.server_close()
         with app.connection_for_write() as conn:
             conn.default_channel.queue_purge(app.conf.task_default_queue)
+            # The web processes' and workers' counters (CACHE_URL was the broker's Redis).
+            conn.default_channel.client.delete(REQUESTS_KEY, TASKS_KEY)
         workers.wait_for_worker_sessions_to_end()
 
     # Edits: of the four clients that sent the same If-Match, exactly one won.

@@ -15,6 +15,8 @@ from pmhub import celery as pmhub_celery
 from pmhub.celery import app
 from pmhub.observability import (
     HEADER,
+    REQUESTS_KEY,
+    TASKS_KEY,
     Counters,
     JsonFormatter,
     RequestIdFilter,
@@ -35,8 +37,14 @@ def metric(product, pm):
 
 @pytest.fixture
 def fresh_counters():
+    """The counters from zero (in Redis too, when CACHE_URL names one)."""
     reset_counters()
-    yield counters()
+    shared = counters()
+    if shared.client is not None:
+        shared.client.delete(REQUESTS_KEY, TASKS_KEY)
+    yield shared
+    if shared.client is not None:
+        shared.client.delete(REQUESTS_KEY, TASKS_KEY)
     reset_counters()
 
 
@@ -135,7 +143,7 @@ def test_histogram_buckets_are_cumulative():
         shared.observe_request("v", "GET", 200, seconds)
     from ops.collect import request_histogram
 
-    family = request_histogram(shared.read("pmhub:obs:requests"))
+    family = request_histogram(shared.read(REQUESTS_KEY))
     samples = {(s.name, s.labels.get("le")): s.value for s in family.samples}
     assert samples[("pmhub_http_request_duration_seconds_bucket", "0.005")] == 1
     assert samples[("pmhub_http_request_duration_seconds_bucket", "0.025")] == 3
