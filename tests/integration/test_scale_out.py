@@ -177,7 +177,13 @@ def test_two_webs_and_two_workers_lose_nothing_and_do_nothing_twice(
     def logs() -> str:
         return "\n".join(f"--- {n} ---\n{p.read_text()[-4000:]}" for n, p in paths.items())
 
-    shared = {"CACHE_URL": redis_url, "LOG_FORMAT": "json", **ALLOW}
+    metrics_token = uuid.uuid4().hex
+    shared = {
+        "CACHE_URL": redis_url,
+        "LOG_FORMAT": "json",
+        "METRICS_TOKEN": metrics_token,
+        **ALLOW,
+    }
     ports = [webs.free_port(), webs.free_port()]
     web_a = webs.start_web(ports[0], files["web-a"], **shared)
     web_b = webs.start_web(ports[1], files["web-b"], **shared)
@@ -303,6 +309,16 @@ def test_two_webs_and_two_workers_lose_nothing_and_do_nothing_twice(
             100,  # a delivery a killed worker held waits for its lease (a minute)
             logs,
         )
+        # The survivor's /metrics counts what both web processes and both
+        # workers did (the counters are in Redis), and /healthz has nothing left.
+        scrape = urllib.request.Request(
+            f"http://127.0.0.1:{ports[0]}/metrics",
+            headers={"Authorization": f"Bearer {metrics_token}"},
+        )
+        with urllib.request.urlopen(scrape, timeout=10) as response:
+            exposition = response.read().decode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports[0]}/healthz", timeout=10) as r:
+            health = json.loads(r.read())
     finally:
         app.conf.task_always_eager = eager
         for web in (web_a, web_b):
@@ -349,6 +365,14 @@ def test_two_webs_and_two_workers_lose_nothing_and_do_nothing_twice(
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
     assert deliveries.count() == deliveries.values("event").distinct().count() == len(edited)
     assert set(deliveries.values_list("msg_id", flat=True)) == set(receiver.ids)
+    # One scrape sees every process: the PATCHes answered by both web processes.
+    patches = (
+        'pmhub_http_request_duration_seconds_count{method="PATCH",status="2xx",view="item-detail"}'
+    )
+    counted = next(line for line in exposition.splitlines() if line.startswith(patches))
+    assert float(counted.split()[-1]) >= EDITED
+    assert 'outcome="success",task="activity.dispatch"' in exposition
+    assert (health["status"], health["oldest_pending"]) == ("ok", None), health
     # The request id of a request is on the log lines of the tasks it enqueued.
     traced = [
         json.loads(line)
