@@ -238,3 +238,23 @@ def minimal_backlog_html(product_id: int, limit: int = 50) -> str:
 def minimal_backlog_view(request):
     product_id = int(request.GET["product"])
     return HttpResponse(minimal_backlog_html(product_id))
+
+
+# --- a write: the bare minimum of a PATCH -----------------------------------------------
+
+
+def raw_update_view(request):
+    """A plain view that does what a PATCH of an item's title must at least
+    do: parse the JSON body and run one conditional UPDATE (the optimistic
+    version check), answering the new version, or 412."""
+    body = json.loads(request.body)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(Item)} SET title = %s, version = version + 1, updated_at = now() "
+            "WHERE id = %s AND version = %s RETURNING version",
+            (body["title"], body["id"], body["version"]),
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return HttpResponse(status=412)
+    return HttpResponse(json.dumps({"version": row[0]}), content_type="application/json")

@@ -28,6 +28,7 @@ from bench.palette import measure as measure_palette
 from bench.roadmaps import measure as measure_roadmaps
 from bench.seed import ScoreState, seed
 from bench.webhooks import measure as measure_webhooks
+from bench.writes import measure as measure_writes
 
 # Each suite: (name, measure(report, data, args)), one module each; they share
 # bench/core.py (timing, report, query log) and the data of bench/seed.py.
@@ -39,6 +40,7 @@ SUITES = [
     ("palette", measure_palette),
     ("activity", measure_activity),
     ("webhooks", measure_webhooks),
+    ("writes", measure_writes),
 ]
 
 

@@ -171,7 +171,7 @@ def seed(n: int, force: bool) -> dict:
     item_table = Item._meta.db_table
     with connection.cursor() as cursor:
         # The benchmark owns this database: start from empty item tables.
-        tables = [item_table, Item.history.model._meta.db_table, ScoreChange._meta.db_table]
+        tables = [item_table, ScoreChange._meta.db_table]
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
     tags = [Tag.objects.get_or_create(product=product, name=f"tag-{i}")[0] for i in range(12)]
     objectives = []

@@ -14,4 +14,5 @@ urlpatterns = [
     path("__bench__/roadmap-cards/", roadmaps.cards_baseline_view),
     path("__bench__/roadmap-cards-fast/", roadmaps.fast_cards_view),
     path("__bench__/bare/", roadmaps.bare_view),
+    path("__bench__/raw-update/", baselines.raw_update_view),
 ]

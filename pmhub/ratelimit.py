@@ -27,14 +27,18 @@ def hit(scope: str, key: str, limit: tuple[int, int]) -> None:
     RateLimited when it is beyond. The window starts with the first hit and
     later hits do not extend it."""
     count, window = limit
-    cache_key = f"rl:{scope}:{key}"
-    if cache.add(cache_key, 1, timeout=window):
-        hits = 1
-    else:
-        try:
-            hits = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, timeout=window)
-            hits = 1
-    if hits > count:
+    if increment(f"rl:{scope}:{key}", window) > count:
         raise RateLimited(retry_after=window)
+
+
+def increment(cache_key: str, timeout: int) -> int:
+    """Add one to the counter ``cache_key`` (created with ``timeout``
+    seconds to live) and return it: one atomic cache round trip
+    (two when the counter is new)."""
+    if cache.add(cache_key, 1, timeout=timeout):
+        return 1
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, timeout=timeout)
+        return 1

@@ -51,6 +51,12 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message,
+# request_id, exception); text otherwise. Every record carries the request id
+# of the request (or of the request that enqueued the task) it belongs to.
+LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
 
 # Commands that only read code (never sign, serve or touch user data) run
 # without a key, so `manage.py makemigrations --check` works on a fresh clone.
@@ -102,6 +108,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id (X-Request-ID) and the latency of every request.
+    "pmhub.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -155,6 +163,12 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    # Behind PgBouncer in transaction mode (web processes; docs/deployment.md):
+    # no server-side cursors and no prepared statements, which live in a
+    # server session that the next transaction may not get.
+    if env_bool("DB_TRANSACTION_POOLING", False):
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 else:
     DATABASES = {
         "default": {
@@ -294,8 +308,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "pmhub.api.schema.PMHubAutoSchema",
     "EXCEPTION_HANDLER": "pmhub.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "pmhub.api.throttles.UserThrottle",
+        "pmhub.api.throttles.AnonThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env_str("API_THROTTLE_USER", "1200/min"),
@@ -327,6 +341,11 @@ SPECTACULAR_SETTINGS = {
         "ObjectiveStatusEnum": "products.models.ObjectiveStatus",
     },
 }
+
+# --- operator's view ------------------------------------------------------------
+# /metrics answers Prometheus scrapes that send "Authorization: Bearer <token>";
+# without a token the endpoint does not exist (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- cache ------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -364,6 +383,9 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# JSON logs: workers log through LOGGING too (Celery's own setup would
+# replace the root handler with its text format).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 CELERY_BEAT_SCHEDULE = {
     "activity-dispatch": {
         "task": "activity.dispatch",
@@ -444,7 +466,18 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "pmhub@localhost")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "pmhub.observability.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "pmhub.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Eager tasks (the embedded default) would log one "Task … succeeded" line
     # per task into `make run`'s output; workers log them as usual.

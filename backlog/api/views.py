@@ -1,12 +1,19 @@
 """REST API for the backlog. Thin: reads through QuerySet scopes, writes
 through backlog.services."""
 
+from types import SimpleNamespace
+
 import django_filters
 from django.db.models import Q
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -82,6 +89,15 @@ class ItemFilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+EXPAND = OpenApiParameter(
+    "expand",
+    OpenApiTypes.STR,
+    enum=["explanation"],
+    description="`explanation`: each row with its `score_breakdown` (left out otherwise; "
+    "a single item always has it)",
+)
+
+
 @extend_schema_view(
     retrieve=extend_schema(
         responses={
@@ -102,6 +118,7 @@ class ItemViewSet(VersionedViewSet):
     filterset_class = ItemFilterSet
     filter_backends = [ItemFilterBackend]  # ordering belongs to the keyset pagination
     pagination_class = ItemKeysetPagination
+    extra_query_params = ("expand",)
     # An item is addressed by its id or by its key: /items/89/ or /items/PAY-89/.
     lookup_value_regex = r"[0-9]+|[A-Za-z][A-Za-z0-9]*-[0-9]+"
 
@@ -127,6 +144,27 @@ class ItemViewSet(VersionedViewSet):
         self.check_object_permissions(self.request, found[0])
         return found[0]
 
+    def retrieve(self, request, *args, **kwargs):
+        """One query: the item's list row (``ItemSerializer.list_rows``),
+        written out as a list writes it."""
+        value = self.kwargs[self.lookup_field]
+        rows = ItemSerializer.list_rows().visible_to(request.user)
+        if value.isdigit():
+            found = list(rows.filter(pk=int(value))[:1]) if int(value) < 2**63 else []
+        else:
+            found = list(rows.filter(key_filter([value]))[:2])
+            if len(found) > 1:
+                self._by_key(value)  # raises the 400 that names the workspaces
+        if not found:
+            raise Http404
+        data = ItemSerializer(context=self.get_serializer_context()).rows(found)[0]
+        return self.conditional(request, Response(data), SimpleNamespace(version=data["version"]))
+
+    def read_back(self, instance):
+        # update_item returns the row as written (its columns, version and
+        # score); the response adds tags, objectives and the active model.
+        return instance
+
     def get_queryset(self):
         if self.action == "list":
             # A page is one query: rows as tuples of the item's columns, its
@@ -136,12 +174,23 @@ class ItemViewSet(VersionedViewSet):
         # Writes check the role in the item's workspace.
         return Item.objects.visible_to(self.request.user).select_related("product__workspace")
 
+    @extend_schema(parameters=[EXPAND])
     def list(self, request, *args, **kwargs):
+        explain = self._expand_explanation(request)
         queryset = self.filter_queryset(self.get_queryset())
         paginator = self.paginator
         rows = paginator.paginate_queryset(queryset, request, view=self, columns=LIST_COLUMNS)
-        data = ItemSerializer(context=self.get_serializer_context()).rows(rows)
+        data = ItemSerializer(context=self.get_serializer_context()).rows(rows, explain=explain)
         return paginator.get_paginated_response(data)
+
+    @staticmethod
+    def _expand_explanation(request) -> bool:
+        values = request.query_params.getlist("expand")
+        if not values:
+            return False
+        if values != ["explanation"]:
+            raise ValidationError({"expand": ["The only expansion is “explanation”, given once."]})
+        return True
 
     def create_object(self, serializer):
         return services.create_item(self.request.user, **serializer.validated_data)
@@ -163,6 +212,10 @@ class ItemViewSet(VersionedViewSet):
                 description="Bad neighbours: field messages for ids you cannot see, or "
                 "`detail` for items of another product or not next to each other",
             ),
+            409: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Too many moves into the same place at once: try again",
+            ),
         },
     )
     @action(detail=True, methods=["post"], serializer_class=ItemMoveSerializer)
@@ -172,13 +225,13 @@ class ItemViewSet(VersionedViewSet):
         item = self.get_object()
         body = ItemMoveSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        services.move_item(
+        # move_item returns the item with its new rank and updated_at: no read back.
+        item = services.move_item(
             request.user,
             item=item,
             before=body.validated_data.get("before"),
             after=body.validated_data.get("after"),
         )
-        item = self.get_queryset().get(pk=item.pk)
         data = ItemSerializer(item, context=self.get_serializer_context()).data
         return self.with_etag(Response(data), item)
 

@@ -25,7 +25,7 @@ from .items import (
     set_item_demand,
     update_item,
 )
-from .ranking import BadMove, move_item, move_item_by, move_item_to_top
+from .ranking import BadMove, MoveContention, move_item, move_item_by, move_item_to_top
 from .recompute import recompute_scores, request_recompute, sweep_pending_recomputes
 from .restore import item_snapshot, restore_item
 from .saved_views import delete_view, save_view
@@ -44,6 +44,7 @@ __all__ = [
     "ITEM_FIELDS",
     "M2M_FIELDS",
     "BadMove",
+    "MoveContention",
     "activate_scoring_model",
     "bulk_update_items",
     "clean_custom_values",

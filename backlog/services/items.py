@@ -122,11 +122,12 @@ def _rescore_item(item: Item, *, actor, cause: str, detail: str) -> float | None
     """Recompute one item's score in SQL (the same expression as a bulk
     recompute, so both agree to the bit) and record a change."""
     model = BacklogSettings.objects.of(item.product).active_model
-    old = Item.objects.filter(pk=item.pk).values_list("score", flat=True).first()
-    new = None
-    if model is not None:
-        expr = model.expression()
-        new = Item.objects.filter(pk=item.pk).annotate(s=expr).values_list("s", flat=True).first()
+    row = Item.objects.filter(pk=item.pk)
+    if model is None:
+        old, new = row.values_list("score", flat=True).first(), None
+    else:
+        # The stored score and the new one in one read.
+        old, new = row.annotate(s=model.expression()).values_list("score", "s").first()
     if new != old:
         Item.objects.filter(pk=item.pk).update(score=new)
         ScoreChange.objects.create(

@@ -1,10 +1,12 @@
 """The manual order of a backlog: fractional rank keys, so a move writes
 one row (the moved item's rank) however long the backlog is."""
 
+import random
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
-from fractional_indexing import generate_key_between
+from fractional_indexing import generate_key_between, generate_n_keys_between
 
 from pmhub import activity
 from pmhub.accounts.services import require_editor
@@ -19,15 +21,23 @@ class BadMove(DomainError):
     status_code = 400
 
 
+class MoveContention(DomainError):
+    """Too many moves into the same place at once; try again."""
+
+    status_code = 409
+
+
 def move_item(
-    actor, *, item: Item, before: Item | None = None, after: Item | None = None, attempts: int = 5
+    actor, *, item: Item, before: Item | None = None, after: Item | None = None, attempts: int = 10
 ) -> Item:
     """Place ``item`` directly above ``before`` and/or directly below ``after``
     (either may be None: None for both, or only ``after`` = bottom of the list;
     only ``before`` = directly above it). Writes exactly one row: the item's
     new fractional rank. Two concurrent moves into the same gap compute the
     same key; the unique (product, rank) constraint rejects the second, which
-    retries with fresh neighbours, so the order stays total."""
+    retries with fresh neighbours and a key picked at random in the gap (so
+    that many movers into one gap do not collide again in lockstep); the
+    order stays total. Past ``attempts``: ``MoveContention`` (409)."""
     require_editor(actor, item.product.workspace)
     for neighbour in (before, after):
         if neighbour is not None and (
@@ -37,11 +47,12 @@ def move_item(
     for attempt in range(attempts):
         try:
             with transaction.atomic():
-                rank = _rank_between(item, before=before, after=after)
+                rank = _rank_between(item, before=before, after=after, spread=attempt > 0)
                 # updated_at moves too, so incremental sync sees reorders; the
                 # version does not: a move never conflicts with a field edit.
-                Item.objects.filter(pk=item.pk).update(rank=rank, updated_at=timezone.now())
-                old_rank, item.rank = item.rank, rank
+                now = timezone.now()
+                Item.objects.filter(pk=item.pk).update(rank=rank, updated_at=now)
+                old_rank, item.rank, item.updated_at = item.rank, rank, now
                 activity.record(
                     item.product.workspace_id,
                     "item.moved",
@@ -51,12 +62,13 @@ def move_item(
                 )
                 return item
         except IntegrityError:
-            if attempt == attempts - 1:
-                raise
-    return item
+            continue
+    raise MoveContention()
 
 
-def _rank_between(item: Item, *, before: Item | None, after: Item | None) -> str:
+def _rank_between(
+    item: Item, *, before: Item | None, after: Item | None, spread: bool = False
+) -> str:
     siblings = Item.objects.filter(product_id=item.product_id).exclude(pk=item.pk)
     lower = upper = None
     if after is not None:
@@ -82,6 +94,8 @@ def _rank_between(item: Item, *, before: Item | None, after: Item | None) -> str
             # list is stale): land directly below "after", which still sorts
             # above "before". Nothing is refused, nothing is lost.
             upper = between
+    if spread:
+        return random.choice(generate_n_keys_between(lower, upper, 16))
     return generate_key_between(lower, upper)
 
 

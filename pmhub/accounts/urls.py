@@ -1,5 +1,5 @@
 """Pages of accounts (namespace ``accounts``): sign-in, sign-up, password,
-API tokens, workspaces, members and invites, the home redirect and /healthz.
+API tokens, workspaces, members and invites, the home redirect (/healthz is in ops/).
 Mounted at the site root; every route spells out its full path."""
 
 from django.contrib.auth import views as auth_views
@@ -19,7 +19,6 @@ urlpatterns = [
     # Undo of the last delete, bulk edit or archive (pmhub/undo.py).
     path("w/<slug:slug>/undo/", undo.undo, name="undo"),
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

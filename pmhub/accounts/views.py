@@ -3,12 +3,11 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from pmhub.clientip import client_ip
 from pmhub.errors import DomainError
@@ -208,27 +207,3 @@ def token_revoke(request, pk):
     services.revoke_api_token(request.user, token=token)
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("accounts:tokens")
-
-
-@require_GET
-@never_cache
-def healthz(request):
-    """Liveness and dependencies: 200 when the database answers, else 503."""
-    result = {"database": "ok", "broker": "eager" if settings.CELERY_TASK_ALWAYS_EAGER else "ok"}
-    status = 200
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as exc:  # any driver error means "down"
-        result["database"] = f"error: {type(exc).__name__}"
-        status = 503
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        from pmhub.celery import app
-
-        try:
-            with app.connection_for_write() as conn:
-                conn.ensure_connection(max_retries=1, timeout=2)
-        except Exception as exc:  # the broker is optional for serving pages
-            result["broker"] = f"error: {type(exc).__name__}"
-    result["status"] = "ok" if status == 200 else "error"
-    return JsonResponse(result, status=status)

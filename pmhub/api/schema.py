@@ -45,6 +45,18 @@ class PMHubAutoSchema(AutoSchema):
             return update_serializer(serializer_class)
         return serializer
 
+    def _map_basic_serializer(self, serializer, direction):
+        """Fields a serializer names in ``Meta.optional_in_response`` may be
+        left out of a response (``score_breakdown`` of a list row without
+        ``?expand=explanation``): not required there."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        optional = set(getattr(getattr(serializer, "Meta", None), "optional_in_response", ()))
+        if optional and schema.get("required"):
+            schema["required"] = [name for name in schema["required"] if name not in optional]
+            if not schema["required"]:
+                del schema["required"]
+        return schema
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         errors = {

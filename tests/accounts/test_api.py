@@ -14,6 +14,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from pmhub.accounts.models import ApiToken, Role, Workspace, hash_token
 from pmhub.accounts.services import create_api_token, revoke_api_token
+from pmhub.api.throttles import UserThrottle
 from products.models import Competitor, KeyResult, Objective, Persona, Product
 from tests.conftest import api_client_for
 from tests.factories import MembershipFactory, WorkspaceFactory
@@ -218,20 +219,53 @@ def test_session_writes_need_a_csrf_token(pm, product):
 # --- throttling ---------------------------------------------------------------------
 
 
+class Clock:
+    """The throttle's clock, set by the test (windows are aligned to it)."""
+
+    now = 6_000_000.0  # a minute's start
+
+    def __call__(self):
+        return self.now
+
+
 @pytest.fixture
-def tight_user_throttle(monkeypatch):
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(UserThrottle, "timer", staticmethod(clock))
+    return clock
+
+
+@pytest.fixture
+def tight_user_throttle(monkeypatch, clock):
     monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "user", "3/min")
     cache.clear()
     yield
     cache.clear()
 
 
-def test_throttled_requests_get_429_with_retry_after(api, tight_user_throttle):
+def test_throttled_requests_get_429_with_retry_after(api, tight_user_throttle, clock):
+    clock.now += 15
     statuses = [api.get(WORKSPACES).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     response = api.get(WORKSPACES)
     assert response.status_code == 429
-    assert int(response["Retry-After"]) > 0
+    assert response["Retry-After"] == "45"  # the end of the minute
+
+
+def test_the_next_window_starts_a_new_count(api, tight_user_throttle, clock):
+    assert [api.get(WORKSPACES).status_code for _ in range(4)] == [200, 200, 200, 429]
+    clock.now += 59
+    assert api.get(WORKSPACES).status_code == 429
+    clock.now += 1
+    assert [api.get(WORKSPACES).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_the_throttle_keeps_one_counter_per_user_and_window(api, pm, tight_user_throttle, clock):
+    """O(1) per request: a number under one key, not a list of timestamps."""
+    for _ in range(2):
+        api.get(WORKSPACES)
+    key = f"throttle_user_{pm.pk}:{int(clock.now)}"
+    assert cache.get(key) == 2
 
 
 # --- workspaces -----------------------------------------------------------------------

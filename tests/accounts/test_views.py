@@ -147,24 +147,6 @@ def test_revoke_token_from_settings_page(as_user, pm, teammate):
     assert token.revoked_at is not None
 
 
-def test_healthz_reports_the_database(client, db):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json()["database"] == "ok"
-
-
-@pytest.mark.server_error_expected  # the 503 is the point
-def test_healthz_is_503_when_the_database_is_down(client, db, monkeypatch):
-    class DownConnection:
-        def cursor(self):
-            raise OSError("connection refused")
-
-    monkeypatch.setattr("pmhub.accounts.views.connection", DownConnection())
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["database"].startswith("error")
-
-
 def test_every_html_page_has_a_strict_csp(as_user, pm, product):
     response = as_user(pm).get("/w/acme/p/PAY/")
     csp = response["Content-Security-Policy"]

@@ -2,6 +2,7 @@
 workspace isolation, If-Match, validation, and filters."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -57,9 +58,68 @@ def test_item_json_has_every_documented_field(api, items):
 
 
 def test_list_rows_are_the_same_as_the_detail(api, items):
-    rows = api.get(ITEMS).json()["results"]
+    rows = api.get(ITEMS, {"expand": "explanation"}).json()["results"]
 
     assert rows == [api.get(item_url(item)).json() for item in items]
+    assert rows[0]["score_breakdown"]["kind"] == "rice"
+
+
+def test_list_rows_leave_the_explanation_out_unless_asked(api, items):
+    rows = api.get(ITEMS).json()["results"]
+    details = [api.get(item_url(item)).json() for item in items]
+
+    assert all("score_breakdown" not in row for row in rows)
+    assert rows == [{k: v for k, v in d.items() if k != "score_breakdown"} for d in details]
+
+
+@pytest.mark.parametrize("query", ["expand=score", "expand=explanation&expand=explanation"])
+def test_an_unknown_or_repeated_expansion_is_400(api, items, query):
+    response = api.get(f"{ITEMS}?{query}")
+    assert response.status_code == 400
+    assert "expand" in response.json()
+
+
+def item_reads(queries, item) -> list[str]:
+    """SELECTs that read the item's row (by its id) out of ``queries``."""
+    by_id = re.compile(rf'(?<!NOT \()"backlog_item"\."id" = {item.pk}\b')
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+        and 'FROM "backlog_item"' in q["sql"]
+        and by_id.search(q["sql"])
+    ]
+
+
+def test_a_detail_get_is_one_query_of_the_item(api, items, django_assert_max_num_queries):
+    api.get(item_url(items[0]))  # a token's last use is written at most once a minute
+    with django_assert_max_num_queries(4) as captured:
+        response = api.get(item_url(items[0]))
+    assert response.status_code == 200
+    assert len(captured.captured_queries) == 2  # the token, the item's list row
+
+
+def test_a_patch_reads_the_item_once(api, items, django_assert_max_num_queries):
+    item = items[0]
+    api.get(item_url(item))
+    with django_assert_max_num_queries(30) as captured:
+        response = api.patch(item_url(item), {"title": "Faster", "reach": 5}, format="json")
+    assert response.status_code == 200
+    assert response.json()["score"] == 10.0  # rescored: 5 × 2 × 100% ÷ 1
+    reads = item_reads(captured.captured_queries, item)
+    # The lookup, and the old and new score in one statement (the rescore).
+    assert len(reads) == 2 and '"s"' in reads[1]
+
+
+def test_a_move_reads_the_item_once(api, items, django_assert_max_num_queries):
+    item = items[0]
+    api.get(item_url(item))
+    with django_assert_max_num_queries(20) as captured:
+        response = api.post(move_url(item), {"after": items[2].pk}, format="json")
+    assert response.status_code == 200
+    assert len(item_reads(captured.captured_queries, item)) == 1
+    assert response.json()["rank"] == Item.objects.get(pk=item.pk).rank
+    assert api.get(item_url(item)).json() == response.json()
 
 
 def test_rows_are_written_out_exactly_as_the_declared_fields_render_them(

@@ -249,3 +249,38 @@ def test_stranger_cannot_move(stranger, five):
 def test_teammate_can_move(teammate, five, product):
     services.move_item_to_top(teammate, item=fresh(five[4].pk))
     assert db_order(product)[0] == five[4].pk
+
+
+def test_a_move_that_keeps_colliding_retries_in_the_gap_and_then_answers_409(
+    pm, five, product, monkeypatch
+):
+    """Many movers into one gap: each retry picks a key at random in the gap
+    (not the same key again in lockstep); one that still collides after every
+    attempt is a 409 MoveContention, never an IntegrityError (a 500)."""
+    from backlog.services import ranking
+
+    taken = fresh(five[0].pk).rank
+    spreads = []
+
+    def always_taken(item, *, before, after, spread=False):
+        spreads.append(spread)
+        return taken
+
+    monkeypatch.setattr(ranking, "_rank_between", always_taken)
+    with pytest.raises(services.MoveContention):
+        services.move_item(pm, item=fresh(five[3].pk), before=fresh(five[1].pk))
+    assert spreads == [False] + [True] * 9
+    assert db_order(product) == [i.pk for i in five]
+
+
+def test_a_retry_lands_at_a_random_key_inside_the_gap(pm, five, product):
+    from backlog.services import ranking
+
+    lower, upper = fresh(five[0].pk).rank, fresh(five[1].pk).rank
+    keys = {
+        ranking._rank_between(
+            fresh(five[3].pk), before=fresh(five[1].pk), after=fresh(five[0].pk), spread=True
+        )
+        for _ in range(20)
+    }
+    assert len(keys) > 1 and all(lower < key < upper for key in keys)

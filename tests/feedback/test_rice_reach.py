@@ -47,7 +47,9 @@ def test_demand_becomes_reach_when_reach_is_empty(
     assert "Reach (customer demand)" in html
     body = api.get(f"/api/v1/items/{item.pk}/").json()
     assert body["score_breakdown"]["score"] == pytest.approx(item.score)
-    rows = api.get("/api/v1/items/", {"product": product.pk}).json()["results"]
+    rows = api.get("/api/v1/items/", {"product": product.pk, "expand": "explanation"}).json()[
+        "results"
+    ]
     listed = next(r for r in rows if r["id"] == item.pk)
     assert listed["score_breakdown"]["score"] == pytest.approx(item.score)
 

@@ -1,0 +1,12 @@
+"""/healthz (load balancers) and /metrics (Prometheus), namespace ``ops``."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "ops"
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
+]
