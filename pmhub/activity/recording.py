@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from django.db import connection, models
 from django.utils import timezone
 
+from pmhub.live.publish import changed as live_changed
+
 from .actors import current_actor
 
 
@@ -137,6 +139,7 @@ def record(
     )
     event.save(force_insert=True)
     _after_commit_dispatch()
+    live_changed(event.workspace_id)
     return event
 
 
@@ -174,6 +177,7 @@ def record_many(rows: Iterable[Mapping], *, actor=None) -> int:
     else:
         Event.objects.bulk_create(events, batch_size=BULK_BATCH)
     _after_commit_dispatch()
+    live_changed(*{event.workspace_id for event in events})
     return len(events)
 
 
