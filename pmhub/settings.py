@@ -353,6 +353,9 @@ LIVE_REDIS_URL = env_str("LIVE_REDIS_URL", REDIS_URL)
 LIVE_PUBLISH = env_bool("LIVE_PUBLISH", True)
 # Seconds between a stream's reads of the log when no wake-up arrives.
 LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 3)
+# A stream ends after this many seconds and the browser resumes it from its
+# Last-Event-ID (gives a threaded server's thread back; re-checks the session).
+LIVE_STREAM_SECONDS = env_int("LIVE_STREAM_SECONDS", 600)
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

@@ -16,6 +16,7 @@ import contextlib
 import logging
 
 from django.conf import settings
+from django.db import connections
 
 from . import feed, publish
 
@@ -141,6 +142,15 @@ class Hub:
         if not current.queues:
             current.wake.set()  # its reader notices nobody listens and ends
             del self.feeds[workspace_id]
+
+    async def close(self) -> None:
+        """Stop listening and give the reader's database connection back."""
+        if self.listener is not None:
+            self.listener.cancel()
+        publish.local.listeners.remove(self._notify_threadsafe)
+        await self.loop.run_in_executor(self.executor, connections.close_all)
+        self.executor.shutdown(wait=True)
+        _hubs.pop(id(self.loop), None)
 
 
 _hubs: dict[int, Hub] = {}

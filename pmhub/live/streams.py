@@ -53,8 +53,10 @@ def _hello(viewer: Viewer, position: feed.Position) -> bytes:
     return retry + feed.control("hello", {"role": viewer.role}, position)
 
 
-async def stream_async(viewer: Viewer, since: feed.Position | None):
+async def stream_async(viewer: Viewer, since: feed.Position | None, *, lifetime: float):
     hub = get_hub()
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + lifetime
     queue, now = await hub.attach(viewer.workspace_id)
     try:
         last = since if since is not None else now
@@ -71,9 +73,10 @@ async def stream_async(viewer: Viewer, since: feed.Position | None):
                 last = feed.visibility.position_of(event)
                 if chunk.startswith(b"event: revoked"):
                     return
-        while True:
+        while loop.time() < ends:
+            wait = min(KEEPALIVE_SECONDS, max(0.0, ends - loop.time()))
             try:
-                position, verb, data = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                position, verb, data = await asyncio.wait_for(queue.get(), wait)
             except TimeoutError:
                 yield feed.KEEPALIVE
                 continue
@@ -99,7 +102,7 @@ async def _pass(hub, viewer: Viewer, verb: str, data: bytes) -> bytes:
     return data
 
 
-def stream_sync(viewer: Viewer, since: feed.Position | None, *, lifetime: float | None = None):
+def stream_sync(viewer: Viewer, since: feed.Position | None, *, lifetime: float):
     """The threaded server's stream: read the log when this process commits
     (``publish.local``) and every ``LIVE_POLL_SECONDS`` otherwise (another
     process's writes). ``lifetime`` ends it so the thread is given back; the
@@ -108,7 +111,7 @@ def stream_sync(viewer: Viewer, since: feed.Position | None, *, lifetime: float 
     yield _hello(viewer, last)
     started = quiet_since = time.monotonic()
     generation = publish.local.generation(viewer.workspace_id)
-    while lifetime is None or time.monotonic() - started < lifetime:
+    while time.monotonic() - started < lifetime:
         events = feed.read_after(viewer.workspace_id, last, feed.REPLAY_LIMIT + 1)
         if len(events) > feed.REPLAY_LIMIT:
             yield feed.control("reset", {"reason": "too far behind"})
@@ -128,9 +131,12 @@ def stream_sync(viewer: Viewer, since: feed.Position | None, *, lifetime: float 
             yield feed.KEEPALIVE
             quiet_since = time.monotonic()
         # Hold no database connection while waiting (the server may be
-        # waiting for it to close, and a poll reconnects cheaply).
-        connection.close()
-        woke = publish.local.wait(viewer.workspace_id, generation, settings.LIVE_POLL_SECONDS)
+        # waiting for it to close, and a poll reconnects cheaply); a test's
+        # transaction keeps its own.
+        if not connection.in_atomic_block:
+            connection.close()
+        wait = min(settings.LIVE_POLL_SECONDS, max(0.0, lifetime - (time.monotonic() - started)))
+        woke = publish.local.wait(viewer.workspace_id, generation, wait)
         if woke != generation:
             generation = woke
             time.sleep(0.05)  # let the committing request finish; then read

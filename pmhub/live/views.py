@@ -1,6 +1,7 @@
 """The live stream (Server-Sent Events) and presence heartbeats of a workspace."""
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
@@ -10,8 +11,6 @@ from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.models import Membership
 
 from . import feed, presence, streams
-
-SYNC_STREAM_LIFETIME = 300.0  # seconds; the browser reconnects with Last-Event-ID
 
 
 def _membership(user, slug):
@@ -41,10 +40,11 @@ async def stream(request, slug):
     since = feed.decode(given)
     if given and since is None:
         return HttpResponseBadRequest("since: not a position this stream wrote.")
+    lifetime = settings.LIVE_STREAM_SECONDS
     if isinstance(request, ASGIRequest):
-        body = streams.stream_async(viewer, since)
+        body = streams.stream_async(viewer, since, lifetime=lifetime)
     else:
-        body = streams.stream_sync(viewer, since, lifetime=SYNC_STREAM_LIFETIME)
+        body = streams.stream_sync(viewer, since, lifetime=lifetime)
     response = StreamingHttpResponse(body, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
