@@ -46,7 +46,7 @@
       lastId = event.lastEventId || lastId;
       var change;
       try { change = JSON.parse(event.data); } catch (e) { return; }
-      document.dispatchEvent(new CustomEvent("pmhub:live", {detail: change}));
+      document.dispatchEvent(new CustomEvent("pmhub:live", {detail: Object.assign({event_id: event.lastEventId}, change)}));
       handle(change);
     });
     source.addEventListener("role", function () {
