@@ -140,3 +140,62 @@ def stream_sync(viewer: Viewer, since: feed.Position | None, *, lifetime: float)
         if woke != generation:
             generation = woke
             time.sleep(0.05)  # let the committing request finish; then read
+
+
+# --- watching something derived from the log (the shared roadmap page) ------------------------
+# ``check()`` (sync, may query) answers "changed", "gone" or None; it runs
+# whenever the workspace's log grows and every LIVE_POLL_SECONDS. Nothing of
+# the events themselves is passed on: the page refetches itself through its
+# own read path, so it shows only what it is allowed to.
+
+
+def _verdict(answer: str | None) -> bytes | None:
+    if answer == "changed":
+        return feed.control("changed", {})
+    if answer == "gone":
+        return feed.control("revoked", {})
+    return None
+
+
+async def watch_async(workspace_id: int, check, *, lifetime: float):
+    hub = get_hub()
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + lifetime
+    queue, _now = await hub.attach(workspace_id)
+    try:
+        yield b"retry: 3000\n" + feed.control("hello", {})
+        while loop.time() < ends:
+            answer = await hub.db(check)
+            chunk = _verdict(answer)
+            if chunk is not None:
+                yield chunk
+                if answer == "gone":
+                    return
+            wait = min(settings.LIVE_POLL_SECONDS, max(0.0, ends - loop.time()))
+            try:
+                await asyncio.wait_for(queue.get(), wait)
+                while not queue.empty():
+                    queue.get_nowait()
+            except TimeoutError:
+                yield feed.KEEPALIVE
+    finally:
+        hub.detach(workspace_id, queue)
+
+
+def watch_sync(workspace_id: int, check, *, lifetime: float):
+    yield b"retry: 3000\n" + feed.control("hello", {})
+    started = time.monotonic()
+    generation = publish.local.generation(workspace_id)
+    while time.monotonic() - started < lifetime:
+        answer = check()
+        chunk = _verdict(answer)
+        if chunk is not None:
+            yield chunk
+            if answer == "gone":
+                return
+        else:
+            yield feed.KEEPALIVE
+        if not connection.in_atomic_block:
+            connection.close()
+        wait = min(settings.LIVE_POLL_SECONDS, max(0.0, lifetime - (time.monotonic() - started)))
+        generation = publish.local.wait(workspace_id, generation, wait)

@@ -35,7 +35,8 @@
   // --- the stream -------------------------------------------------------------------------------
   function connect() {
     retryTimer = null;
-    var url = config.dataset.stream + (lastId ? "?since=" + encodeURIComponent(lastId) : "");
+    var shared = config.hasAttribute("data-shared");
+    var url = config.dataset.stream + (lastId && !shared ? "?since=" + encodeURIComponent(lastId) : "");
     source = new EventSource(url);
     source.addEventListener("hello", function (event) {
       if (event.lastEventId) lastId = event.lastEventId;
@@ -48,6 +49,11 @@
       try { change = JSON.parse(event.data); } catch (e) { return; }
       document.dispatchEvent(new CustomEvent("pmhub:live", {detail: Object.assign({event_id: event.lastEventId}, change)}));
       handle(change);
+    });
+    // The shared roadmap page: told only that it changed, it refetches itself.
+    source.addEventListener("changed", function () {
+      document.dispatchEvent(new CustomEvent("pmhub:live", {detail: {verb: "shared.changed"}}));
+      Array.prototype.forEach.call(document.querySelectorAll("[data-live-region]"), refresh);
     });
     source.addEventListener("role", function () {
       notice(document.getElementById("main"), "Your role in this workspace changed.", "live-role");
@@ -342,6 +348,10 @@
     config.hidden = false;
     lastId = config.dataset.since;
     connect();
+    if (config.hasAttribute("data-shared")) {
+      window.addEventListener("pagehide", stop);
+      return;
+    }
     beat(false);
     setInterval(function () { beat(false); }, 4000);
     // Typing in a form marks it dirty until it is submitted or swapped away.
