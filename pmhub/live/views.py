@@ -4,6 +4,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connection
 from django.http import Http404, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,14 +14,22 @@ from pmhub.accounts.models import Membership
 from . import feed, presence, streams
 
 
-def _membership(user, slug):
-    if not user.is_authenticated:
-        return None
-    return (
-        Membership.objects.filter(user=user, workspace__slug=slug)
-        .values_list("workspace_id", "role")
-        .first()
-    )
+def _viewer(request, slug) -> streams.Viewer | None:
+    """The member the stream is for (the session is read here too), then the
+    connection goes back: an open stream holds none (the hub reads for all)."""
+    try:
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        found = (
+            Membership.objects.filter(user=user, workspace__slug=slug)
+            .values_list("workspace_id", "role")
+            .first()
+        )
+        return streams.Viewer(found[0], user.pk, found[1]) if found else None
+    finally:
+        if not connection.in_atomic_block:  # a test's transaction keeps it
+            connection.close()
 
 
 @require_GET
@@ -31,11 +40,9 @@ async def stream(request, slug):
     unknown = set(request.GET) - {"since"}
     if unknown:
         return HttpResponseBadRequest(f"Unknown parameter: {', '.join(sorted(unknown))}")
-    user = await request.auser()
-    found = await sync_to_async(_membership)(user, slug)
-    if found is None:
+    viewer = await sync_to_async(_viewer)(request, slug)
+    if viewer is None:
         raise Http404("No such workspace.")
-    viewer = streams.Viewer(found[0], user.pk, found[1])
     given = request.headers.get("Last-Event-ID") or request.GET.get("since")
     since = feed.decode(given)
     if given and since is None:
