@@ -22,4 +22,4 @@ COPY --from=assets /app/node_modules ./node_modules
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input -v0
 
 EXPOSE 8000
-CMD ["gunicorn", "pmhub.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "pmhub.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -23,6 +23,7 @@ from bench.activity import measure as measure_activity
 from bench.backlog import measure as measure_backlog
 from bench.core import RESULTS, ROOT, Report, configure_environment, database_url, ensure_database
 from bench.feedback import measure as measure_feedback
+from bench.live import measure as measure_live
 from bench.metrics import measure as measure_metrics
 from bench.palette import measure as measure_palette
 from bench.roadmaps import measure as measure_roadmaps
@@ -41,6 +42,7 @@ SUITES = [
     ("activity", measure_activity),
     ("webhooks", measure_webhooks),
     ("writes", measure_writes),
+    ("live", measure_live),
 ]
 
 

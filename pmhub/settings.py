@@ -148,7 +148,10 @@ TEMPLATES = [
             # Project-wide filters (markdown, fmt_number, ago, ...): available in
             # every template without {% load %}; loadable by name as well.
             "builtins": ["pmhub.templatetags.pmhub_tags"],
-            "libraries": {"pmhub_tags": "pmhub.templatetags.pmhub_tags"},
+            "libraries": {
+                "pmhub_tags": "pmhub.templatetags.pmhub_tags",
+                "live_tags": "pmhub.templatetags.live_tags",
+            },
         },
     }
 ]
@@ -360,6 +363,18 @@ else:
 # --- Activity ---------------------------------------------------------------
 # Events older than this many days are deleted by the hourly purge; 0 keeps all.
 ACTIVITY_RETENTION_DAYS = env_int("ACTIVITY_RETENTION_DAYS", 365)
+
+# --- Live updates (docs/live.md) ----------------------------------------------
+# Redis for the streams' wake-ups (pub/sub) and presence; without it streams
+# poll the event log and presence lives in this process (embedded mode).
+LIVE_REDIS_URL = env_str("LIVE_REDIS_URL", REDIS_URL)
+# Off: writes publish nothing to Redis (streams then find changes by polling).
+LIVE_PUBLISH = env_bool("LIVE_PUBLISH", True)
+# Seconds between a stream's reads of the log when no wake-up arrives.
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 3)
+# A stream ends after this many seconds and the browser resumes it from its
+# Last-Event-ID (gives a threaded server's thread back; re-checks the session).
+LIVE_STREAM_SECONDS = env_int("LIVE_STREAM_SECONDS", 600)
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

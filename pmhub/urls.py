@@ -40,6 +40,7 @@ webhooks_api.register(router)
 urlpatterns = [
     path("", include("pmhub.accounts.urls")),
     path("", include("pmhub.activity.urls")),
+    path("", include("pmhub.live.urls")),
     path("", include("products.urls")),
     path("", include("metrics.urls")),
     path("", include("backlog.urls")),

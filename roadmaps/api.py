@@ -185,6 +185,7 @@ class ShareLinkSerializer(serializers.ModelSerializer):
             "hide_scores",
             "hide_owners",
             "hide_notes",
+            "live",
             "date_mode",
             "exclude_tags",
             "exclude_commitments",

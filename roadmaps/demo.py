@@ -310,6 +310,7 @@ def _print_demo_link(workspace, owner) -> None:
         owner,
         roadmap=roadmap,
         label=DEMO_LINK_LABEL,
+        live=True,  # the printed link updates while open (docs/live.md)
     )
     port = os.environ.get("PORT", "8000")
     sys.stdout.write(

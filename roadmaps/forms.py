@@ -114,6 +114,11 @@ class ShareLinkForm(forms.Form):
     hide_scores = forms.BooleanField(required=False, initial=True, label="Hide scores")
     hide_owners = forms.BooleanField(required=False, initial=True, label="Hide owners")
     hide_notes = forms.BooleanField(required=False, initial=True, label="Hide internal notes")
+    live = forms.BooleanField(
+        required=False,
+        label="Update live",
+        help_text="The open page shows changes without a reload",
+    )
     date_mode = forms.ChoiceField(choices=DateMode.choices, label="Dates")
     exclude_commitments = forms.MultipleChoiceField(
         choices=Commitment.choices,

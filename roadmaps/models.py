@@ -332,6 +332,8 @@ class ShareLink(Versioned):
     date_mode = models.CharField(max_length=8, choices=DateMode.choices, default=DateMode.EXACT)
     exclude_tags = models.JSONField(default=list, blank=True)
     exclude_commitments = models.JSONField(default=list, blank=True)
+    # The shared page updates itself while open (docs/live.md): opt-in per link.
+    live = models.BooleanField(default=False)
     views = models.PositiveIntegerField(default=0, editable=False)
     last_viewed_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)

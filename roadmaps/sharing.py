@@ -125,9 +125,10 @@ def _load(token_hash: str) -> Probe | None:
     return found._replace(expires_at=expires)
 
 
-def probe(token: str) -> Probe | None:
-    """The live link for ``token`` and its ETag inputs, counting the view;
-    None for an unknown, revoked or expired token."""
+def probe(token: str, *, count: bool = True) -> Probe | None:
+    """The live link for ``token`` and its ETag inputs, counting the view
+    (unless ``count`` is off: the live stream's checks are not views); None
+    for an unknown, revoked or expired token."""
     if not token or len(token) > 100:
         return None
     token_hash = hash_token(token)
@@ -138,8 +139,9 @@ def probe(token: str) -> Probe | None:
         if found is None:
             return None
         cache.set(key, found, PROBE_TTL)
-        count_view(found.link_id, token_hash, write=True)
-    else:
+        if count:
+            count_view(found.link_id, token_hash, write=True)
+    elif count:
         count_view(found.link_id, token_hash)
     if found.expires_at is not None and found.expires_at <= timezone.now():
         return None

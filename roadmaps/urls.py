@@ -45,4 +45,5 @@ urlpatterns = [
     path("s/<str:token>/unlock/", public.shared_unlock, name="shared-unlock"),
     path("s/<str:token>/entries/<int:eid>/", public.shared_entry, name="shared-entry"),
     path("s/<str:token>/feed/", public.ChangesFeed(), name="shared-feed"),
+    path("s/<str:token>/live/", public.shared_live, name="shared-live"),
 ]

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from django.db import connection, models
 from django.utils import timezone
 
+from pmhub.live.publish import changed as live_changed
+
 from .actors import current_actor
 
 
@@ -177,6 +179,7 @@ def record(
         cursor.execute(_insert_one_sql(), row)
         pk, txid = cursor.fetchone()
     _after_commit_dispatch()
+    live_changed(row[0])
     fields = dict(zip(_NAMES, row, strict=True))
     fields.update(changes=json.loads(fields["changes"]), created_at=now)
     return Event(id=pk, txid=txid, **fields)
@@ -216,6 +219,7 @@ def record_many(rows: Iterable[Mapping], *, actor=None) -> int:
     for start in range(0, len(events), BULK_BATCH):
         _insert_many(events[start : start + BULK_BATCH])
     _after_commit_dispatch()
+    live_changed(*{event[0] for event in events})
     return len(events)
 
 

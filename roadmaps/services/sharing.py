@@ -40,6 +40,7 @@ def create_share_link(
     date_mode: str = DateMode.EXACT,
     exclude_tags=(),
     exclude_commitments=(),
+    live: bool = False,
 ) -> tuple[ShareLink, str]:
     """A new link; returns it with the raw token (256 random bits), which is
     stored only as its SHA-256 and cannot be shown again."""
@@ -67,6 +68,7 @@ def create_share_link(
         date_mode=date_mode,
         exclude_tags=sorted({t.strip().lower() for t in exclude_tags if t.strip()}),
         exclude_commitments=sorted(set(exclude_commitments)),
+        live=bool(live),
         created_by=actor,
     )
     record_event(actor, "share_link.created", link, roadmap)

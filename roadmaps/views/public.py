@@ -10,9 +10,17 @@ revalidates every time (``Cache-Control: no-cache`` with an ETag)."""
 import datetime as dt
 import hashlib
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core import signing
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.core.handlers.asgi import ASGIRequest
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from pmhub.accounts.models import hash_token
 from pmhub.clientip import client_ip
+from pmhub.live import streams as live_streams
 
 from .. import reads, services, sharing
 from ..dates import dates_text, format_date
@@ -197,6 +206,7 @@ def shared_roadmap(request, token):
             "token": token,
             "objectives": _objectives_with_entries(board),
             "updated_at": link.roadmap.updated_at,
+            "etag": etag,
         },
     )
     response["ETag"] = etag
@@ -338,3 +348,41 @@ class ChangesFeed(Feed):
 
     def item_updateddate(self, change):
         return change.at
+
+
+def shared_live(request, token):
+    """The shared page's live stream, for links that opt in (``live``):
+    ``changed`` whenever the page's ETag would change, ``revoked`` when the
+    link stops working. It says nothing else; the page refetches itself."""
+    if request.method not in SAFE:
+        return _share_headers(HttpResponseNotAllowed(SAFE))
+    unknown = set(request.GET) - {"v"}
+    if unknown:
+        return _share_headers(HttpResponseBadRequest("Unknown parameter."))
+    link = resolve(token)
+    if not link.live or not _unlocked(request, link):
+        raise Http404("No such roadmap.")
+    since = timezone.localdate() - dt.timedelta(days=DEFAULT_SINCE_DAYS)
+    seen = {"etag": request.GET.get("v", "")[:40]}
+
+    def check():
+        found = sharing.probe(token, count=False)
+        if found is None:
+            return "gone"
+        etag = _etag(found, timezone.localdate(), since)
+        if etag.strip('"') == seen["etag"].strip('"'):
+            return None
+        seen["etag"] = etag
+        return "changed"
+
+    lifetime = settings.LIVE_STREAM_SECONDS
+    workspace_id = link.roadmap.workspace_id
+    if isinstance(request, ASGIRequest):
+        body = live_streams.watch_async(workspace_id, check, lifetime=lifetime)
+    else:
+        body = live_streams.watch_sync(workspace_id, check, lifetime=lifetime)
+    response = StreamingHttpResponse(body, content_type="text/event-stream")
+    response["X-Accel-Buffering"] = "no"
+    _share_headers(response)
+    response["Cache-Control"] = "no-cache, no-transform"
+    return response

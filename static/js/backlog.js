@@ -142,6 +142,7 @@
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function () { init(document); });
+  document.addEventListener("pmhub:live-swap", function () { init(document); });
 
   document.addEventListener("change", function (event) {
     var target = event.target;

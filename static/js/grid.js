@@ -203,6 +203,7 @@
     }, 0);
   });
   document.addEventListener("htmx:load", function () { prepare(grid()); updateBar(); });
+  document.addEventListener("pmhub:live-swap", function () { prepare(grid()); updateBar(); });
   document.addEventListener("focusin", function (event) {
     var row = currentRow(event.target);
     if (row && row.getAttribute("tabindex") !== "0") {

@@ -239,5 +239,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", init);
+  // live.js swapped the board in after someone else's change.
+  document.addEventListener("pmhub:live-swap", function (event) { if (event.target.id === "rm-board") init(); });
   document.addEventListener("keydown", onKey);
 })();
