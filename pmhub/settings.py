@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "backlog",
     "roadmaps",
     "feedback",
+    "specs",
+    "questions",
 ]
 
 MIDDLEWARE = [
