@@ -395,6 +395,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pmhub.webhooks.tasks.sweep_webhook_deliveries",
         "schedule": env_int("WEBHOOK_SWEEP_SECONDS", 60),
     },
+    "sweep-answer-emails": {
+        "task": "questions.tasks.sweep_answer_emails",
+        "schedule": env_int("ANSWER_EMAIL_SWEEP_SECONDS", 60),
+    },
 }
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must be below CELERY_VISIBILITY_TIMEOUT")
