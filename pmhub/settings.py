@@ -327,6 +327,10 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "backlog.models.ScoringKind",
         "ItemStatusEnum": "backlog.models.Status",
         "ObjectiveStatusEnum": "products.models.ObjectiveStatus",
+        "SpecStateEnum": "specs.models.SpecState",
+        "SpecVerdictEnum": "specs.models.Verdict",
+        "SpecDecisionEnum": "specs.models.DECISIONS",
+        "FeedbackStateEnum": "feedback.models.State",
     },
 }
 

@@ -22,7 +22,7 @@ from pmhub.api.views import (
 )
 
 from . import reads, services
-from .models import SECTIONS, Spec, SpecReview, SpecState, SpecVersion, Verdict
+from .models import DECISIONS, SECTIONS, Spec, SpecReview, SpecState, SpecVersion, Verdict
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -136,9 +136,7 @@ class ReviewRequestSerializer(serializers.Serializer):
 
 
 class VerdictSerializer(serializers.Serializer):
-    verdict = serializers.ChoiceField(
-        choices=[Verdict.APPROVED.value, Verdict.CHANGES_REQUESTED.value]
-    )
+    verdict = serializers.ChoiceField(choices=DECISIONS)
     comment = serializers.CharField(
         required=False, allow_blank=True, max_length=5000, help_text="Required to request changes"
     )

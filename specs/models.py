@@ -36,6 +36,13 @@ class Verdict(models.TextChoices):
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
 
 
+# What a reviewer decides (a verdict other than "waiting").
+DECISIONS = [
+    (Verdict.APPROVED.value, Verdict.APPROVED.label),
+    (Verdict.CHANGES_REQUESTED.value, Verdict.CHANGES_REQUESTED.label),
+]
+
+
 class SpecQuerySet(WorkspaceScopedQuerySet):
     workspace_path = "item__product__workspace"
 
