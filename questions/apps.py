@@ -5,7 +5,8 @@ VERBS = {
     "question.plus_one": "a stakeholder confirmed a +1 on a shared roadmap's question",
     "question.answered": "a question from a shared roadmap was answered",
     "share_link.questions_changed": (
-        "a share link started or stopped taking questions (or took over a replaced link's questions)"
+        "a share link started or stopped taking questions "
+        "(or took over a replaced link's questions)"
     ),
 }
 
