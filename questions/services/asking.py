@@ -193,7 +193,7 @@ def confirm_question(token: str) -> Question:
     a second click changes nothing)."""
     pk = _load(token, "questions.question", "q")
     question = (
-        Question.objects.select_for_update()
+        Question.objects.select_for_update(of=("self",))
         .select_related("share_link__roadmap__workspace", "entry__item__product")
         .filter(pk=pk)
         .first()
