@@ -24,6 +24,7 @@ from pmhub.accounts.services import require_editor
 from pmhub.versioning import save_versioned
 
 from ..models import AnswerEmail, Question
+from .asking import subject
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def send_answer_email(email_id: int) -> bool:
     )
     try:
         send_mail(
-            f"Answer: {question.entry.display_title}"[:200],
+            subject("Answer", question.entry.display_title),
             body,
             settings.DEFAULT_FROM_EMAIL,
             [row.email],

@@ -259,6 +259,12 @@ def confirm_vote(token: str) -> QuestionVote:
     return vote
 
 
+def subject(prefix: str, title: str) -> str:
+    """An email subject naming an entry: one line (a title may hold a line
+    break, which a mail header must not), at most 150 characters."""
+    return f"{prefix}: {' '.join(title.split())}"[:150]
+
+
 def absolute(path: str) -> str:
     site = getattr(settings, "SITE_URL", "")
     return site.rstrip("/") + path if site else path
@@ -284,7 +290,7 @@ def send_question_verification(question_id: int) -> bool:
         },
     )
     send_mail(
-        f"Confirm your question: {question.entry.display_title}"[:200],
+        subject("Confirm your question", question.entry.display_title),
         body,
         settings.DEFAULT_FROM_EMAIL,
         [question.email],
@@ -311,7 +317,7 @@ def send_vote_verification(vote_id: int) -> bool:
         },
     )
     send_mail(
-        f"Confirm your +1: {vote.question.entry.display_title}"[:200],
+        subject("Confirm your +1", vote.question.entry.display_title),
         body,
         settings.DEFAULT_FROM_EMAIL,
         [vote.email],

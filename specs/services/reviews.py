@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from pmhub import activity
 from pmhub.accounts.models import EDIT_ROLES, Membership
-from pmhub.accounts.services import require_editor, require_member
+from pmhub.accounts.services import require_editor
 from pmhub.errors import VersionConflict
 
 from ..models import Spec, SpecReview, SpecState, Verdict
@@ -121,7 +121,8 @@ def decide_review(
     version the reviewer read: a verdict on a version that is no longer
     current is refused (VersionConflict), so nobody approves text they have
     not seen."""
-    require_member(actor, spec.item.product.workspace)
+    # A reviewer demoted to viewer since they were asked changes nothing.
+    require_editor(actor, spec.item.product.workspace)
     if verdict not in (Verdict.APPROVED, Verdict.CHANGES_REQUESTED):
         raise ValidationError({"verdict": "Approve, or request changes."})
     comment = (comment or "").replace("\r\n", "\n").strip()

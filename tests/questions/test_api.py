@@ -64,3 +64,22 @@ def test_a_too_long_answer_is_a_400(api, link, entry):
     question = asked_and_confirmed(link[0], entry)
     response = api.post(detail(question, "answer"), {"answer": "x" * 10_000}, format="json")
     assert response.status_code == 400 and "answer" in response.json()
+
+
+def test_lists_read_a_constant_number_of_queries(api, link, entry, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(n, start):
+        for i in range(start, start + n):
+            question = asked_and_confirmed(link[0], entry, email=f"p{i}@b.example", ip=f"ip{i}")
+            services.plus_one(
+                link=link[0], question_id=question.pk, email=f"v{i}@b.example", ip="v"
+            )
+
+    add(3, 0)
+    with CaptureQueriesContext(connection) as small:
+        assert len(api.get(QUESTIONS).json()["results"]) == 3
+    add(4, 3)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert len(api.get(QUESTIONS).json()["results"]) == 7

@@ -259,3 +259,30 @@ def test_switching_questions_is_for_admins_and_moves_the_etag(link, pm, teammate
     assert type(share).objects.get(pk=share.pk).version == version + 1
     assert not services.questions_allowed(share)
     assert Event.objects.filter(verb="share_link.questions_changed").count() == 2
+
+
+def test_a_title_with_a_line_break_makes_a_one_line_subject(link, entry, mailoutbox, committed):
+    from roadmaps.models import Entry
+
+    Entry.objects.filter(pk=entry.pk).update(item=None, title="Line one\nLine two")
+    with committed():
+        ask(link[0], Entry.objects.get(pk=entry.pk))
+    assert mailoutbox[-1].subject == "Confirm your question: Line one Line two"
+
+
+def test_the_entry_block_reads_a_constant_number_of_queries(
+    link, entry, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    url = reverse("roadmaps:shared-entry", args=[link[1], entry.pk])
+    asked_and_confirmed(link[0], entry)
+    with CaptureQueriesContext(connection) as small:
+        assert Client().get(url).status_code == 200
+    for n in range(5):
+        asked_and_confirmed(link[0], entry, email=f"p{n}@b.example", ip=f"ip{n}")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert Client().get(url).content.count(b'class="q-item"') == 6

@@ -204,3 +204,22 @@ def test_markdown_export_has_every_section_objectives_and_reviews(spec, pm, team
     assert "- Grow conversion" in text
     assert "Approved on version 1 — Ship it" in text
     assert "_Not written yet._" in text  # non-goals left empty
+
+
+def test_a_rolled_back_write_leaves_no_event_and_no_version(spec, pm):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.update_spec(pm, spec=spec, expected_version=1, fields={"goals": "- Gone"})
+        raise RuntimeError
+    assert verbs_of(spec) == ["spec.created"]
+    assert spec.versions.count() == 1
+
+
+def test_a_reviewer_demoted_to_viewer_cannot_decide(spec, pm, teammate):
+    from pmhub.accounts.models import Membership, Role
+
+    services.request_review(pm, spec=spec, reviewers=[teammate])
+    Membership.objects.filter(user=teammate).update(role=Role.VIEWER)
+    with pytest.raises(PermissionDenied):
+        services.decide_review(teammate, spec=spec, verdict=Verdict.APPROVED)

@@ -141,3 +141,30 @@ def test_item_page_without_spec_offers_to_write_one(as_user, pm, viewer, item):
     page = reverse("backlog:item", args=["acme", item.product.key, item.number])
     assert "Write the spec" in as_user(pm).get(page).content.decode()
     assert "Write the spec" not in as_user(viewer).get(page).content.decode()
+
+
+def test_the_spec_page_reads_a_constant_number_of_queries(
+    as_user, pm, spec, workspace, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pmhub.accounts.models import Role
+    from tests.factories import MembershipFactory
+
+    client = as_user(pm)
+    editors = [
+        MembershipFactory(workspace=workspace, role=Role.EDITOR, user__username=f"eng{n}").user
+        for n in range(6)
+    ]
+    services.request_review(pm, spec=spec, reviewers=editors[:1])
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url(spec.item)).status_code == 200
+    services.request_review(pm, spec=spec, reviewers=editors)
+    for n in range(3):
+        services.update_spec(pm, spec=spec, expected_version=None, fields={"goals": f"- v{n}"})
+        spec.refresh_from_db()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url(spec.item)).status_code == 200
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url(spec.item, "spec-versions")).status_code == 200
