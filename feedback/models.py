@@ -126,6 +126,7 @@ class Source(models.TextChoices):
     SURVEY = "survey", "Survey"
     API = "api", "API"
     IMPORT = "import", "Import"
+    SHARED_ROADMAP = "roadmap", "Shared roadmap"
 
 
 class State(models.TextChoices):

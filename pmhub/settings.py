@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "backlog",
     "roadmaps",
     "feedback",
+    "specs",
+    "questions",
 ]
 
 MIDDLEWARE = [
@@ -342,6 +344,10 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "backlog.models.ScoringKind",
         "ItemStatusEnum": "backlog.models.Status",
         "ObjectiveStatusEnum": "products.models.ObjectiveStatus",
+        "SpecStateEnum": "specs.models.SpecState",
+        "SpecVerdictEnum": "specs.models.Verdict",
+        "SpecDecisionEnum": "specs.models.DECISIONS",
+        "FeedbackStateEnum": "feedback.models.State",
     },
 }
 
@@ -429,6 +435,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-deliveries": {
         "task": "pmhub.webhooks.tasks.sweep_webhook_deliveries",
         "schedule": env_int("WEBHOOK_SWEEP_SECONDS", 60),
+    },
+    "sweep-answer-emails": {
+        "task": "questions.tasks.sweep_answer_emails",
+        "schedule": env_int("ANSWER_EMAIL_SWEEP_SECONDS", 60),
     },
 }
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:

@@ -14,7 +14,9 @@ from pmhub.activity import api as activity_api
 from pmhub.api.routers import Router
 from pmhub.webhooks import api as webhooks_api
 from products import api as products_api
+from questions import api as questions_api
 from roadmaps import api as roadmaps_api
+from specs import api as specs_api
 
 router = Router()
 router.register("workspaces", accounts_api.WorkspaceViewSet, basename="workspace")
@@ -33,6 +35,8 @@ router.register("hypotheses", backlog_api.HypothesisViewSet, basename="hypothesi
 roadmaps_api.register(router)
 feedback_api.register(router)
 webhooks_api.register(router)
+specs_api.register(router)
+questions_api.register(router)
 
 # Each app's pages, in its own namespace ("products:strategy", ...). Every app
 # spells out its full paths and no route is a catch-all, so the order of
@@ -46,6 +50,8 @@ urlpatterns = [
     path("", include("backlog.urls")),
     path("", include("roadmaps.urls")),
     path("", include("feedback.urls")),
+    path("", include("specs.urls")),
+    path("", include("questions.urls")),
     path("", include("pmhub.webhooks.urls")),
     path("", include("ops.urls")),  # /healthz and /metrics
     # One router for the API; its route names are DRF's ("item-list", ...).

@@ -25,6 +25,8 @@ ALLOWED = {
     "backlog": {"pmhub", "products", "metrics"},
     "roadmaps": {"pmhub", "products", "metrics", "backlog"},
     "feedback": {"pmhub", "products", "metrics", "backlog"},
+    "specs": {"pmhub", "products", "metrics", "backlog"},
+    "questions": {"pmhub", "products", "metrics", "backlog", "roadmaps", "feedback"},
 }
 WIRING = {"pmhub/urls.py"}
 INTERFACES = {"views", "forms", "api", "urls"}

@@ -46,11 +46,16 @@ def link_feedback(
     importance: str = Importance.IMPORTANT,
     start=None,
     end=None,
+    triage: bool = True,
 ) -> Insight:
     """Link (a snippet of) feedback to a backlog item as an insight; the
-    feedback counts as triaged and the item's demand is recomputed in the
-    background. Linking the same pair again updates the snippet."""
-    require_editor(actor, feedback.product.workspace)
+    feedback counts as triaged (unless ``triage`` is off: a stakeholder's
+    question arrives linked and still waits in the inbox) and the item's
+    demand is recomputed in the background. Linking the same pair again
+    updates the snippet. ``actor`` None is an intake without a member (a
+    verified question from a shared roadmap)."""
+    if actor is not None:
+        require_editor(actor, feedback.product.workspace)
     if item.product_id != feedback.product_id:
         raise ValidationError({"item": "The item must be in the feedback's product."})
     if importance not in Importance.values:
@@ -78,7 +83,7 @@ def link_feedback(
         )
         insight.refresh_from_db()
     _record(actor, "insight.linked" if created else "insight.updated", insight, item)
-    if feedback.state == State.NEW:
+    if triage and feedback.state == State.NEW:
         set_feedback_state(actor, feedback=feedback, state=State.TRIAGED)
     mark_demand_dirty([item.pk])
     return insight

@@ -21,7 +21,7 @@ from pmhub.errors import VersionConflict
 from pmhub.web import apply_errors, get_in_workspace
 from products.models import Product
 
-from .. import demand, reads, services
+from .. import demand, panels, reads, services
 from ..forms import QuickAddForm
 from ..models import Feedback, Importance, Insight, Source, State
 from .base import page_context
@@ -84,6 +84,7 @@ def _inbox_context(request, product, *, selected_id=None, after=None) -> dict:
         "importances": Importance.choices,
         "quick_form": QuickAddForm(),
         "formula": demand.FORMULA,
+        "feedback_panels": panels.panels_for(request, found.get("selected")),
     }
 
 

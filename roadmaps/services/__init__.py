@@ -46,6 +46,7 @@ from .sharing import (
     record_share_views,
     revoke_share_link,
     rotate_demo_link,
+    touch_share_link,
 )
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "set_investment_target",
     "shift_entry",
     "touch_roadmap",
+    "touch_share_link",
     "update_entry",
     "update_milestone",
     "update_roadmap",

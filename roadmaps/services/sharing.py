@@ -91,6 +91,16 @@ def revoke_share_link(actor, *, link: ShareLink) -> ShareLink:
     return link
 
 
+def touch_share_link(link: ShareLink) -> None:
+    """A downstream app changed what the link's pages show (questions turned
+    on or off, ``roadmaps.shared_blocks``): bump the link's version so the
+    shared page's ETag changes, and drop the cached probe. In the caller's
+    transaction; the caller checked the permission and records its event."""
+    ShareLink.objects.filter(pk=link.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    sharing.forget_link(link.token_hash)
+    transaction.on_commit(lambda: sharing.forget_link(link.token_hash))
+
+
 def rotate_demo_link(actor, *, roadmap: Roadmap, label: str, **options) -> tuple[ShareLink, str]:
     """Revoke earlier live links with this label and create a fresh one (the
     token is stored hashed: the only way to print a working link again)."""

@@ -32,7 +32,7 @@ from pmhub.accounts.models import hash_token
 from pmhub.clientip import client_ip
 from pmhub.live import streams as live_streams
 
-from .. import reads, services, sharing
+from .. import reads, services, shared_blocks, sharing
 from ..dates import dates_text, format_date
 from ..models import Entry, Layout, ShareLink
 from ..rendering import CardOptions, cards_html
@@ -207,6 +207,7 @@ def shared_roadmap(request, token):
             "objectives": _objectives_with_entries(board),
             "updated_at": link.roadmap.updated_at,
             "etag": etag,
+            "extra_blocks": shared_blocks.blocks_for("page", request, link, token, board=board),
         },
     )
     response["ETag"] = etag
@@ -288,6 +289,7 @@ def shared_entry(request, token, eid):
             "blocked_by": blocked_by,
             "dates": dates_text(entry.start_date, entry.end_date, exact=link.exact_dates),
             "token": token,
+            "extra_blocks": shared_blocks.blocks_for("entry", request, link, token, entry=entry),
         },
     )
     return _share_headers(response)

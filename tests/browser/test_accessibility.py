@@ -32,8 +32,10 @@ from pmhub.accounts import services as account_services
 from pmhub.accounts.management.commands.seed_demo import Command as SeedDemo
 from pmhub.accounts.models import Role, User, Workspace
 from products.models import Product
+from questions import services as question_services
 from roadmaps import services as roadmap_services
 from roadmaps.models import Layout, Roadmap
+from specs.models import Spec
 
 from .conftest import DEFAULT_TIMEOUT_MS
 
@@ -89,6 +91,15 @@ def _demo_urls() -> dict[str, str]:
     _link, locked_token = roadmap_services.create_share_link(
         pm, roadmap=nnl, label="Axe locked", password="board-only"
     )
+    questions_link, questions_token = roadmap_services.create_share_link(
+        pm, roadmap=nnl, label="Axe questions"
+    )
+    question_services.set_questions_allowed(pm, link=questions_link, allowed=True)
+    question = question_services.ask_question(
+        link=questions_link, entry_id=entry.pk, text="When?", email="a@b.example", ip="axe"
+    )
+    question_services.confirm_question(question_services.question_token(question))
+    spec = Spec.objects.filter(item__product=pay).select_related("item").order_by("id").first()
     _invite, invite_token = account_services.create_invite(pm, workspace=ws, role=Role.EDITOR)
     metric = Metric.objects.filter(product=pay).order_by("id").first()
     company = Company.objects.filter(workspace=ws).order_by("id").first()
@@ -119,6 +130,18 @@ def _demo_urls() -> dict[str, str]:
         "shared timeline": reverse("roadmaps:shared-roadmap", args=[timeline_token]),
         "shared entry": reverse("roadmaps:shared-entry", args=[token, entry.pk]),
         "shared page password": reverse("roadmaps:shared-roadmap", args=[locked_token]),
+        "shared page questions": reverse("roadmaps:shared-roadmap", args=[questions_token]),
+        "shared entry questions": reverse(
+            "roadmaps:shared-entry", args=[questions_token, entry.pk]
+        ),
+        "question confirmed": reverse(
+            "questions:confirm-question", args=[question_services.question_token(question)]
+        ),
+        "spec": reverse("specs:spec", args=[w, k, spec.item.number]),
+        "spec versions": reverse("specs:spec-versions", args=[w, k, spec.item.number]),
+        "questions": reverse("questions:manage", args=[w, k]),
+        "question in the inbox": reverse("feedback:feedback-inbox", args=[w, k])
+        + f"?state=all&f={question.feedback_id}",
         "feedback inbox": reverse("feedback:feedback-inbox", args=[w, k]),
         "feedback import": reverse("feedback:feedback-import", args=[w, k]),
         "customers": reverse("feedback:feedback-customers", args=[w, k]),
@@ -162,8 +185,12 @@ PAGES = [
             "roadmap entry",
             "share links",
             "feedback inbox",
+            "question in the inbox",
             "feedback import",
             "customers",
+            "spec",
+            "spec versions",
+            "questions",
             "company",
             "portal settings",
             "metrics",
@@ -186,6 +213,8 @@ PAGES = [
             "feedback inbox",
             "metric",
             "members",
+            "spec",
+            "questions",
         ]
     ),
     *(
@@ -195,6 +224,9 @@ PAGES = [
             "shared timeline",
             "shared entry",
             "shared page password",
+            "shared page questions",
+            "shared entry questions",
+            "question confirmed",
             "portal",
             "invite",
             "login",
