@@ -147,6 +147,8 @@ def describe(diffs: list[list[tuple]], product) -> list[list[Line]]:
                 )
             else:
                 label = LABELS.get(field, field.replace("_", " ").capitalize())
-                lines.append(Line(label, _shown(field, old, names), _shown(field, new, names)))
+                before, after = _shown(field, old, names), _shown(field, new, names)
+                if before != after:  # 0.0 → 0 (demand recounted): nothing a person sees
+                    lines.append(Line(label, before, after))
         out.append(lines)
     return out

@@ -270,7 +270,7 @@ def measure(report, data, args) -> None:
         0.10,
         baseline_name="the bulk edit without recording",
         percent=True,
-        note=f"with {ms(on):.0f} ms, without {ms(without):.0f} ms (one INSERT of {BULK:,} events)",
+        note=f"with {ms(on):.0f} ms, without {ms(without):.0f} ms (one COPY of {BULK:,} events)",
     )
 
     n = args.events

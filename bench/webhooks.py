@@ -165,7 +165,7 @@ def measure(report, data, args):
         rate >= 200 and delivered == total,
         note=(
             f"{ms(ours_seconds / total):.2f} ms a delivery (batches of {services.BATCH}: claim, "
-            f"read, check, sign, POST each, record; 8 statements a batch); "
+            f"read, check, sign, POST each, record; about 9 statements a batch); "
             f"baseline of bare signed POSTs {base_rate:.0f}/s "
             f"({ms(base_seconds / total):.2f} ms), ratio {ours_seconds / base_seconds:.1f}×; "
             f"fan-out of {n_events:,} events into {total:,} rows "

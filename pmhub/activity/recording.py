@@ -5,6 +5,7 @@ import datetime as dt
 import decimal
 import enum
 import json
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 
@@ -256,9 +257,17 @@ def _insert_many(rows: list[tuple]) -> None:
     SQLite: a multi-row VALUES (at most 32 766 variables: 2 000 rows of 16)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            started = time.monotonic()
             with cursor.cursor.copy(_COPY_SQL) as copy:
                 for row in rows:
                     copy.write_row(row)
+            if connection.queries_logged:  # psycopg's copy() bypasses Django's query log
+                connection.queries_log.append(
+                    {
+                        "sql": f"{_COPY_SQL} -- {len(rows)} rows",
+                        "time": f"{time.monotonic() - started:.3f}",
+                    }
+                )
             return
         for start in range(0, len(rows), 2000):
             chunk = rows[start : start + 2000]

@@ -75,7 +75,7 @@ def test_a_rolled_back_write_records_nothing(workspace, pm):
     assert not Event.objects.exists()
 
 
-def test_record_many_is_one_insert(workspace, product, pm, django_assert_num_queries):
+def test_record_many_is_one_statement(workspace, product, pm, django_assert_num_queries):
     rows = [
         {"workspace": workspace, "verb": "x.bulk", "object_type": "t", "object_id": i}
         for i in range(50)

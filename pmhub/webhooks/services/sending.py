@@ -396,7 +396,7 @@ def _record_batch(endpoint, rows, results, unsent, lease, now) -> dict[int, str]
                 WebhookEndpoint.objects.filter(pk=endpoint.pk).filter(
                     Q(last_success_at__isnull=True) | Q(last_success_at__lt=now)
                 ).update(last_success_at=now)
-                _release_waiting(endpoint.pk, now)
+            _release_waiting(endpoint.pk, now)
         if STATUS.GIVEN_UP in statuses:
             error = next(r.error for d, r in results if outcomes.get(d.pk) == STATUS.GIVEN_UP)
             _disable_if_failing(endpoint, now, error)
@@ -412,9 +412,10 @@ def _record_batch(endpoint, rows, results, unsent, lease, now) -> dict[int, str]
 
 
 def _release_waiting(endpoint_id: int, now) -> None:
-    """The receiver answers again (its first success in a minute): what waits
-    for a retry because the receiver did not answer goes out now, not at the
-    retry's time (which may be hours away)."""
+    """The receiver answers (a batch had a success): what waits for a retry
+    because the receiver did not answer goes out now, not at the retry's
+    time, which may be hours away (one UPDATE a batch, on the partial index
+    of due deliveries)."""
     released = WebhookDelivery.objects.filter(
         endpoint_id=endpoint_id,
         status__in=RETRYING,
