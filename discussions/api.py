@@ -58,7 +58,11 @@ class CommentSerializer(VersionedSerializer):
     )
     object_id = serializers.IntegerField(**BIGINT)
     parent = serializers.IntegerField(
-        required=False, allow_null=True, **BIGINT, help_text="Reply to this top-level comment"
+        source="parent_id",
+        required=False,
+        allow_null=True,
+        **BIGINT,
+        help_text="Reply to this top-level comment",
     )
     body = serializers.CharField(
         max_length=MAX_BODY, help_text="Markdown; @username mentions a member"
@@ -94,15 +98,16 @@ class CommentSerializer(VersionedSerializer):
         ]
         create_only = ["object_type", "object_id", "parent"]
 
+    def to_internal_value(self, data):
+        attrs = super().to_internal_value(data)
+        if self._updating():
+            attrs.pop("parent_id", None)
+        return attrs
+
     def get_fields(self):
         fields = super().get_fields()
         fields["object_type"].choices = _labels()
         return fields
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["parent"] = instance.parent_id
-        return data
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_mentions(self, obj) -> list[str]:
@@ -156,7 +161,7 @@ class CommentViewSet(VersionedViewSet):
             object_type=data["object_type"],
             object_id=data["object_id"],
             body=data["body"],
-            parent_id=data.get("parent"),
+            parent_id=data.get("parent_id"),
         )
 
     def update_object(self, obj, expected_version, fields):

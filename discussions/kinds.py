@@ -42,6 +42,7 @@ class Batch:
         self.events = events
         self._watchers = None
         self._hypotheses = None
+        self._item_owners = None
 
     def target_of(self, event) -> tuple[str, int]:
         """The discussed object: a comment's parent, else the event's object."""
@@ -58,6 +59,18 @@ class Batch:
             wanted = {self.target_of(e) for e in self.events if _uses_watchers(e.verb)}
             self._watchers = watchers_of(wanted)
         return self._watchers.get(self.target_of(event), set())
+
+    def item_owner(self, event) -> set[int]:
+        """The current owner of an item event's item (one query per batch)."""
+        if self._item_owners is None:
+            from backlog.models import Item
+
+            ids = [e.object_id for e in self.events if e.object_type == "backlog.item"]
+            self._item_owners = dict(
+                Item.objects.filter(pk__in=ids, owner__isnull=False).values_list("pk", "owner_id")
+            )
+        owner = self._item_owners.get(event.object_id)
+        return {owner} if owner else set()
 
     def item_owner_of_hypothesis(self, event) -> tuple[int | None, set[int]]:
         """(item id, {owner}) of a hypothesis event's item."""
@@ -101,6 +114,11 @@ def user_ids_in(field: str) -> Recipients:
     return recipients
 
 
+def owner_at_creation(event, batch) -> set[int]:
+    """An item created with an owner: they are assigned."""
+    return batch.item_owner(event)
+
+
 def launch_verdict(event, batch) -> set[int]:
     """Learnings written on a hypothesis: the launch review's verdict is in."""
     if "learnings" not in event.changes or not event.changes["learnings"][1]:
@@ -111,7 +129,7 @@ def launch_verdict(event, batch) -> set[int]:
 RULES: dict[str, list[tuple[str, Recipients]]] = {
     "comment.created": [("mention", mentioned), ("comment", watchers)],
     "comment.edited": [("mention", mentioned)],
-    "item.created": [("assigned", user_ids_in("owner"))],
+    "item.created": [("assigned", owner_at_creation)],
     "item.updated": [("assigned", user_ids_in("owner"))],
     "item.status_changed": [("assigned", user_ids_in("owner")), ("status", watchers)],
     "feedback.state_changed": [("status", watchers)],

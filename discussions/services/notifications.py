@@ -118,7 +118,7 @@ def deliver(wanted, batch) -> int:
                 email_state=state,
             )
         )
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
     if immediate:
         transaction.on_commit(lambda: _queue_emails(sorted(immediate)), robust=True)
     return len(rows)
