@@ -22,7 +22,7 @@ def thread_url(item):
 def test_the_item_page_shows_the_discussion_panel(as_user, pm, teammate, item):
     post(teammate, item, f"Hello @{pm.username}, <script>alert(1)</script> **really**")
     page = as_user(pm).get(item_url(item)).content.decode()
-    assert 'id="discussion-backlog-item-%d"' % item.pk in page
+    assert f'id="discussion-backlog-item-{item.pk}"' in page
     html = page.split("data-discussion>")[1].split("</section>")[0]
     assert '<span class="mention">@pm</span>' in html
     assert "<script>alert" not in page  # dropped by nh3; escaped in the activity panel
