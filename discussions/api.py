@@ -26,9 +26,14 @@ from .kinds import KINDS
 from .models import EMOJI, MAX_BODY, Comment, Notification, Reaction, Watch
 
 BIGINT = {"min_value": 1, "max_value": 2**63 - 1}
+NOT_VISIBLE = OpenApiResponse(
+    description="The object does not exist or is in a workspace you are not a member of"
+)
+TRUE_FALSE = [("true", "true"), ("false", "false")]
 
 
 def _labels():
+    # The API module is imported with the URLs, after every app registered its types.
     return [(label, label) for label in registry.labels()]
 
 
@@ -125,8 +130,8 @@ class CommentSerializer(VersionedSerializer):
 
 
 class CommentFilterSet(UpdatedSinceFilterSet):
-    object_type = django_filters.ChoiceFilter(choices=_labels, label="The object's type")
-    object_id = django_filters.NumberFilter(label="The object's id (with object_type)")
+    object_type = django_filters.ChoiceFilter(choices=_labels(), label="The object's type")
+    object_id = IdFilter(field_name="object_id", label="The object id (with object_type)")
     parent = IdFilter(field_name="parent", label="Replies to this comment")
 
     class Meta:
@@ -151,6 +156,10 @@ class CommentViewSet(VersionedViewSet):
             .select_related("author")
             .prefetch_related("reactions")
         )
+
+    @extend_schema(responses={201: CommentSerializer, 404: NOT_VISIBLE})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
 
     def create_object(self, serializer):
         data = serializer.validated_data
@@ -237,13 +246,16 @@ class WatchSerializer(serializers.ModelSerializer):
 
 
 class WatchFilterSet(django_filters.FilterSet):
-    object_type = django_filters.ChoiceFilter(choices=_labels)
-    object_id = django_filters.NumberFilter()
-    watching = django_filters.BooleanFilter()
+    object_type = django_filters.ChoiceFilter(choices=_labels())
+    object_id = IdFilter(field_name="object_id")
+    watching = django_filters.ChoiceFilter(choices=TRUE_FALSE, method="filter_watching")
 
     class Meta:
         model = Watch
         fields = ["object_type", "object_id", "watching"]
+
+    def filter_watching(self, queryset, name, value):
+        return queryset.filter(watching=value == "true")
 
 
 class WatchViewSet(SimpleResourceViewSet):
@@ -259,6 +271,10 @@ class WatchViewSet(SimpleResourceViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Watch.objects.none()
         return Watch.objects.visible_to(self.request.user).filter(user=self.request.user)
+
+    @extend_schema(responses={201: WatchSerializer, 404: NOT_VISIBLE})
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
 
     def create_object(self, data):
         workspace = workspace_of(self.request.user, data["object_type"], data["object_id"])
@@ -308,9 +324,9 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationFilterSet(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=lambda: [(k, k) for k in KINDS])
-    unread = django_filters.BooleanFilter(
-        method="filter_unread", label="true: only unread; false: only read"
+    kind = django_filters.ChoiceFilter(choices=[(k, k) for k in KINDS])
+    unread = django_filters.ChoiceFilter(
+        choices=TRUE_FALSE, method="filter_unread", label="true: only unread; false: only read"
     )
     workspace = IdFilter(field_name="workspace")
 
@@ -319,7 +335,7 @@ class NotificationFilterSet(django_filters.FilterSet):
         fields = ["kind", "workspace"]
 
     def filter_unread(self, queryset, name, value):
-        return queryset.filter(read_at__isnull=value)
+        return queryset.filter(read_at__isnull=value == "true")
 
 
 class NewestFirst(KeysetPagination):
