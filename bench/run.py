@@ -22,6 +22,7 @@ from pathlib import Path
 from bench.activity import measure as measure_activity
 from bench.backlog import measure as measure_backlog
 from bench.core import RESULTS, ROOT, Report, configure_environment, database_url, ensure_database
+from bench.discussions import measure as measure_discussions
 from bench.feedback import measure as measure_feedback
 from bench.metrics import measure as measure_metrics
 from bench.palette import measure as measure_palette
@@ -39,6 +40,7 @@ SUITES = [
     ("palette", measure_palette),
     ("activity", measure_activity),
     ("webhooks", measure_webhooks),
+    ("discussions", measure_discussions),
 ]
 
 

@@ -3,7 +3,7 @@ by the baseline views they are compared with."""
 
 from django.urls import include, path
 
-from . import baselines, roadmaps
+from . import baselines, discussions, roadmaps
 
 urlpatterns = [
     path("", include("pmhub.urls")),
@@ -14,4 +14,5 @@ urlpatterns = [
     path("__bench__/roadmap-cards/", roadmaps.cards_baseline_view),
     path("__bench__/roadmap-cards-fast/", roadmaps.fast_cards_view),
     path("__bench__/bare/", roadmaps.bare_view),
+    path("__bench__/minimal-comments/", discussions.minimal_comments_view),
 ]

@@ -4,7 +4,7 @@ workspace rule), however many comments and reactions there are."""
 
 from dataclasses import dataclass, field
 
-from .models import Comment, Watch
+from .models import Comment, Reaction, Watch
 
 
 @dataclass
@@ -17,38 +17,84 @@ class ReactionCount:
 
 @dataclass
 class Thread:
-    comment: Comment
+    comment: "CommentRow"
     reactions: list[ReactionCount]
     replies: list["Thread"] = field(default_factory=list)
 
 
-def _reactions(comment: Comment, user_id: int) -> list[ReactionCount]:
-    grouped: dict[str, ReactionCount] = {}
-    for r in comment.reactions.all():  # prefetched
-        rc = grouped.setdefault(r.emoji, ReactionCount(r.emoji, 0, False, []))
+@dataclass
+class CommentRow:
+    """A comment as the panel shows it (read with ``.values()``: no model
+    instance per comment on a hot path)."""
+
+    pk: int
+    parent_id: int | None
+    author_id: int | None
+    author_name: str
+    body: str
+    body_html: str
+    version: int
+    created_at: object
+    edited_at: object
+    deleted_at: object
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+FIELDS = (
+    "pk",
+    "parent_id",
+    "author_id",
+    "author__username",
+    "author__first_name",
+    "author__last_name",
+    "body",
+    "body_html",
+    "version",
+    "created_at",
+    "edited_at",
+    "deleted_at",
+)
+
+
+def _reactions(rows, user_id: int) -> dict[int, list[ReactionCount]]:
+    """{comment id: [ReactionCount]} in the order reactions were given."""
+    grouped: dict[int, dict[str, ReactionCount]] = {}
+    for comment_id, emoji, uid, username in rows:
+        per = grouped.setdefault(comment_id, {})
+        rc = per.get(emoji)
+        if rc is None:
+            rc = per[emoji] = ReactionCount(emoji, 0, False, [])
         rc.count += 1
-        rc.mine = rc.mine or r.user_id == user_id
-        rc.names.append(r.user.username)
-    return list(grouped.values())
+        rc.mine = rc.mine or uid == user_id
+        rc.names.append(username)
+    return {cid: list(per.values()) for cid, per in grouped.items()}
 
 
 def threads(workspace, object_type: str, object_id: int, user_id: int) -> list[Thread]:
-    """Top-level comments, oldest first, each with its replies (one level)."""
-    rows = list(
-        Comment.objects.in_workspace(workspace)
-        .on(object_type, object_id)
-        .select_related("author")
-        .prefetch_related("reactions__user")
+    """Top-level comments, oldest first, each with its replies (one level):
+    two queries, whatever the number of comments and reactions."""
+    comments = Comment.objects.in_workspace(workspace).on(object_type, object_id)
+    rows = comments.values_list(*FIELDS)
+    reactions = _reactions(
+        Reaction.objects.filter(comment__in=comments.values("pk"))
+        .order_by("id")
+        .values_list("comment_id", "emoji", "user_id", "user__username"),
+        user_id,
     )
     tops: dict[int, Thread] = {}
     order: list[Thread] = []
-    for c in rows:
-        thread = Thread(c, _reactions(c, user_id))
-        if c.parent_id is None:
-            tops[c.pk] = thread
+    for pk, parent, author, username, first, last, *rest in rows:
+        name = "A deleted user" if author is None else f"{first} {last}".strip() or username
+        c = CommentRow(pk, parent, author, name, *rest)
+        thread = Thread(c, reactions.get(pk, []))
+        if parent is None:
+            tops[pk] = thread
             order.append(thread)
-        elif c.parent_id in tops:
-            tops[c.parent_id].replies.append(thread)
+        elif parent in tops:
+            tops[parent].replies.append(thread)
     # A deleted comment without replies leaves no trace in the panel.
     return [t for t in order if not (t.comment.is_deleted and not t.replies)]
 

@@ -15,7 +15,7 @@ from pmhub.accounts.models import Membership
 from pmhub.errors import VersionConflict
 from pmhub.web import get_in_workspace, int_param, safe_next
 
-from .. import reads, registry, services
+from .. import reads, registry, rendering, services
 from ..models import EMOJI, MAX_BODY, Comment
 
 
@@ -29,7 +29,7 @@ def panel_context(request, label: str, obj, *, errors=None, draft: str = "") -> 
         return None
     workspace = request.workspace
     base = reverse("discussions:thread", args=[workspace.slug, label, obj.pk])
-    return {
+    panel = {
         "label": label,
         "noun": kind.noun,
         "object_id": obj.pk,
@@ -41,6 +41,9 @@ def panel_context(request, label: str, obj, *, errors=None, draft: str = "") -> 
         "comment_url": base + "comments/",
         "watch_url": base + "watch/",
         "members_url": reverse("discussions:members", args=[workspace.slug]),
+        "comments_base": reverse("discussions:comment-edit", args=[workspace.slug, 0])[
+            : -len("0/edit/")
+        ],
         "slug": workspace.slug,
         "user_id": request.user.pk,
         "emoji": EMOJI,
@@ -51,6 +54,8 @@ def panel_context(request, label: str, obj, *, errors=None, draft: str = "") -> 
         if not request.htmx
         else request.headers.get("HX-Current-URL", base),
     }
+    panel["threads_html"] = rendering.threads_html(panel, request)
+    return panel
 
 
 def _answer(request, label, obj, *, errors=None, draft="", status=200):

@@ -38,6 +38,9 @@ def test_posting_a_comment_with_htmx_answers_the_panel(as_user, pm, item):
     assert b"First!" in response.content
     assert b"<html" not in response.content
     assert Comment.objects.get().author == pm
+    # The live refresh asks for the list alone: the comment box is not replaced.
+    listed = as_user(pm).get(thread_url(item), {"part": "list"}, HTTP_HX_REQUEST="true")
+    assert b"First!" in listed.content and b"comment-form" not in listed.content
 
 
 def test_posting_without_htmx_redirects_back(as_user, pm, item):
