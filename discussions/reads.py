@@ -76,10 +76,11 @@ def _reactions(rows, user_id: int) -> dict[int, list[ReactionCount]]:
 def threads(workspace, object_type: str, object_id: int, user_id: int) -> list[Thread]:
     """Top-level comments, oldest first, each with its replies (one level):
     two queries, whatever the number of comments and reactions."""
-    comments = Comment.objects.in_workspace(workspace).on(object_type, object_id)
-    rows = comments.values_list(*FIELDS)
+    rows = list(
+        Comment.objects.in_workspace(workspace).on(object_type, object_id).values_list(*FIELDS)
+    )
     reactions = _reactions(
-        Reaction.objects.filter(comment__in=comments.values("pk"))
+        Reaction.objects.filter(comment_id__in=[row[0] for row in rows])
         .order_by("id")
         .values_list("comment_id", "emoji", "user_id", "user__username"),
         user_id,

@@ -26,11 +26,20 @@ def _watchers(model, created_verb: str, *fields):
 
     def implicit(ids: list[int]) -> dict[int, set[int]]:
         found: dict[int, set[int]] = {i: set() for i in ids}
-        if fields:
-            for row in model._base_manager.filter(pk__in=ids).values_list("pk", *fields):
-                found[row[0]].update(uid for uid in row[1:] if uid)
+        path = model.objects.all().workspace_path
+        workspaces = set()
+        for pk, workspace_id, *users in model._base_manager.filter(pk__in=ids).values_list(
+            "pk", path, *fields
+        ):
+            workspaces.add(workspace_id)
+            found[pk].update(uid for uid in users if uid)
+        # With the workspace, the lookup is a range of the (workspace, object) index.
         creators = Event.objects.filter(
-            object_type=label, object_id__in=ids, verb=created_verb, actor_user__isnull=False
+            workspace_id__in=workspaces,
+            object_type=label,
+            object_id__in=ids,
+            verb=created_verb,
+            actor_user__isnull=False,
         ).values_list("object_id", "actor_user_id")
         for oid, uid in creators:
             found.setdefault(oid, set()).add(uid)
