@@ -35,15 +35,12 @@ class ThreadWriter:
         self.p = panel
         self.when = _Dates()
         self.base = escape(panel["comments_base"])
-        self.target = escape(panel["dom_id"])
         self.next = escape(panel["next"])
         self.csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
         self.members = escape(panel["members_url"])
         self.max_body = escape(panel["max_body"])
         self.picker = "".join(
-            f'<button type="submit" name="emoji" value="{escape(e)}" class="reaction">'
-            f"{escape(e)}</button>"
-            for e in panel["emoji"]
+            f'<button name="emoji" value="{escape(e)}">{escape(e)}</button>' for e in panel["emoji"]
         )
 
     def comment(self, t) -> str:
@@ -64,8 +61,7 @@ class ThreadWriter:
         url = f"{self.base}{pk}/"
         out.append(
             f'<div class="comment-body prose">{c.body_html}</div>'
-            f'<form method="post" action="{url}react/" hx-post="{url}react/" '
-            f'hx-target="#{self.target}" hx-swap="outerHTML" class="reactions" '
+            f'<form method="post" action="{url}react/" hx-post="{url}react/" class="reactions" '
             f'aria-label="Reactions">{self.csrf}<input type="hidden" name="next" '
             f'value="{self.next}">'
         )
@@ -84,7 +80,7 @@ class ThreadWriter:
         if c.author_id == self.p["user_id"]:
             out.append(
                 f'<form method="post" action="{url}edit/" hx-post="{url}edit/" '
-                f'hx-target="#{self.target}" hx-swap="outerHTML" class="comment-own small">'
+                f'class="comment-own small">'
                 f'{self.csrf}<input type="hidden" name="version" value="{c.version}">'
                 f'<input type="hidden" name="next" value="{self.next}"><details>'
                 f'<summary>Edit</summary><label class="visually-hidden" for="edit-{pk}">'
@@ -109,8 +105,8 @@ class ThreadWriter:
             url = escape(self.p["comment_url"])
             out.append(
                 '<details class="comment-reply"><summary class="small">Reply</summary>'
-                f'<form method="post" action="{url}" hx-post="{url}" hx-target="#{self.target}" '
-                f'hx-swap="outerHTML">{self.csrf}<input type="hidden" name="parent" '
+                f'<form method="post" action="{url}" hx-post="{url}">'
+                f'{self.csrf}<input type="hidden" name="parent" '
                 f'value="{pk}"><input type="hidden" name="next" value="{self.next}">'
                 f'<label class="visually-hidden" for="reply-{pk}">Reply to '
                 f"{escape(t.comment.author_name)}</label>"

@@ -44,6 +44,11 @@ def test_mention_by_keyboard_then_comment_without_a_reload(
     expect(page.locator(".comment .mention")).to_have_text("@tessa")
     assert document_kept(page)  # an htmx swap, not a page load
     assert Comment.objects.get().mentions[0]["username"] == "tessa"
+    # A reaction from the picker swaps the panel too (hx-target inherited from the list).
+    page.get_by_label("Add a reaction").click()
+    page.locator(".reaction-picker button[value='🎉']").click()
+    expect(page.locator("button.reaction-mine")).to_have_text("🎉 1")
+    assert document_kept(page)
     assert browser_errors == []
 
 
