@@ -35,7 +35,6 @@ class ThreadWriter:
         self.p = panel
         self.when = _Dates()
         self.base = escape(panel["comments_base"])
-        self.next = escape(panel["next"])
         self.csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
         self.members = escape(panel["members_url"])
         self.max_body = escape(panel["max_body"])
@@ -62,8 +61,7 @@ class ThreadWriter:
         out.append(
             f'<div class="comment-body prose">{c.body_html}</div>'
             f'<form method="post" action="{url}react/" hx-post="{url}react/" class="reactions" '
-            f'aria-label="Reactions">{self.csrf}<input type="hidden" name="next" '
-            f'value="{self.next}">'
+            f'aria-label="Reactions">{self.csrf}'
         )
         for r in t.reactions:
             mine = "true" if r.mine else "false"
@@ -82,7 +80,7 @@ class ThreadWriter:
                 f'<form method="post" action="{url}edit/" hx-post="{url}edit/" '
                 f'class="comment-own small">'
                 f'{self.csrf}<input type="hidden" name="version" value="{c.version}">'
-                f'<input type="hidden" name="next" value="{self.next}"><details>'
+                "<details>"
                 f'<summary>Edit</summary><label class="visually-hidden" for="edit-{pk}">'
                 f'Edit your comment</label><textarea id="edit-{pk}" name="body" rows="3" '
                 f'maxlength="{self.max_body}" data-mentions="{self.members}">'
@@ -107,7 +105,7 @@ class ThreadWriter:
                 '<details class="comment-reply"><summary class="small">Reply</summary>'
                 f'<form method="post" action="{url}" hx-post="{url}">'
                 f'{self.csrf}<input type="hidden" name="parent" '
-                f'value="{pk}"><input type="hidden" name="next" value="{self.next}">'
+                f'value="{pk}">'
                 f'<label class="visually-hidden" for="reply-{pk}">Reply to '
                 f"{escape(t.comment.author_name)}</label>"
                 f'<textarea id="reply-{pk}" name="body" rows="2" maxlength="{self.max_body}" '

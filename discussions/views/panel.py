@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -65,8 +66,15 @@ def _answer(request, label, obj, *, errors=None, draft="", status=200):
         return render(request, "discussions/_panel.html", {"panel": ctx}, status=status)
     for error in errors or []:
         messages.error(request, error)
+    # The forms of the comments carry no "next" (the page is the referrer).
     kind = registry.get(label)
-    return redirect(safe_next(request, kind.url(obj)))
+    referer = request.headers.get("Referer", "")
+    fallback = kind.url(obj)
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        fallback = referer
+    return redirect(safe_next(request, fallback))
 
 
 def _messages(exc: ValidationError) -> list[str]:

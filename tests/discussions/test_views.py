@@ -234,3 +234,14 @@ def test_entry_and_customer_pages_carry_the_panel(as_user, pm, product, label):
         oid = company.pk
     html = as_user(pm).get(url).content.decode()
     assert f'id="discussion-{label.replace(".", "-")}-{oid}"' in html
+
+
+def test_without_htmx_an_action_goes_back_to_the_page_it_came_from(as_user, pm, item):
+    comment = post(pm, item, "React to me")
+    client = as_user(pm)
+    back = "http://testserver/w/acme/p/PAY/customers/"
+    r = client.post(f"/w/acme/comments/{comment.pk}/react/", {"emoji": "👍"}, HTTP_REFERER=back)
+    assert r.status_code == 302 and r["Location"] == back
+    evil = "https://evil.example/"
+    r = client.post(f"/w/acme/comments/{comment.pk}/react/", {"emoji": "👍"}, HTTP_REFERER=evil)
+    assert r["Location"] == item_url(item)
