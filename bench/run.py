@@ -22,6 +22,7 @@ from pathlib import Path
 from bench.activity import measure as measure_activity
 from bench.backlog import measure as measure_backlog
 from bench.core import RESULTS, ROOT, Report, configure_environment, database_url, ensure_database
+from bench.discussions import measure as measure_discussions
 from bench.feedback import measure as measure_feedback
 from bench.live import measure as measure_live
 from bench.metrics import measure as measure_metrics
@@ -43,6 +44,7 @@ SUITES = [
     ("webhooks", measure_webhooks),
     ("writes", measure_writes),
     ("live", measure_live),
+    ("discussions", measure_discussions),
 ]
 
 

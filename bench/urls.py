@@ -3,7 +3,7 @@ by the baseline views they are compared with."""
 
 from django.urls import include, path
 
-from . import baselines, roadmaps
+from . import baselines, discussions, roadmaps
 
 urlpatterns = [
     path("", include("pmhub.urls")),
@@ -15,4 +15,5 @@ urlpatterns = [
     path("__bench__/roadmap-cards-fast/", roadmaps.fast_cards_view),
     path("__bench__/bare/", roadmaps.bare_view),
     path("__bench__/raw-update/", baselines.raw_update_view),
+    path("__bench__/minimal-comments/", discussions.minimal_comments_view),
 ]

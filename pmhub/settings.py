@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "feedback",
     "specs",
     "questions",
+    "discussions",
 ]
 
 MIDDLEWARE = [
@@ -431,6 +432,14 @@ CELERY_BEAT_SCHEDULE = {
     "decay-demand": {
         "task": "feedback.tasks.decay_demand",
         "schedule": env_int("DEMAND_DECAY_SECONDS", 24 * 3600),
+    },
+    "sweep-notification-emails": {
+        "task": "discussions.tasks.sweep_notification_emails",
+        "schedule": env_int("NOTIFICATION_EMAIL_SWEEP_SECONDS", 60),
+    },
+    "notification-digest": {
+        "task": "discussions.tasks.build_digests",
+        "schedule": env_int("NOTIFICATION_DIGEST_SECONDS", 24 * 3600),
     },
     "sweep-webhook-deliveries": {
         "task": "pmhub.webhooks.tasks.sweep_webhook_deliveries",

@@ -7,6 +7,7 @@ from drf_spectacular.views import (
 )
 
 from backlog import api as backlog_api
+from discussions import api as discussions_api
 from feedback import api as feedback_api
 from metrics import api as metrics_api
 from pmhub.accounts import api as accounts_api
@@ -37,6 +38,7 @@ feedback_api.register(router)
 webhooks_api.register(router)
 specs_api.register(router)
 questions_api.register(router)
+discussions_api.register(router)
 
 # Each app's pages, in its own namespace ("products:strategy", ...). Every app
 # spells out its full paths and no route is a catch-all, so the order of
@@ -54,6 +56,7 @@ urlpatterns = [
     path("", include("questions.urls")),
     path("", include("pmhub.webhooks.urls")),
     path("", include("ops.urls")),  # /healthz and /metrics
+    path("", include("discussions.urls")),
     # One router for the API; its route names are DRF's ("item-list", ...).
     path("api/v1/events/", activity_api.EventFeed.as_view(), name="event-list"),
     path("api/v1/", include(router.urls)),

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 
 from pmhub.accounts.decorators import workspace_view
 from pmhub.activity.reads import panel_context
+from pmhub.panels import panels_for
 from pmhub.web import apply_errors, get_in_workspace, save_with_conflict
 from products.models import Product
 
@@ -101,6 +102,7 @@ def company_detail(request, key, pk):
             "form": form,
             "conflict": conflict,
             **panel_context(company),
+            "panels": panels_for("feedback.company", request, company),
         },
         status=status,
     )

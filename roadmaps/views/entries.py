@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from backlog.models import Item
 from pmhub.accounts.decorators import workspace_view
 from pmhub.errors import DomainError, VersionConflict
+from pmhub.panels import panels_for
 from pmhub.web import int_param, save_with_conflict
 
 from .. import reads, services
@@ -112,6 +113,7 @@ def entry_detail(request, pk, eid):
             "entry": entry,
             "form": form,
             "conflict": conflict,
+            "panels": panels_for("roadmaps.entry", request, entry),
         },
     )
 

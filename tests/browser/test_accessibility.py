@@ -151,6 +151,9 @@ def _demo_urls() -> dict[str, str]:
         "metrics": reverse("metrics:metrics", args=[w, k]),
         "metric": reverse("metrics:metric", args=[w, k, metric.pk]),
         "members": reverse("accounts:members", args=[w]),
+        "notifications": reverse("discussions:notifications", args=[w]),
+        "email preferences": reverse("discussions:preferences"),
+        "discussion": reverse("discussions:thread", args=[w, "backlog.item", item.pk]),
         "tokens": reverse("accounts:tokens"),
         "password change": reverse("accounts:password_change"),
         "new workspace": reverse("accounts:workspace-new"),
@@ -199,6 +202,9 @@ PAGES = [
             "tokens",
             "password change",
             "new workspace",
+            "notifications",
+            "email preferences",
+            "discussion",
         ]
     ),
     *(
@@ -215,6 +221,7 @@ PAGES = [
             "members",
             "spec",
             "questions",
+            "notifications",
         ]
     ),
     *(
