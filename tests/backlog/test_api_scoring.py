@@ -56,7 +56,7 @@ def test_a_move_writes_exactly_one_item_row(api, items, product):
     assert update_statements_on_items(ctx.captured_queries) == 1
     sqls = [q["sql"] for q in ctx.captured_queries]
     inserts = [sql for sql in sqls if sql.lstrip().upper().startswith("INSERT")]
-    assert len(inserts) == 1 and '"activity_event"' in inserts[0]  # its event, nothing else
+    assert len(inserts) == 1 and "activity_event" in inserts[0]  # its event, nothing else
 
 
 BAD_MOVES = {

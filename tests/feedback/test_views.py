@@ -406,7 +406,8 @@ def test_company_and_portal_settings_pages_keep_their_query_counts(
     counts = {}
     for url in urls:
         client.get(url)
-        with django_assert_max_num_queries(15) as ctx:
+        # 15 before the discussion panel (its threads, watch state and form add a few, constant)
+        with django_assert_max_num_queries(18) as ctx:
             assert client.get(url).status_code == 200
         counts[url] = len(ctx.captured_queries)
     grow(10, 3)
