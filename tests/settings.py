@@ -69,3 +69,8 @@ MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": {}}}
 # test_throttling.py); other tests (schemathesis sends hundreds of invalid
 # tokens from one address) must not trip it.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 100_000)
+
+# Live streams of the browser tests' server read the log when this process
+# commits (every write of a test does); a timed poll would read the test
+# database between tests, while it is flushed.
+LIVE_POLL_SECONDS = 600
