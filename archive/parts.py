@@ -45,11 +45,12 @@ class Part:
         return self.rows(qs, workspace) if self.rows else qs
 
     def columns(self) -> list[models.Field]:
-        """The exported columns: every concrete field but the primary key, the
-        workspace and the excluded ones."""
+        """The exported columns: every concrete field but the primary key (unless
+        it is a one-to-one link to another part's row), the workspace and the
+        excluded ones."""
         out = []
         for f in self.model._meta.concrete_fields:
-            if f.primary_key or f.name in self.exclude:
+            if (f.primary_key and not f.is_relation) or f.name in self.exclude:
                 continue
             if f.is_relation and f.related_model._meta.label_lower == WORKSPACE_MODEL:
                 continue

@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("roadmaps.urls")),
     path("", include("feedback.urls")),
     path("", include("pmhub.webhooks.urls")),
+    path("", include("archive.urls")),
     # One router for the API; its route names are DRF's ("item-list", ...).
     path("api/v1/events/", activity_api.EventFeed.as_view(), name="event-list"),
     path("api/v1/", include(router.urls)),

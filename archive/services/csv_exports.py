@@ -18,9 +18,6 @@ from . import jobs
 
 log = logging.getLogger(__name__)
 
-# Exports of more items than this run in the background; smaller ones stream.
-STREAM_MAX_ITEMS = 20_000
-
 
 def items_query(product, params: QueryDict):
     """The items of a backlog export: the page's filters, in its sort."""
@@ -38,7 +35,7 @@ def start_items_csv(actor, *, product, params: QueryDict) -> ArchiveJob:
         kind=ArchiveJob.Kind.ITEMS_CSV,
         workspace=product.workspace,
         created_by=actor,
-        params={"product": product.pk, "query": params.urlencode()},
+        params={"product": product.pk, "product_key": product.key, "query": params.urlencode()},
         total=qs.count(),
     )
     jobs.enqueue(job)
