@@ -94,6 +94,9 @@ class ArchiveJob(models.Model):
         return self
 
 
+JobState = ArchiveJob.State  # for the API schema's enum name
+
+
 class ImportedEvents(models.Model):
     """The ids of the events an import copied into a workspace: history, which
     the event log's consumers skip (``archive.loading.imported_event_ids``)."""

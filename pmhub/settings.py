@@ -351,6 +351,8 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "backlog.models.ScoringKind",
         "ItemStatusEnum": "backlog.models.Status",
         "ObjectiveStatusEnum": "products.models.ObjectiveStatus",
+        "ArchiveJobStateEnum": "archive.models.JobState",
+        "StateEnum": "feedback.models.State",  # the name it had before archive jobs had a state
     },
 }
 

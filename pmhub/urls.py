@@ -6,6 +6,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from archive import api as archive_api
 from backlog import api as backlog_api
 from feedback import api as feedback_api
 from metrics import api as metrics_api
@@ -33,6 +34,7 @@ router.register("hypotheses", backlog_api.HypothesisViewSet, basename="hypothesi
 roadmaps_api.register(router)
 feedback_api.register(router)
 webhooks_api.register(router)
+archive_api.register(router)
 
 # Each app's pages, in its own namespace ("products:strategy", ...). Every app
 # spells out its full paths and no route is a catch-all, so the order of
