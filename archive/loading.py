@@ -63,7 +63,7 @@ def open_archive(fileobj) -> tuple[zipfile.ZipFile, dict]:
             f"The archive has parts this server does not know: {', '.join(map(str, unknown))}."
         )
     missing = [n for n in known if n not in names]
-    if missing:
+    if missing and version == format.SCHEMA_VERSION:  # an older version lacks newer parts
         raise format.ArchiveError(f"The archive lacks parts: {', '.join(missing)}.")
     files = set(zf.namelist())
     for e in entries:
@@ -127,6 +127,8 @@ def load_archive(zf, manifest, *, workspace, progress: Callable[[int], None] | N
     events = (None, None)
     for part in registered():
         where = f"In the part {part.name}"
+        if part.name not in entries:
+            continue  # an archive of an older version, from before this part
         try:
             first, last, count = _load_part(zf, entries[part.name], part, workspace, ids)
         except format.ArchiveError as e:
