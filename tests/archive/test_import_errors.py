@@ -120,15 +120,17 @@ def test_only_an_empty_workspace_takes_an_import(archive, pm):
     assert "new, empty workspace" in file_error(excinfo)
 
 
-def test_imported_events_are_history_that_no_consumer_acts_on(
-    archive, pm, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_imported_events_are_history_that_no_consumer_acts_on(archive, pm):
+    """Committed for real: on PostgreSQL consumers see only final events."""
     from pmhub.activity import consumers
 
     seen = []
     consumers.register("test-archive-seen", lambda events: seen.extend(e.id for e in events))
     try:
-        job = run(pm, archive, django_capture_on_commit_callbacks)
+        job = import_into_new_workspace(pm, name="Copy", upload=upload(archive))
+        job.refresh_from_db()
+        assert job.state == ArchiveJob.State.DONE, job.error
         consumers.dispatch("test-archive-seen")
     finally:
         consumers.unregister("test-archive-seen")
