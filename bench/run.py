@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench.activity import measure as measure_activity
 from bench.backlog import measure as measure_backlog
+from bench.bigio import measure as measure_bigio
 from bench.core import RESULTS, ROOT, Report, configure_environment, database_url, ensure_database
 from bench.feedback import measure as measure_feedback
 from bench.metrics import measure as measure_metrics
@@ -39,6 +40,7 @@ SUITES = [
     ("palette", measure_palette),
     ("activity", measure_activity),
     ("webhooks", measure_webhooks),
+    ("bigio", measure_bigio),
 ]
 
 
@@ -55,6 +57,12 @@ def main(argv=None) -> int:
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
     parser.add_argument(
         "--webhook-events", type=int, default=10_000, help="events of the webhooks suite (10 000)"
+    )
+    parser.add_argument(
+        "--bigio-items",
+        type=int,
+        default=1_000_000,
+        help="items of the big exports suite's backlog (1 000 000)",
     )
     parser.add_argument(
         "--suite",

@@ -1,0 +1,158 @@
+"""Big exports suite of `make bench` (``--suite bigio``): a backlog of
+1 000 000 items (``--bigio-items``) in a product of its own, exported by the
+background jobs of the archive app in a subprocess that does what a Celery
+worker does for the task (``archive.services.run_job``), measuring that
+process's memory: its resident set after Django's setup, and its peak
+(``ru_maxrss``) at the end; the growth is the difference. Beside it, for
+scale, PostgreSQL's own ``COPY … TO STDOUT`` of the same rows' columns.
+
+Measured: the CSV export of the whole backlog (target: growth ≤ 100 MB) and
+the workspace archive of the same product (reported; its id maps grow with
+the rows)."""
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+from .core import ROOT
+from .seed import ITEM_COLUMNS, _item_rows
+
+PRODUCT_KEY = "BIGIO"
+WORKSPACE_SLUG = "pmhub-bench-bigio"
+GROWTH_TARGET_MB = 100
+
+WORKER = """
+import json, os, resource, sys, time
+import django
+django.setup()
+from archive import services, exporting, loading  # noqa: F401  (imported before the baseline)
+from backlog import importing  # noqa: F401
+
+def rss_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+base = rss_mb()
+started = time.perf_counter()
+state = services.run_job(int(sys.argv[1]))
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"state": state, "seconds": seconds, "base_mb": base, "peak_mb": peak}))
+"""
+
+
+def seed_big(n: int, user):
+    from django.db import connection, transaction
+    from fractional_indexing import generate_n_keys_between
+
+    from backlog.models import BacklogSettings, Item
+    from pmhub.accounts.models import Membership, Role, Workspace
+    from products.models import Product
+
+    workspace, _ = Workspace.objects.get_or_create(
+        slug=WORKSPACE_SLUG, defaults={"name": "Benchmark (big exports)"}
+    )
+    Membership.objects.get_or_create(workspace=workspace, user=user, defaults={"role": Role.OWNER})
+    product, _ = Product.objects.get_or_create(
+        workspace=workspace, key=PRODUCT_KEY, defaults={"name": "Big exports"}
+    )
+    have = Item.objects.filter(product=product).count()
+    if have == n:
+        print(f"==> bigio: {n:,} items already seeded")
+        return workspace, product
+    started = time.perf_counter()
+    print(f"==> bigio: seeding {n:,} items (found {have:,})")
+    table = Item._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE product_id = %s", [product.pk])
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        first_id = cursor.fetchone()[0] + 1
+        ranks = generate_n_keys_between(None, None, n)
+        copy_sql = f"COPY {table} ({', '.join(ITEM_COLUMNS)}) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for row in _item_rows(product, user.pk, first_id, n, ranks, random.Random(7)):
+                copy.write_row(row)
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [first_id + n - 1]
+        )
+        BacklogSettings.objects.filter(product=product).update(last_item_number=n)
+        cursor.execute(f"ANALYZE {table}")
+    print(f"    seeded in {time.perf_counter() - started:.1f} s")
+    return workspace, product
+
+
+def _run_worker(job_id: int, media: str) -> dict:
+    env = dict(os.environ, MEDIA_ROOT=media, PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", WORKER, str(job_id)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _raw_copy_seconds(product) -> float:
+    from django.db import connection
+
+    from backlog.models import Item
+
+    columns = ", ".join(c for c in ITEM_COLUMNS if c != "id")
+    started = time.perf_counter()
+    with connection.cursor() as cursor, tempfile.TemporaryFile() as f:
+        rows = f"SELECT {columns} FROM {Item._meta.db_table} WHERE product_id = {product.pk}"
+        sql = f"COPY ({rows} ORDER BY rank) TO STDOUT WITH CSV HEADER"
+        with cursor.cursor.copy(sql) as copy:
+            for block in copy:
+                f.write(block)
+    return time.perf_counter() - started
+
+
+def measure(report, data, args):
+    from archive.models import ArchiveJob
+
+    n = args.bigio_items
+    user = data["user"]
+    workspace, product = seed_big(n, user)
+    with tempfile.TemporaryDirectory() as media:
+        csv_job = ArchiveJob.objects.create(
+            kind=ArchiveJob.Kind.ITEMS_CSV,
+            workspace=workspace,
+            created_by=user,
+            params={"product": product.pk, "product_key": product.key, "query": ""},
+            total=n,
+        )
+        print(f"==> bigio: CSV export of {n:,} items in a worker process")
+        csv = _run_worker(csv_job.pk, media)
+        csv_job.refresh_from_db()
+        raw = _raw_copy_seconds(product)
+        growth = csv["peak_mb"] - csv["base_mb"]
+        report.check(
+            f"CSV export of {n:,} items: worker memory growth",
+            f"{growth:.0f} MB",
+            f"≤ {GROWTH_TARGET_MB} MB",
+            csv["state"] == "done" and growth <= GROWTH_TARGET_MB,
+            note=(
+                f"{csv['seconds']:.1f} s, {csv_job.size / 1e6:.0f} MB file; "
+                f"raw COPY TO of the same rows {raw:.1f} s ({csv['seconds'] / raw:.1f}×)"
+            ),
+        )
+        archive_job = ArchiveJob.objects.create(
+            kind=ArchiveJob.Kind.EXPORT, workspace=workspace, created_by=user, total=n
+        )
+        print(f"==> bigio: workspace archive of {n:,} items in a worker process")
+        arc = _run_worker(archive_job.pk, media)
+        archive_job.refresh_from_db()
+        report.facts["bigio"] = {"csv": csv, "archive": arc, "raw_copy_seconds": raw}
+        print(
+            f"    archive: {arc['state']}, {arc['seconds']:.1f} s, "
+            f"memory growth {arc['peak_mb'] - arc['base_mb']:.0f} MB, "
+            f"{archive_job.size / 1e6:.0f} MB file (reported, no target)"
+        )
