@@ -1,6 +1,7 @@
 """Pages of the archive app: a workspace's export and import page (owners),
 the page of a job with its progress bar, and downloads."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
@@ -75,7 +76,12 @@ def _render_with(request, form, status=200):
     jobs = ArchiveJob.objects.in_workspace(request.workspace).exclude(
         kind=ArchiveJob.Kind.ITEMS_CSV
     )[:10]
-    context = {"workspace": request.workspace, "jobs": jobs, "form": form}
+    context = {
+        "workspace": request.workspace,
+        "jobs": jobs,
+        "form": form,
+        "ttl_days": max(1, settings.EXPORT_FILES_TTL_HOURS // 24),
+    }
     return render(request, "archive/workspace.html", context, status=status)
 
 
