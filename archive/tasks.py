@@ -7,3 +7,11 @@ def run_archive_job(job_id: int) -> str:
     from . import services
 
     return services.run_job(job_id)
+
+
+@shared_task
+def sweep_archive_jobs() -> dict:
+    """Periodic: queue lost jobs again; delete expired export files."""
+    from . import services
+
+    return services.sweep_jobs()

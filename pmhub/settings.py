@@ -421,6 +421,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pmhub.webhooks.tasks.sweep_webhook_deliveries",
         "schedule": env_int("WEBHOOK_SWEEP_SECONDS", 60),
     },
+    "sweep-archive-jobs": {
+        "task": "archive.tasks.sweep_archive_jobs",
+        "schedule": env_int("ARCHIVE_SWEEP_SECONDS", 300),
+    },
 }
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must be below CELERY_VISIBILITY_TIMEOUT")

@@ -6,6 +6,7 @@ from . import jobs
 from .csv_exports import run_items_csv, start_items_csv
 from .exports import require_owner, run_export, start_export
 from .imports import import_into_new_workspace, run_import, start_import
+from .jobs import sweep_jobs
 
 
 def run_job(job_id: int) -> str:
@@ -32,4 +33,5 @@ __all__ = [
     "start_export",
     "start_import",
     "start_items_csv",
+    "sweep_jobs",
 ]

@@ -128,3 +128,27 @@ def test_a_job_runs_once(pm, workspace, django_capture_on_commit_callbacks):
     job.refresh_from_db()
     assert job.state == "done"
     assert services.run_job(job.pk) == "skipped"  # a redelivered task does nothing
+
+
+def test_the_sweep_requeues_lost_jobs_and_deletes_expired_files(pm, workspace, media):
+    from unittest import mock
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from archive import services, tasks
+
+    old = timezone.now() - datetime.timedelta(hours=1)
+    lost = ArchiveJob.objects.create(kind="export", workspace=workspace, created_by=pm)
+    ArchiveJob.objects.filter(pk=lost.pk).update(created_at=old)
+    fresh = ArchiveJob.objects.create(kind="export", workspace=workspace, created_by=pm)
+    name = default_storage.save("exports/acme/old.zip", ContentFile(b"zip"))
+    expired = ArchiveJob.objects.create(
+        kind="export", workspace=workspace, state="done", file_name=name, expires_at=old
+    )
+    with mock.patch.object(tasks.run_archive_job, "delay") as delay:
+        assert services.sweep_jobs() == {"requeued": 1, "deleted": 1}
+    delay.assert_called_once_with(lost.pk)
+    assert not default_storage.exists(name)
+    expired.refresh_from_db()
+    assert expired.file_name == "" and fresh.state == "queued"
