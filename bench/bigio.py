@@ -6,9 +6,12 @@ process's memory: its resident set after Django's setup, and its peak
 (``ru_maxrss``) at the end; the growth is the difference. Beside it, for
 scale, PostgreSQL's own ``COPY … TO STDOUT`` of the same rows' columns.
 
-Measured: the CSV export of the whole backlog (target: growth ≤ 100 MB) and
+Measured: the CSV export of the whole backlog (target: growth ≤ 100 MB),
 the workspace archive of the same product (reported; its id maps grow with
-the rows)."""
+the rows), and a CSV import of 1 000 000 rows (``--bigio-rows``): its check
+and its import each in a worker process (target: peak ≤ 150 MB), and its
+time against a raw ``COPY`` of the same rows into the items table in a
+transaction rolled back (target: ≤ 3×, i.e. throughput ≥ 1/3)."""
 
 import json
 import os
@@ -121,7 +124,10 @@ def measure(report, data, args):
     n = args.bigio_items
     user = data["user"]
     workspace, product = seed_big(n, user)
-    with tempfile.TemporaryDirectory() as media:
+    from django.test import override_settings
+
+    with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
+        measure_import(report, data, args, workspace, media)
         csv_job = ArchiveJob.objects.create(
             kind=ArchiveJob.Kind.ITEMS_CSV,
             workspace=workspace,
@@ -150,9 +156,178 @@ def measure(report, data, args):
         print(f"==> bigio: workspace archive of {n:,} items in a worker process")
         arc = _run_worker(archive_job.pk, media)
         archive_job.refresh_from_db()
-        report.facts["bigio"] = {"csv": csv, "archive": arc, "raw_copy_seconds": raw}
+        report.facts.setdefault("bigio", {}).update(
+            {"csv": csv, "archive": arc, "raw_copy_seconds": raw}
+        )
         print(
             f"    archive: {arc['state']}, {arc['seconds']:.1f} s, "
             f"memory growth {arc['peak_mb'] - arc['base_mb']:.0f} MB, "
             f"{archive_job.size / 1e6:.0f} MB file (reported, no target)"
         )
+
+
+# --- CSV import --------------------------------------------------------------------------------
+
+IMPORT_KEY = "BIGIMP"
+PEAK_TARGET_MB = 150
+THROUGHPUT_TARGET = 3.0  # the import may take at most 3× a raw COPY of the same rows
+
+IMPORT_WORKER = """
+import json, resource, sys, time
+import django
+django.setup()
+from backlog import importing
+
+started = time.perf_counter()
+job = importing.IMPORTER.run_step(int(sys.argv[1]), sys.argv[2])
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"state": job.state, "seconds": seconds, "peak_mb": peak,
+                  "errors": job.errors[:3], "created": job.created_count}))
+"""
+
+CSV_COLUMNS = (
+    "Title",
+    "Type",
+    "Status",
+    "Status reason",
+    "Effort",
+    "Value",
+    "Reach",
+    "Impact",
+    "Confidence",
+)
+
+
+def _clear_import_product(workspace, product):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for sql in (
+            "DELETE FROM activity_event WHERE workspace_id = %s AND verb = 'item.created'",
+            "DELETE FROM backlog_historicalitem WHERE product_id = %s",
+            "DELETE FROM backlog_scorechange WHERE item_id IN "
+            "(SELECT id FROM backlog_item WHERE product_id = %s)",
+            "DELETE FROM backlog_item WHERE product_id = %s",
+        ):
+            cursor.execute(sql, [workspace.pk if "activity" in sql else product.pk])
+        cursor.execute(
+            "UPDATE backlog_backlogsettings SET last_item_number = 0 WHERE product_id = %s",
+            [product.pk],
+        )
+
+
+def _csv_file(rows: list[tuple], path: str) -> int:
+    import csv
+
+    index = {c: i for i, c in enumerate(ITEM_COLUMNS)}
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        for r in rows:
+            writer.writerow(
+                [
+                    r[index["title"]],
+                    "feature" if r[index["type"]] == "epic" else r[index["type"]],
+                    r[index["status"]],
+                    r[index["status_reason"]],
+                    "" if r[index["effort"]] is None else r[index["effort"]],
+                    "" if r[index["value"]] is None else r[index["value"]],
+                    r[index["reach"]],
+                    r[index["impact"]],
+                    r[index["confidence"]],
+                ]
+            )
+    return os.path.getsize(path)
+
+
+def _raw_copy_in_seconds(rows: list[tuple]) -> float:
+    """COPY the same rows into the items table, in a transaction rolled back."""
+    from django.db import connection, transaction
+
+    from backlog.models import Item
+
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql = f"COPY {Item._meta.db_table} ({', '.join(ITEM_COLUMNS)}) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return seconds
+
+
+def _run_import_worker(job_id: int, step: str, media: str) -> dict:
+    env = dict(os.environ, MEDIA_ROOT=media, PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_WORKER, str(job_id), step],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        raise SystemExit(f"bench: the import worker failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure_import(report, data, args, workspace, media):
+    from django.db import connection
+    from fractional_indexing import generate_n_keys_between
+
+    from backlog import importing
+    from backlog.models import ImportJob, Item
+    from products.models import Product
+
+    n = args.bigio_rows
+    user = data["user"]
+    product, _ = Product.objects.get_or_create(
+        workspace=workspace, key=IMPORT_KEY, defaults={"name": "Big import"}
+    )
+    _clear_import_product(workspace, product)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {Item._meta.db_table}")
+        first_id = cursor.fetchone()[0] + 1
+    ranks = generate_n_keys_between(None, None, n)
+    rows = list(_item_rows(product, None, first_id, n, ranks, random.Random(11)))
+    copy_seconds = _raw_copy_in_seconds(rows)
+    path = os.path.join(media, "bigio-import.csv")
+    size = _csv_file(rows, path)
+    del rows, ranks
+    print(f"==> bigio: CSV import of {n:,} rows ({size / 1e6:.0f} MB) in worker processes")
+    with open(path, "rb") as f:
+        job = importing.IMPORTER.start(user, product=product, filename="big.csv", raw=f)
+    assert len(job.mapping) == len(CSV_COLUMNS), job.mapping  # every column guessed
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.VALIDATING, total_rows=n)
+    checked = _run_import_worker(job.pk, "validate", media)
+    ImportJob.objects.filter(pk=job.pk, state="ready").update(state=ImportJob.State.IMPORTING)
+    done = _run_import_worker(job.pk, "import", media)
+    peak = max(checked["peak_mb"], done["peak_mb"])
+    ok = done["state"] == "done" and done["created"] == n
+    report.check(
+        f"CSV import of {n:,} rows: peak worker memory",
+        f"{peak:.0f} MB",
+        f"≤ {PEAK_TARGET_MB} MB",
+        ok and peak <= PEAK_TARGET_MB,
+        note=(
+            f"check {checked['seconds']:.0f} s ({checked['peak_mb']:.0f} MB), import "
+            f"{done['seconds']:.0f} s ({done['peak_mb']:.0f} MB), {done['state']} "
+            f"{done['created']:,} rows {done['errors'] or ''}"
+        ),
+    )
+    ratio = done["seconds"] / copy_seconds if copy_seconds else float("inf")
+    report.check(
+        f"CSV import of {n:,} rows: time ÷ raw COPY of the same rows",
+        f"{ratio:.1f}× ({done['seconds']:.0f} s vs {copy_seconds:.1f} s)",
+        f"≤ {THROUGHPUT_TARGET:g}× (throughput ≥ 1/3)",
+        ok and ratio <= THROUGHPUT_TARGET,
+        note="the import also checks every row, numbers, ranks, scores, and writes "
+        "one event and one history row per item",
+    )
+    report.facts.setdefault("bigio", {})["import"] = {
+        "check": checked,
+        "import": done,
+        "raw_copy_seconds": copy_seconds,
+        "file_mb": size / 1e6,
+    }

@@ -65,6 +65,12 @@ def main(argv=None) -> int:
         help="items of the big exports suite's backlog (1 000 000)",
     )
     parser.add_argument(
+        "--bigio-rows",
+        type=int,
+        default=1_000_000,
+        help="rows of the big exports suite's CSV import (1 000 000)",
+    )
+    parser.add_argument(
         "--suite",
         action="append",
         choices=[name for name, _ in SUITES],
