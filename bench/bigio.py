@@ -3,7 +3,8 @@
 background jobs of the archive app in a subprocess that does what a Celery
 worker does for the task (``archive.services.run_job``), measuring that
 process's memory: its resident set after Django's setup, and its peak
-(``ru_maxrss``) at the end; the growth is the difference. Beside it, for
+(``VmHWM``; ``ru_maxrss`` would carry the forking parent's peak over exec)
+at the end; the growth is the difference. Beside it, for
 scale, PostgreSQL's own ``COPY … TO STDOUT`` of the same rows' columns.
 
 Measured: the CSV export of the whole backlog (target: growth ≤ 100 MB),
@@ -29,22 +30,23 @@ WORKSPACE_SLUG = "pmhub-bench-bigio"
 GROWTH_TARGET_MB = 100
 
 WORKER = """
-import json, os, resource, sys, time
+import json, os, sys, time
 import django
 django.setup()
 from archive import services, exporting, loading  # noqa: F401  (imported before the baseline)
 from backlog import importing  # noqa: F401
 
-def rss_mb():
+def status_mb(key):
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(key):
                 return int(line.split()[1]) / 1024
-base = rss_mb()
+base = status_mb("VmRSS:")
 started = time.perf_counter()
 state = services.run_job(int(sys.argv[1]))
 seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process image's peak (ru_maxrss would carry the forking parent's over exec).
+peak = status_mb("VmHWM:")
 print(json.dumps({"state": state, "seconds": seconds, "base_mb": base, "peak_mb": peak}))
 """
 
@@ -173,7 +175,7 @@ PEAK_TARGET_MB = 150
 THROUGHPUT_TARGET = 3.0  # the import may take at most 3× a raw COPY of the same rows
 
 IMPORT_WORKER = """
-import json, resource, sys, time
+import json, sys, time
 import django
 django.setup()
 from backlog import importing
@@ -181,7 +183,8 @@ from backlog import importing
 started = time.perf_counter()
 job = importing.IMPORTER.run_step(int(sys.argv[1]), sys.argv[2])
 seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+with open("/proc/self/status") as f:  # VmHWM: this process image's peak
+    peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 print(json.dumps({"state": job.state, "seconds": seconds, "peak_mb": peak,
                   "errors": job.errors[:3], "created": job.created_count}))
 """
