@@ -7,7 +7,9 @@ written with bulk inserts and scored by one SQL recompute of the new range.
 Big files run in a Celery task; the page shows a progress bar."""
 
 import csv
+import itertools
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from django.core.exceptions import ValidationError
@@ -22,6 +24,7 @@ from .models import (
     REASON_STATUSES,
     CustomField,
     ImportJob,
+    Item,
     ItemType,
     Status,
 )
@@ -224,14 +227,37 @@ EXPORT_COLUMNS = [
 ]
 
 
+def _names_by_item(ids: list[int]) -> tuple[dict, dict]:
+    """Tag names (by name) and objective titles (by position) of a chunk of
+    items, one query each: cheaper per row than prefetched related managers."""
+    tags, objectives = defaultdict(list), defaultdict(list)
+    tag_rows = Item.tags.through.objects.filter(item_id__in=ids).order_by("tag__name", "tag_id")
+    for item_id, name in tag_rows.values_list("item_id", "tag__name"):
+        tags[item_id].append(name)
+    objective_rows = Item.objectives.through.objects.filter(item_id__in=ids).order_by(
+        "objective__position", "objective_id"
+    )
+    for item_id, title in objective_rows.values_list("item_id", "objective__title"):
+        objectives[item_id].append(title)
+    return tags, objectives
+
+
 def export_rows(qs, custom_fields: Iterable[CustomField]) -> Iterator[dict]:
+    """Rows of an export, read a chunk of 2 000 items at a time (a server-side
+    cursor on PostgreSQL), so memory stays flat whatever the backlog's size."""
     custom_fields = list(custom_fields)
-    qs = qs.select_related("owner", "parent").prefetch_related("tags", "objectives")
-    for item in qs.iterator(chunk_size=2000):
+    qs = qs.select_related("owner", "parent")
+    for chunk in itertools.batched(qs.iterator(chunk_size=2000), 2000):
+        tags, objectives = _names_by_item([item.pk for item in chunk])
+        yield from _export_chunk(chunk, tags, objectives, custom_fields)
+
+
+def _export_chunk(chunk, tags, objectives, custom_fields) -> Iterator[dict]:
+    for item in chunk:
         row = {c: getattr(item, c, None) for c in EXPORT_COLUMNS}
         row["owner"] = item.owner.username if item.owner else ""
-        row["tags"] = ", ".join(t.name for t in item.tags.all())
-        row["objectives"] = "; ".join(o.title for o in item.objectives.all())
+        row["tags"] = ", ".join(tags.get(item.pk, ()))
+        row["objectives"] = "; ".join(objectives.get(item.pk, ()))
         row["parent"] = item.parent.key if item.parent else ""
         row["created_at"] = item.created_at.isoformat()
         row["updated_at"] = item.updated_at.isoformat()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench.activity import measure as measure_activity
 from bench.backlog import measure as measure_backlog
+from bench.bigio import measure as measure_bigio
 from bench.core import RESULTS, ROOT, Report, configure_environment, database_url, ensure_database
 from bench.discussions import measure as measure_discussions
 from bench.feedback import measure as measure_feedback
@@ -45,6 +46,7 @@ SUITES = [
     ("writes", measure_writes),
     ("live", measure_live),
     ("discussions", measure_discussions),
+    ("bigio", measure_bigio),
 ]
 
 
@@ -61,6 +63,18 @@ def main(argv=None) -> int:
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
     parser.add_argument(
         "--webhook-events", type=int, default=10_000, help="events of the webhooks suite (10 000)"
+    )
+    parser.add_argument(
+        "--bigio-items",
+        type=int,
+        default=1_000_000,
+        help="items of the big exports suite's backlog (1 000 000)",
+    )
+    parser.add_argument(
+        "--bigio-rows",
+        type=int,
+        default=1_000_000,
+        help="rows of the big exports suite's CSV import (1 000 000)",
     )
     parser.add_argument(
         "--suite",

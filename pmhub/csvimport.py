@@ -9,14 +9,21 @@ a column can map to, how one row is checked, how the checked rows are
 created, and its job model (a subclass of ``ImportJobBase``) and task.
 This module imports no app."""
 
+import codecs
 import csv
 import io
+import itertools
 import sys
+import tempfile
 import unicodedata
+import uuid
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -27,8 +34,12 @@ from pmhub.accounts.decorators import workspace_view
 from pmhub.accounts.services import require_editor
 from pmhub.web import get_in_workspace
 
-MAX_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 50_000
+MAX_BYTES = 10 * 1024 * 1024  # read_csv: small files read whole (metrics' CSV upload)
+# Imports stream the file from the storage and write in batches, so size
+# costs time, not memory.
+IMPORT_MAX_BYTES = 100 * 1024 * 1024
+MAX_ROWS = 1_000_000
+BATCH_ROWS = 2000  # rows checked and created together while importing
 MAX_ERRORS = 1000  # errors kept (and shown) per job
 # What makes a spreadsheet read a cell as a formula: = + - @ and their
 # look-alikes that spreadsheets accept too (full-width ＝ ＋ － ＠, small ﹦ ﹢
@@ -105,12 +116,78 @@ def guess_mapping(headers: list[str], by_name: dict[str, str]) -> dict[str, str]
     return mapping
 
 
-def rows_of(job) -> list[dict]:
-    """The job's data rows (blank lines skipped), as dicts keyed by column."""
-    reader = csv.DictReader(io.StringIO(job.text))
-    return [
-        row for row in reader if any((v or "").strip() for v in row.values() if isinstance(v, str))
-    ]
+def rows_of(job) -> Iterator[dict]:
+    """The job's data rows (blank lines skipped), as dicts keyed by column,
+    read a line at a time from the stored file (or, for jobs made before
+    files were stored, from ``text``)."""
+    if not job.file_name:
+        source = io.StringIO(job.text)
+        yield from _data_rows(csv.DictReader(source))
+        return
+    with default_storage.open(job.file_name, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=job.encoding or "utf-8-sig", newline="")
+        yield from _data_rows(csv.DictReader(text))
+
+
+def _data_rows(reader) -> Iterator[dict]:
+    for row in reader:
+        if any((v or "").strip() for v in row.values() if isinstance(v, str)):
+            yield row
+
+
+def count_rows(job) -> int:
+    return sum(1 for _row in rows_of(job))
+
+
+def store_upload(upload, prefix: str) -> tuple[str, str, list[str]]:
+    """Copy an upload (a file object, or bytes) to the storage a chunk at a
+    time, checking on the way that it is text (UTF-8, else Windows-1252) and
+    at most ``IMPORT_MAX_BYTES``; returns (file name, encoding, headers)."""
+    if isinstance(upload, bytes | bytearray):
+        upload = io.BytesIO(upload)
+    limit_mb = IMPORT_MAX_BYTES // 1024 // 1024
+    utf8 = codecs.getincrementaldecoder("utf-8-sig")()
+    encoding, size = "utf-8-sig", 0
+    with tempfile.TemporaryFile() as tmp:
+        for chunk in iter(lambda: upload.read(1024 * 1024), b""):
+            size += len(chunk)
+            if size > IMPORT_MAX_BYTES:
+                raise ValidationError({"file": f"The file is larger than {limit_mb} MB."})
+            if b"\x00" in chunk:
+                raise ValidationError({"file": "The file is not text: it contains binary data."})
+            if encoding == "utf-8-sig":
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    encoding = "cp1252"
+            tmp.write(chunk)
+        if encoding == "utf-8-sig":
+            try:
+                utf8.decode(b"", final=True)
+            except UnicodeDecodeError:
+                encoding = "cp1252"
+        tmp.seek(0)
+        wrapper = io.TextIOWrapper(tmp, encoding=encoding, newline="")
+        try:
+            headers = _headers(wrapper)
+        finally:
+            wrapper.detach()  # the temporary file stays open for the save below
+        tmp.seek(0)
+        name = default_storage.save(f"csvimports/{prefix}/{uuid.uuid4().hex}.csv", File(tmp))
+    return name, encoding, headers
+
+
+def _headers(text) -> list[str]:
+    try:
+        headers = next(csv.reader(text))
+    except UnicodeDecodeError as exc:  # cp1252 leaves five bytes undefined
+        raise ValidationError({"file": "The file is not text (UTF-8 or Windows-1252)."}) from exc
+    except (StopIteration, csv.Error) as exc:
+        raise ValidationError({"file": "The file has no header row."}) from exc
+    headers = [h.strip() for h in headers]
+    if not any(headers) or len(set(headers)) != len(headers):
+        raise ValidationError({"file": "The header row needs distinct, non-empty column names."})
+    return headers
 
 
 def shape_checked(check, headers: list[str]):
@@ -154,7 +231,10 @@ class ImportJobBase(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     filename = models.CharField(max_length=200, blank=True)
-    text = models.TextField()
+    # The uploaded file in the storage (imports made before it: ``text``).
+    file_name = models.CharField(max_length=300, blank=True)
+    encoding = models.CharField(max_length=20, blank=True)
+    text = models.TextField(blank=True)
     headers = models.JSONField(default=list)
     mapping = models.JSONField(default=dict)
     state = models.CharField(max_length=12, choices=State.choices, default=State.MAPPING)
@@ -252,14 +332,16 @@ class Importer:
         return self.job_model.objects
 
     @transaction.atomic
-    def start(self, actor, *, product, filename: str, raw: bytes):
+    def start(self, actor, *, product, filename: str, raw):
+        """Store the upload (``raw``: bytes or a binary file object) and make the job."""
         require_editor(actor, product.workspace)
-        headers, text = read_csv(raw)
+        name, encoding, headers = store_upload(raw, self.job_model._meta.label_lower)
         return self._jobs().create(
             product=product,
             created_by=actor,
             filename=filename[:200],
-            text=text,
+            file_name=name,
+            encoding=encoding,
             headers=headers,
             mapping=self.guess(headers, product),
         )
@@ -278,15 +360,15 @@ class Importer:
             raise ValidationError({"mapping": self.required_message})
         if len(set(clean.values())) != len(clean):
             raise ValidationError({"mapping": "Two columns are mapped to the same field."})
-        rows = rows_of(job)
-        if len(rows) > self.max_rows:
+        total = count_rows(job)
+        if total > self.max_rows:
             raise ValidationError({"file": f"At most {self.max_rows:,} rows per import."})
-        if not rows:
+        if not total:
             raise ValidationError({"file": f"The file has a header row but no {self.rows_noun}."})
         self._jobs().filter(pk=job.pk).update(
             mapping=clean,
             state=ImportJobBase.State.VALIDATING,
-            total_rows=len(rows),
+            total_rows=total,
             processed_rows=0,
             errors=[],
         )
@@ -313,7 +395,9 @@ class Importer:
         check = shape_checked(self.checker(job), job.headers)
         errors = []
         for n, row in enumerate(rows_of(job), start=2):  # row 1 is the header
-            errors.extend(check(n, row)[1])
+            found = check(n, row)[1]
+            if found and len(errors) < MAX_ERRORS:
+                errors.extend(found)
             if n % self.progress_every == 0:
                 self._jobs().filter(pk=job.pk).update(processed_rows=n - 1)
         state = ImportJobBase.State.INVALID if errors else ImportJobBase.State.READY
@@ -337,6 +421,19 @@ class Importer:
         self.run(job, "import")
         return job
 
+    def _create_batch(self, job, batch: list, fields: dict) -> int:
+        """Create one batch (inside the import's transaction); the job's fields
+        add up the counts and keep the first batch's other values."""
+        if not batch:
+            return 0
+        made = self.create(job, batch)
+        fields["created_count"] = fields.get("created_count", 0) + made.pop("created_count", 0)
+        for name, value in made.items():
+            fields.setdefault(name, value)
+        count = len(batch)
+        batch.clear()
+        return count
+
     def import_rows(self, job_id: int):
         """Re-check every row (the product may have changed since the
         validation) and create them all in one transaction, or none. A job
@@ -347,18 +444,20 @@ class Importer:
         check = shape_checked(self.checker(job), job.headers)
         try:
             with transaction.atomic():
-                rows = []
+                batch, fields, done = [], {}, 0
                 for n, row in enumerate(rows_of(job), start=2):
                     values, errors = check(n, row)
                     if errors:
                         raise ValidationError(f"row {n}: {errors[0]['message']}")
-                    rows.append(values)
+                    batch.append(values)
+                    if len(batch) >= BATCH_ROWS:
+                        done += self._create_batch(job, batch, fields)
                     if (n - 1) % self.progress_every == 0:
                         cache.set(job.progress_key, n - 1, 3600)
-                fields = self.create(job, rows)
+                done += self._create_batch(job, batch, fields)
                 self._jobs().filter(pk=job.pk).update(
                     state=ImportJobBase.State.DONE,
-                    processed_rows=len(rows),
+                    processed_rows=done,
                     finished_at=timezone.now(),
                     **fields,
                 )
@@ -372,6 +471,8 @@ class Importer:
         finally:
             cache.delete(job.progress_key)
         job.refresh_from_db()
+        if job.state == ImportJobBase.State.DONE and job.file_name:
+            default_storage.delete(job.file_name)  # imported: the rows are the record now
         return job
 
 
@@ -439,7 +540,7 @@ def start_page(request, importer: Importer, *, product, template: str, context: 
                     request.user,
                     product=product,
                     filename=upload.name,
-                    raw=upload.read(MAX_BYTES + 1),
+                    raw=upload,
                 )
             except ValidationError as exc:
                 error = errors_text(exc)
@@ -487,7 +588,7 @@ def job_page(request, importer: Importer, *, product, pk, template: str, context
     preview = []
     mapped = mapped_columns(job)
     if job.state in (job.State.READY, job.State.INVALID) and job.mapping:
-        for row in rows_of(job)[:10]:
+        for row in itertools.islice(rows_of(job), 10):
             preview.append([row.get(col, "") for col, _target in mapped])
     ctx |= {
         "error": error,
@@ -495,6 +596,6 @@ def job_page(request, importer: Importer, *, product, pk, template: str, context
         "mapped": mapped,
         "targets": importer.targets(product),
         "columns": [(i, h, job.mapping.get(h, "")) for i, h in enumerate(job.headers)],
-        "sample": rows_of(job)[:3] if job.state == job.State.MAPPING else [],
+        "sample": list(itertools.islice(rows_of(job), 3)) if job.state == job.State.MAPPING else [],
     }
     return render(request, template, ctx)

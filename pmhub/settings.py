@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "specs",
     "questions",
     "discussions",
+    "archive",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,31 @@ STORAGES = {
 # Development serves static files from their sources, no collectstatic needed.
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- files: media, exports and imports (archive app) --------------------------
+# Background exports (workspace archives, big CSVs) and uploaded archives go
+# through Django's default storage: a local directory (MEDIA_ROOT; a volume
+# in docker-compose) unless STORAGE_S3_BUCKET names an S3-compatible bucket
+# (django-storages). Every web process and worker must see the same storage.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
+MEDIA_URL = "media/"  # never served directly: downloads go through a permission check
+EXPORT_FILES_TTL_HOURS = env_int("EXPORT_FILES_TTL_HOURS", 7 * 24)
+STORAGE_S3_BUCKET = env_str("STORAGE_S3_BUCKET")
+if STORAGE_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_S3_BUCKET,
+            "endpoint_url": env_str("STORAGE_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("STORAGE_S3_REGION") or None,
+            "access_key": env_str("STORAGE_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("STORAGE_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("STORAGE_S3_PREFIX"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
 # --- security -------------------------------------------------------------
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -349,6 +375,7 @@ SPECTACULAR_SETTINGS = {
         "SpecVerdictEnum": "specs.models.Verdict",
         "SpecDecisionEnum": "specs.models.DECISIONS",
         "FeedbackStateEnum": "feedback.models.State",
+        "ArchiveJobStateEnum": "archive.models.JobState",
     },
 }
 
@@ -448,6 +475,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-answer-emails": {
         "task": "questions.tasks.sweep_answer_emails",
         "schedule": env_int("ANSWER_EMAIL_SWEEP_SECONDS", 60),
+    },
+    "sweep-archive-jobs": {
+        "task": "archive.tasks.sweep_archive_jobs",
+        "schedule": env_int("ARCHIVE_SWEEP_SECONDS", 300),
     },
 }
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:

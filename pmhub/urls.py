@@ -6,6 +6,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from archive import api as archive_api
 from backlog import api as backlog_api
 from discussions import api as discussions_api
 from feedback import api as feedback_api
@@ -39,6 +40,7 @@ webhooks_api.register(router)
 specs_api.register(router)
 questions_api.register(router)
 discussions_api.register(router)
+archive_api.register(router)
 
 # Each app's pages, in its own namespace ("products:strategy", ...). Every app
 # spells out its full paths and no route is a catch-all, so the order of
@@ -57,6 +59,7 @@ urlpatterns = [
     path("", include("pmhub.webhooks.urls")),
     path("", include("ops.urls")),  # /healthz and /metrics
     path("", include("discussions.urls")),
+    path("", include("archive.urls")),
     # One router for the API; its route names are DRF's ("item-list", ...).
     path("api/v1/events/", activity_api.EventFeed.as_view(), name="event-list"),
     path("api/v1/", include(router.urls)),

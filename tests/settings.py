@@ -10,6 +10,7 @@ integration tests' Celery workers run with this module and
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-never-used-outside-the-test-suite-0123")
 
@@ -22,6 +23,11 @@ SITE_URL = env_str("SITE_URL", "").rstrip("/")
 
 # Fast hashing: tests create many users with passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Uploaded imports and background exports go to a directory of this run, not
+# the checkout's media/ (integration tests' workers share it through the env).
+MEDIA_ROOT = env_str("MEDIA_ROOT", "") or tempfile.mkdtemp(prefix="pmhub-test-media-")
+os.environ.setdefault("MEDIA_ROOT", MEDIA_ROOT)
 
 # Static files from their sources (no collectstatic manifest in a checkout).
 STORAGES = {

@@ -2,6 +2,8 @@
 in its sort, streamed."""
 
 from django.http import StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from pmhub.accounts.decorators import workspace_view
 from pmhub.web import get_in_workspace
@@ -10,6 +12,9 @@ from products.models import Product
 from .. import importing
 from ..filters import BacklogQuery
 from ..models import CustomField, Item
+
+# Bigger CSV exports are written by a background job (archive/), not streamed.
+STREAM_MAX_ITEMS = 20_000
 
 
 @workspace_view()
@@ -20,6 +25,10 @@ def export_items(request, key):
     query = BacklogQuery.from_params(request.GET, custom_fields)
     qs = query.order(query.apply(Item.objects.filter(product=product)))
     fmt = request.GET.get("format", "csv")
+    if fmt != "json" and qs.count() > STREAM_MAX_ITEMS:
+        # Too long for one request: the archive app's page starts a background export.
+        url = reverse("archive:items-csv", args=[request.workspace.slug, product.key])
+        return redirect(f"{url}?{request.GET.urlencode()}")
     stamp = f"{product.key}-backlog"
     if fmt == "json":
         response = StreamingHttpResponse(

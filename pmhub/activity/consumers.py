@@ -38,12 +38,20 @@ class Consumer:
 
 
 _registry: dict[str, Consumer] = {}
+_skips: list[Callable] = []
 
 
 def register(name: str, handler: Callable, verbs: Iterable[str] | None = None) -> None:
     """Register a durable consumer; ``handler(events)`` gets a list of Events
     (only of ``verbs`` when given; its cursor still passes the others)."""
     _registry[name] = Consumer(name, handler, frozenset(verbs) if verbs is not None else None)
+
+
+def register_skip(predicate: Callable) -> None:
+    """Register ``predicate(events) -> set of ids`` of events no consumer is
+    handed (a workspace import's copied history: ``archive``)."""
+    if predicate not in _skips:
+        _skips.append(predicate)
 
 
 def unregister(name: str) -> None:
@@ -129,7 +137,12 @@ def _dispatch_batch(consumer: Consumer, batch_size: int) -> tuple[int, bool]:
         )
         if not events:
             return 0, False
-        wanted = [e for e in events if consumer.verbs is None or e.verb in consumer.verbs]
+        skipped = set().union(*(skip(events) for skip in _skips))
+        wanted = [
+            e
+            for e in events
+            if (consumer.verbs is None or e.verb in consumer.verbs) and e.id not in skipped
+        ]
         if wanted:
             consumer.handler(wanted)
         cursor.last_txid, cursor.last_id = visibility.position_of(events[-1])
