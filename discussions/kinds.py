@@ -28,6 +28,7 @@ KINDS: dict[str, KindInfo] = {
     "assigned": KindInfo("Assigned to me", "immediate"),
     "status": KindInfo("Status changes of what I watch", "digest"),
     "launch_review": KindInfo("Launch review verdicts for my items", "immediate"),
+    "review": KindInfo("Spec reviews: asked of me, and verdicts on what I watch", "immediate"),
 }
 
 
@@ -47,6 +48,8 @@ class Batch:
     def target_of(self, event) -> tuple[str, int]:
         """The discussed object: a comment's parent, else the event's object."""
         if event.object_type == "discussions.comment":
+            return event.parent_type, event.parent_id
+        if event.object_type == "specs.spec":  # a spec is discussed on its item's page
             return event.parent_type, event.parent_id
         if event.object_type == "backlog.hypothesis":
             return "backlog.item", self.item_owner_of_hypothesis(event)[0]
@@ -135,6 +138,9 @@ RULES: dict[str, list[tuple[str, Recipients]]] = {
     "feedback.state_changed": [("status", watchers)],
     "hypothesis.updated": [("launch_review", launch_verdict)],
     "hypothesis.created": [("launch_review", launch_verdict)],
+    "spec.review_requested": [("review", user_ids_in("reviewers"))],
+    "spec.approved": [("review", watchers)],
+    "spec.changes_requested": [("review", watchers)],
 }
 
 

@@ -38,6 +38,12 @@ def _excerpt(event, kind: str) -> str:
         return str((changes.get("body") or [None, ""])[1] or "")[:280]
     if kind == "assigned":
         return "Assigned to you."
+    if kind == "review":
+        return {
+            "spec.review_requested": "Your review of the spec is asked for.",
+            "spec.approved": "The spec was approved.",
+            "spec.changes_requested": "Changes to the spec were requested.",
+        }.get(event.verb, "")
     if "status" in changes or "state" in changes:
         old, new = changes.get("status") or changes.get("state")
         return f"Status: {old or '—'} → {new}"
@@ -258,6 +264,7 @@ def _subject(notifications: list[Notification]) -> str:
         "assigned": f"{what} was assigned to you",
         "status": f"{what} changed status",
         "launch_review": f"Launch review of {what}",
+        "review": f"{first.actor_label} on the spec of {what}",
     }.get(first.kind, f"{first.actor_label} on {what}")
     more = len(notifications) - 1
     return verb + (f" (and {more} more)" if more else "")

@@ -236,3 +236,31 @@ def test_a_broker_outage_leaves_email_pending_for_the_sweep(
     assert services.pending_recipients() == [teammate.pk]
     assert services.send_pending_email(teammate.pk) == 2  # assigned at creation, and the mention
     assert services.pending_recipients() == []
+
+
+def test_spec_reviews_tell_the_reviewers_then_who_watches_the_item(
+    pm, teammate, admin_member, item, notify
+):
+    from specs import services as specs_services
+    from specs.models import Verdict
+
+    notify()
+    Notification.objects.all().delete()
+    spec = specs_services.create_spec(pm, item=item, problem="Shoppers retype cards.")
+    specs_services.request_review(pm, spec=spec, reviewers=[admin_member])
+    notify()
+    assert kinds_of(admin_member) == ["review"]
+    asked = Notification.objects.get(recipient=admin_member)
+    assert asked.url == f"/w/acme/p/PAY/backlog/items/{item.number}/"  # the spec's item
+    assert asked.excerpt == "Your review of the spec is asked for."
+    assert kinds_of(teammate) == []  # asking is not news for the watchers
+
+    Notification.objects.all().delete()
+    specs_services.decide_review(
+        admin_member, spec=spec, verdict=Verdict.CHANGES_REQUESTED, comment="Add metrics"
+    )
+    notify()
+    assert kinds_of(teammate) == ["review"]  # the owner watches the item
+    assert kinds_of(pm) == ["review"]  # so does its creator
+    assert kinds_of(admin_member) == []  # never of your own verdict
+    assert Notification.objects.get(recipient=teammate).verb == "spec.changes_requested"
