@@ -5,10 +5,13 @@ class BacklogConfig(AppConfig):
     name = "backlog"
 
     def ready(self):
+        from pmhub.activity import keys
         from pmhub.onboarding import register_step
 
         from . import onboarding
+        from .reads import items_by_key
 
+        keys.register_resolver(items_by_key)
         register_step(
             "items",
             "Add the first backlog items",

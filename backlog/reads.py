@@ -254,3 +254,13 @@ def item_changes(item, limit: int = 50) -> list[dict]:
         }
         for event in events
     ]
+
+
+def items_by_key(workspace_id: int, key: str) -> list[tuple[str, int]]:
+    """The item that has ``key`` (``PAY-12``) in the workspace, through the
+    (product, number) index: the audit log's key filter
+    (``pmhub.activity.keys``)."""
+    from .api.keys import key_filter
+
+    rows = Item.objects.filter(key_filter([key]), product__workspace_id=workspace_id)
+    return [("backlog.item", pk) for pk in rows.values_list("pk", flat=True)[:1]]

@@ -3,12 +3,16 @@ keyset pages, newest first) and an object's activity panel."""
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 from django.core.exceptions import BadRequest
+from django.db.models import Q
 from django.utils import timezone
 
 from pmhub.api.pagination import InvalidCursor, decode_cursor, encode_cursor
 
+from . import keys
 from .models import Event
 from .verbs import VERBS
 
@@ -24,6 +28,7 @@ class AuditQuery:
 
     person: int | None = None
     object_type: str = ""
+    key: str = ""
     verb: str = ""
     since: dt.date | None = None
     until: dt.date | None = None
@@ -39,6 +44,7 @@ class AuditQuery:
             else:
                 query.errors["person"] = "Pick a person from the list."
         query.object_type = params.get("object_type", "")[:60]
+        query.key = params.get("key", "").strip().upper()[:60]
         verb = params.get("verb", "")
         if verb and verb not in VERBS:
             query.errors["verb"] = "Unknown action."
@@ -53,7 +59,18 @@ class AuditQuery:
                     query.errors[name] = "A date as YYYY-MM-DD."
         return query
 
-    def apply(self, events):
+    def apply(self, events, workspace_id: int):
+        if self.key:
+            # The object that has the key today, through the (workspace,
+            # object) index; a key nothing has any more (a deleted item) by
+            # the key the events kept.
+            found = keys.resolve(workspace_id, self.key)
+            if found:
+                events = events.filter(
+                    reduce(or_, (Q(object_type=t, object_id=i) for t, i in found))
+                )
+            else:
+                events = events.filter(object_key=self.key)
         if self.person is not None:
             events = events.filter(actor_user_id=self.person)
         if self.object_type:
@@ -70,6 +87,7 @@ class AuditQuery:
         values = {
             "person": self.person,
             "object_type": self.object_type,
+            "key": self.key,
             "verb": self.verb,
             "since": self.since.isoformat() if self.since else "",
             "until": self.until.isoformat() if self.until else "",
@@ -85,7 +103,7 @@ def audit_events(workspace, query: AuditQuery, *, before: str = "", size: int | 
     """One page of the workspace's events, newest first, and the cursor of
     the next (older) page or None. A keyset range on (workspace, id)."""
     size = size or AUDIT_PAGE
-    events = query.apply(Event.objects.filter(workspace=workspace)).for_list()
+    events = query.apply(Event.objects.filter(workspace=workspace), workspace.pk).for_list()
     if before:
         try:
             (last_id,) = decode_cursor(before, CURSOR_KEY, [int])
@@ -100,7 +118,7 @@ def audit_events(workspace, query: AuditQuery, *, before: str = "", size: int | 
 
 def all_audit_events(workspace, query: AuditQuery, batch: int = 2000):
     """Every matching event, newest first, read in keyset batches (the CSV)."""
-    events = query.apply(Event.objects.filter(workspace=workspace)).for_list()
+    events = query.apply(Event.objects.filter(workspace=workspace), workspace.pk).for_list()
     last = None
     while True:
         page = events if last is None else events.filter(id__lt=last)

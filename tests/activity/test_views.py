@@ -56,6 +56,25 @@ def test_filters_by_person_action_object_and_date(as_user, pm, teammate, product
     assert "product.updated" not in verbs(since=timezone.localdate().isoformat())
 
 
+def test_filters_by_key_through_the_item_and_after_it_is_gone(as_user, pm, teammate, product, item):
+    other = backlog.create_item(pm, product=product, title="Imports")
+    backlog.update_item(teammate, item=item, expected_version=None, fields={"status": "planned"})
+    client = as_user(pm)
+
+    def keys(**params):
+        response = client.get(AUDIT, params)
+        assert response.status_code == 200
+        return {(e.object_key, e.verb) for e, _change in response.context["rows"]}
+
+    lowered = item.key.lower()  # people type "pay-12"
+    assert keys(key=lowered, verb="item.status_changed") == {(item.key, "item.status_changed")}
+    assert keys(key=other.key) == {(other.key, "item.created")}
+    assert keys(key="PAY-999") == set()
+    backlog.delete_item(pm, item=item)
+    assert (item.key, "item.deleted") in keys(key=item.key)  # by the key the events kept
+    assert "key=" + item.key in client.get(AUDIT, {"key": item.key}).context["csv_url"]
+
+
 def test_who_changed_the_status_reads_as_a_sentence(as_user, pm, teammate, item):
     backlog.update_item(teammate, item=item, expected_version=None, fields={"status": "planned"})
     page = as_user(pm).get(AUDIT, {"verb": "item.status_changed"}).content.decode()
