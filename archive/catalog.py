@@ -5,6 +5,7 @@ import secrets
 from pmhub.accounts.models import hash_token
 from pmhub.webhooks.signing import new_secret
 
+from .collab_parts import discussion_parts, notification_parts, question_parts, spec_parts
 from .parts import Part, register_part, through
 
 P = "product__workspace"
@@ -13,13 +14,6 @@ P = "product__workspace"
 def _events(qs, workspace):
     # The import's own event is about this server's copy, not the workspace's history.
     return qs.exclude(verb__in=("workspace.imported",))
-
-
-def _live_item_history(qs, workspace):
-    from backlog.models import Item
-
-    # History of deleted items is shown nowhere and would refer to no item.
-    return qs.filter(id__in=Item.objects.filter(product__workspace=workspace).values("pk"))
 
 
 def _dump_event(row, ctx):
@@ -65,16 +59,11 @@ def register_builtin_parts() -> None:
         Part("items", "backlog.item", P),
         Part("item_tags", through("backlog.item", "tags"), "item__product__workspace"),
         Part("item_objectives", through("backlog.item", "objectives"), "item__product__workspace"),
-        Part(
-            "item_history",
-            "backlog.historicalitem",
-            P,
-            id_columns={"id": "backlog.item"},
-            rows=_live_item_history,
-        ),
         Part("score_changes", "backlog.scorechange", "item__product__workspace"),
         Part("saved_views", "backlog.savedview", P),
         Part("hypotheses", "backlog.hypothesis", "item__product__workspace"),
+        # specs/
+        *spec_parts(),
         # roadmaps/
         Part("roadmaps", "roadmaps.roadmap", "workspace"),
         Part("roadmap_products", through("roadmaps.roadmap", "products"), "roadmap__workspace"),
@@ -100,6 +89,9 @@ def register_builtin_parts() -> None:
         Part("public_ideas", "feedback.publicidea", P),
         Part("votes", "feedback.vote", "idea__product__workspace"),
         Part("subscriptions", "feedback.subscription", P),
+        # questions/ (share links, entries, feedback), discussions/ (any of the above)
+        *question_parts(),
+        *discussion_parts(),
         # pmhub/webhooks, pmhub/activity
         Part(
             "webhook_endpoints",
@@ -117,6 +109,7 @@ def register_builtin_parts() -> None:
             dump=_dump_event,
             load=_load_event,
         ),
+        *notification_parts(),  # they name events
     ]
     for part in parts:
         register_part(part)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils.duration import duration_string
 
 FORMAT = "pmhub-workspace-archive"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: discussions, specs, questions; no item_history part
 MANIFEST = "manifest.json"
 USERS = "users"
 

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError
 
 from . import format
-from .parts import USER_MODEL, WORKSPACE_MODEL, registered
+from .parts import RETIRED, USER_MODEL, WORKSPACE_MODEL, registered
 
 BATCH = 1000
 
@@ -57,7 +57,7 @@ def open_archive(fileobj) -> tuple[zipfile.ZipFile, dict]:
         raise format.ArchiveError("The manifest's list of parts is damaged.")
     known = [format.USERS] + [p.name for p in registered()]
     names = [e.get("name") for e in entries]
-    unknown = [n for n in names if n not in known]
+    unknown = [n for n in names if n not in known and version >= RETIRED.get(n, 0)]
     if unknown:
         raise format.ArchiveError(
             f"The archive has parts this server does not know: {', '.join(map(str, unknown))}."
@@ -139,6 +139,8 @@ def load_archive(zf, manifest, *, workspace, progress: Callable[[int], None] | N
             raise format.ArchiveError(f"{where}: a row was refused ({e}).") from None
         if part.model_label == "activity.event":
             events = (first, last)
+        if part.finish:
+            part.finish(workspace)
         done += count
         if progress:
             progress(done)
@@ -174,6 +176,8 @@ def _load_part(zf, entry, part, workspace, ids: ImportIds):
     for number, row in _rows(zf, entry):
         if part.load:
             row = part.load(row, ids)
+            if row is None:
+                continue
         values = dict.fromkeys(ws_fields, workspace.pk)
         for f in columns:
             value = row.get(f.name)

@@ -23,7 +23,9 @@ WORKSPACE_MODEL = "accounts.workspace"
 class Part:
     name: str  # file name in the zip: "<name>.jsonl"
     model_label: str  # "backlog.item"
-    scope: str  # lookup from the model to its workspace: "product__workspace"
+    # Lookup from the model to its workspace: "product__workspace"; "" for a
+    # table of people rather than workspaces (``rows`` then picks the rows).
+    scope: str
     exclude: tuple[str, ...] = ()  # columns never exported (secrets, server-local state)
     # Columns written fresh on import (a new secret for a webhook, a share link's token).
     fresh: dict[str, Callable[[], object]] = field(default_factory=dict)
@@ -34,14 +36,19 @@ class Part:
     rows: Callable[[models.QuerySet, object], models.QuerySet] | None = None
     # Turns a row's values before writing / after reading (events' polymorphic ids).
     dump: Callable[[dict, object], dict] | None = None
-    load: Callable[[dict, object], dict] | None = None
+    # ``load`` may return None: the row is skipped (already on this server).
+    load: Callable[[dict, object], dict | None] | None = None
+    # Runs once the part's rows are in (values derived from the new ids).
+    finish: Callable[[object], None] | None = None
 
     @property
     def model(self) -> type[models.Model]:
         return apps.get_model(self.model_label)
 
     def queryset(self, workspace):
-        qs = self.model._default_manager.filter(**{self.scope: workspace}).order_by("pk")
+        qs = self.model._default_manager.order_by("pk")
+        if self.scope:
+            qs = qs.filter(**{self.scope: workspace})
         return self.rows(qs, workspace) if self.rows else qs
 
     def columns(self) -> list[models.Field]:
@@ -95,4 +102,14 @@ NOT_ARCHIVED = {
     "feedback.importjob": "CSV import jobs are done work with their uploaded text",
     "archive.archivejob": "export and import jobs of this server",
     "archive.importedevents": "which events this server imported",
+    "discussions.digestrun": "which daily digests this server emailed",
+}
+
+# Parts of older archive versions that later versions dropped, with the
+# first version without them: their files are checked, and not loaded.
+RETIRED = {
+    # Item history became item.* events (in the events part); a version 1
+    # archive's events part carries them for every item changed through
+    # PMHub, and its historical rows are not read.
+    "item_history": 2,
 }

@@ -208,7 +208,6 @@ def _clear_import_product(workspace, product):
     with connection.cursor() as cursor:
         for sql in (
             "DELETE FROM activity_event WHERE workspace_id = %s AND verb = 'item.created'",
-            "DELETE FROM backlog_historicalitem WHERE product_id = %s",
             "DELETE FROM backlog_scorechange WHERE item_id IN "
             "(SELECT id FROM backlog_item WHERE product_id = %s)",
             "DELETE FROM backlog_item WHERE product_id = %s",

@@ -2,4 +2,5 @@
 
 A package above every app (tests/test_import_graph.py): it reads the pending
 work of each (score recomputes, metric rollups, demand, webhook deliveries,
-event consumers) and writes nothing."""
+notification and answer emails, archive jobs, event consumers) and writes
+nothing."""

@@ -10,12 +10,15 @@ import datetime as dt
 from django.db.models import Count, F, Max, Min
 from django.utils import timezone
 
+from archive.models import ArchiveJob
 from backlog.models import BacklogSettings
+from discussions.models import EmailState, Notification
 from feedback.models import DemandQueue
 from metrics.models import DirtyDay
 from pmhub.activity import consumers
 from pmhub.activity.models import ConsumerCursor, Event
 from pmhub.webhooks.models import WebhookDelivery
+from questions.models import AnswerEmail
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +55,28 @@ def webhook_deliveries(now: dt.datetime) -> Pending:
     return Pending("webhook_deliveries", agg["n"], agg["oldest"])
 
 
+def notification_emails() -> Pending:
+    # Notifications to be emailed at once (those waiting for the daily digest
+    # are not late: the digest runs once a day).
+    waiting = Notification.objects.filter(email_state=EmailState.PENDING)
+    agg = waiting.aggregate(n=Count("pk"), oldest=Min("created_at"))
+    return Pending("notification_emails", agg["n"], agg["oldest"])
+
+
+def answer_emails() -> Pending:
+    agg = AnswerEmail.objects.unsent().aggregate(n=Count("pk"), oldest=Min("created_at"))
+    return Pending("answer_emails", agg["n"], agg["oldest"])
+
+
+def archive_jobs() -> Pending:
+    # Queued or running exports and imports, since they were asked for.
+    active = ArchiveJob.objects.filter(
+        state__in=(ArchiveJob.State.QUEUED, ArchiveJob.State.RUNNING)
+    )
+    agg = active.aggregate(n=Count("pk"), oldest=Min("created_at"))
+    return Pending("archive_jobs", agg["n"], agg["oldest"])
+
+
 def event_consumers() -> list[Pending]:
     """Per registered consumer: events after its cursor (by id) and the time
     of the first of them."""
@@ -74,5 +99,8 @@ def all_pending(now: dt.datetime | None = None) -> list[Pending]:
         metric_rollups(),
         demand_recomputes(),
         webhook_deliveries(now),
+        notification_emails(),
+        answer_emails(),
+        archive_jobs(),
         *event_consumers(),
     ]

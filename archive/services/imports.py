@@ -23,6 +23,8 @@ MAX_UPLOAD_BYTES = 2 * 1024**3
 def _is_empty(workspace) -> bool:
     """Nothing in it but its owner and its own creation."""
     for part in registered():
+        if not part.scope:
+            continue  # a table of people (the owner's preferences), not of the workspace
         qs = part.queryset(workspace)
         if part.name == "members":
             qs = qs.exclude(role=Role.OWNER)

@@ -2,12 +2,23 @@
 
 import datetime
 
+from django.utils import timezone
+
 from backlog.models import Item, SavedView
+from discussions.models import (
+    Comment,
+    DiscussionSettings,
+    EmailPreference,
+    EmailState,
+    Notification,
+)
 from feedback.models import DemandQueue, Subscription
 from metrics.models import DirtyDay, Metric
+from pmhub.activity.models import Event
 from pmhub.webhooks.models import WebhookEndpoint
 from products.models import Product, Vision, VisionVersion
-from roadmaps.models import Lane, Roadmap
+from questions.models import AnswerEmail, Question, QuestionVote
+from roadmaps.models import Lane, Roadmap, ShareLink
 
 from .conftest import owner_of
 
@@ -32,3 +43,38 @@ def add_every_kind_of_object(workspace):
     child = Item.objects.filter(product=product).order_by("pk")[1]
     parent = Item.objects.filter(product=product).order_by("-pk").first()
     Item.objects.filter(pk=child.pk).update(parent=parent)
+    add_discussions_and_questions(workspace, owner, item)
+
+
+def add_discussions_and_questions(workspace, owner, item):
+    DiscussionSettings.objects.create(workspace=workspace, editors_only=True)
+    EmailPreference.objects.create(user=owner, kind="mention", delivery="digest")
+    comment = Comment.objects.filter(workspace=workspace).order_by("pk").first()
+    event = Event.objects.filter(workspace=workspace).order_by("pk").last()
+    for state in (EmailState.SENT, EmailState.NONE):
+        Notification.objects.create(
+            workspace=workspace,
+            recipient=owner,
+            kind="mention" if state else "comment",
+            event_id=event.pk if state else None,
+            verb="comment.created",
+            actor_label="Someone",
+            object_type=comment.object_type,
+            object_id=comment.object_id,
+            object_title="A title",
+            url="/somewhere/",
+            email_state=state,
+            emailed_at=timezone.now() if state else None,
+        )
+    link = ShareLink.objects.filter(roadmap__workspace=workspace).order_by("pk").first()
+    ShareLink.objects.filter(pk=link.pk).update(live=True)
+    question = Question.objects.filter(share_link__roadmap__workspace=workspace).first()
+    Question.objects.filter(pk=question.pk).update(
+        verified_at=question.verified_at or timezone.now()
+    )
+    QuestionVote.objects.create(
+        question=question, email="plus@example.com", verified_at=timezone.now()
+    )
+    AnswerEmail.objects.create(
+        question=question, email="asker@example.com", answer_version=3, sent_at=timezone.now()
+    )

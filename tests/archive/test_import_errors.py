@@ -5,6 +5,7 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 
+from archive.format import SCHEMA_VERSION
 from archive.models import ArchiveJob
 from archive.services import import_into_new_workspace, start_import
 from backlog.models import Item
@@ -38,7 +39,7 @@ def file_error(excinfo) -> str:
 
 
 def test_an_archive_from_a_newer_format_is_refused_with_a_clear_message(archive, pm):
-    newer = rewrite(archive, **{"manifest.json": set_manifest(schema_version=2)})
+    newer = rewrite(archive, **{"manifest.json": set_manifest(schema_version=SCHEMA_VERSION + 1)})
     with pytest.raises(ValidationError) as excinfo:
         import_into_new_workspace(pm, name="Copy", upload=upload(newer))
     assert "newer PMHub" in file_error(excinfo)

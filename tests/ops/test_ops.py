@@ -24,6 +24,7 @@ from pmhub.observability import (
     request_id_var,
     reset_counters,
 )
+from tests.roadmaps.conftest import items, nnl, timeline  # noqa: F401  (fixtures)
 
 from ..conftest import api_client_for
 
@@ -232,3 +233,63 @@ def test_an_eager_task_keeps_the_request_id_it_runs_in_and_a_beat_task_gets_its_
     pmhub_celery._receive_request_id(task_id="t3", task=Task)
     assert request_id_var.get() == "task-t3"
     pmhub_celery._forget_request_id(task_id="t3", state="SUCCESS", task=Task)
+
+
+# --- the pending work of discussions, questions and archives -------------------------
+
+
+@override_settings(METRICS_TOKEN=TOKEN)
+def test_notification_and_answer_emails_and_archive_jobs_waiting_are_pending_work(
+    client,
+    pm,
+    workspace,
+    nnl,  # noqa: F811  (a fixture)
+    items,  # noqa: F811  (a fixture)
+):
+    from archive.models import ArchiveJob
+    from discussions.models import EmailState, Notification
+    from questions.models import AnswerEmail, Question
+    from roadmaps import services as roadmaps
+
+    long_ago = timezone.now() - dt.timedelta(hours=2)
+    for state, created in ((EmailState.PENDING, long_ago), (EmailState.DIGEST, long_ago)):
+        Notification.objects.create(
+            workspace=workspace,
+            recipient=pm,
+            kind="mention",
+            event_id=None,
+            verb="comment.created",
+            object_type="backlog.item",
+            object_id=items[0].pk,
+            email_state=state,
+            created_at=created,
+        )
+    link, _token = roadmaps.create_share_link(pm, roadmap=nnl, label="Board")
+    question = Question.objects.create(
+        share_link=link,
+        entry=nnl.entries.first(),
+        text="When?",
+        email="asker@example.com",
+        verified_at=timezone.now(),
+    )
+    AnswerEmail.objects.create(question=question, email="a@example.com", answer_version=2)
+    AnswerEmail.objects.create(
+        question=question, email="b@example.com", answer_version=2, sent_at=timezone.now()
+    )
+    for state in ArchiveJob.State:
+        ArchiveJob.objects.create(
+            kind=ArchiveJob.Kind.EXPORT, workspace=workspace, created_by=pm, state=state
+        )
+
+    body = client.get("/healthz").json()
+    # The digest's notifications are not late: the digest runs once a day.
+    assert body["pending"]["notification_emails"] == 1
+    assert body["pending"]["answer_emails"] == 1
+    assert body["pending"]["archive_jobs"] == 2  # queued and running
+    assert body["oldest_pending"]["kind"] == "notification_emails"
+    assert body["oldest_pending"]["since"] == long_ago.isoformat()
+
+    text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
+    for kind, count in (("notification_emails", 1), ("answer_emails", 1), ("archive_jobs", 2)):
+        assert f'pmhub_pending_work{{kind="{kind}"}} {count}.0' in text
+        assert f'pmhub_pending_work_oldest_seconds{{kind="{kind}"}}' in text
