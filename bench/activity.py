@@ -139,7 +139,7 @@ def _index_readers(workspace, user, deep_id: int, position: tuple[int, int]):
             events.for_object(object_type="bench.item", object_id=4242),
         ),
         (
-            "event_ws_actor",
+            "event_actor_ws",
             "audit log filtered by a person",
             events.filter(actor_user=someone).order_by("-id"),
         ),

@@ -70,9 +70,15 @@ class Event(models.Model):
         blank=True,
         related_name="+",
         db_constraint=True,
+        db_index=False,  # event_actor_ws leads with it
     )
     actor_token = models.ForeignKey(
-        "accounts.ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "accounts.ApiToken",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # event_token: only the rows that have one
     )
     actor_label = models.CharField(max_length=150, blank=True)
     verb = models.CharField(max_length=60)
@@ -84,8 +90,15 @@ class Event(models.Model):
     # roadmap, a hypothesis's or an insight's item, a feedback's customer.
     parent_type = models.CharField(max_length=60, blank=True)
     parent_id = models.BigIntegerField(null=True, blank=True)
+    # Nothing reads events by product alone: no index (deleting a product
+    # clears its id with one scan of the log; every change would pay for one).
     product = models.ForeignKey(
-        "products.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "products.Product",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     changes = models.JSONField(default=dict, blank=True)
     version = models.IntegerField(null=True, blank=True)
@@ -111,11 +124,18 @@ class Event(models.Model):
                 name="event_ws_parent",
                 condition=models.Q(parent_id__isnull=False),
             ),
-            # The audit log's person filter (system and visitor events have none).
+            # The audit log's person filter (system and visitor events have
+            # none), and clearing a deleted user's id: person first.
             models.Index(
-                fields=["workspace", "actor_user", "id"],
-                name="event_ws_actor",
+                fields=["actor_user", "workspace", "id"],
+                name="event_actor_ws",
                 condition=models.Q(actor_user__isnull=False),
+            ),
+            # Clearing a deleted token's id (most events have no token).
+            models.Index(
+                fields=["actor_token"],
+                name="event_token",
+                condition=models.Q(actor_token__isnull=False),
             ),
             # The audit log's action filter.
             models.Index(fields=["workspace", "verb", "id"], name="event_ws_verb"),

@@ -92,11 +92,18 @@ def page(page):
     return page
 
 
+# Requests a page makes in the background, on its own: its live stream and
+# presence (static/js/live.js) and the bell's refresh (the header).
+_BACKGROUND = ("/live/", "/notifications/bell/")
+
+
 def _live_stream_left(request) -> bool:
-    """A page's live stream (static/js/live.js) is open until the page goes
-    away: leaving or reloading the page aborts it, as it does any request in
-    flight. Not an error."""
-    return "/live/" in request.url and "ERR_ABORTED" in (request.failure or "")
+    """A page's live stream is open until the page goes away, and the bell
+    refreshes whenever a live event arrives: leaving or reloading the page
+    aborts them, as it does any request in flight. Not an error."""
+    return any(part in request.url for part in _BACKGROUND) and "ERR_ABORTED" in (
+        request.failure or ""
+    )
 
 
 @pytest.fixture
