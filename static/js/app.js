@@ -136,8 +136,17 @@
     try { return new URL(url, window.location.href).pathname; } catch (e) { return null; }
   }
 
+  // Requests a page makes on its own (the bell, a discussion list's live
+  // refresh: data-background) neither announce nor move the focus, and must
+  // not take the place of the user's own request between its swap and settle.
+  function background(detail) {
+    var elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+    return !!(elt && elt.hasAttribute && elt.hasAttribute("data-background"));
+  }
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     var detail = event.detail;
+    if (background(detail)) return;
     var config = detail.requestConfig || {};
     var verb = (config.verb || "get").toLowerCase();
     lastGetPath = verb === "get" && detail.pathInfo ? pathOf(detail.pathInfo.requestPath) : null;
@@ -192,6 +201,7 @@
   }
 
   document.addEventListener("htmx:afterSettle", function (event) {
+    if (background(event.detail)) return;
     var state = pending;
     if (!state) return;
     pending = null;

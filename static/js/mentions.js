@@ -104,3 +104,41 @@
     if (e.target.matches && e.target.matches("textarea[data-mentions]")) prepare(e.target);
   });
 })();
+
+// Discussion lists refresh themselves on live events (docs/live.md), but
+// never under someone's hands: a list with an open picker, reply or edit box,
+// or with the focus inside, is marked stale and refreshed once it is idle.
+(function () {
+  "use strict";
+
+  function busy(list) {
+    return list.contains(document.activeElement) || !!list.querySelector("details[open]");
+  }
+
+  function refresh(list) {
+    if (busy(list)) { list.setAttribute("data-stale", ""); return; }
+    list.removeAttribute("data-stale");
+    if (window.htmx) window.htmx.trigger(list, "discussion-refresh");
+  }
+
+  document.addEventListener("pmhub:live", function () {
+    Array.prototype.forEach.call(document.querySelectorAll(".discussion-list"), refresh);
+  });
+
+  function idleAgain(e) {
+    var list = e.target.closest && e.target.closest(".discussion-list[data-stale]");
+    if (list) setTimeout(function () { if (list.isConnected) refresh(list); }, 0);
+  }
+  // A refresh that was already on its way when the person started using the
+  // list (opened a picker, focused a reply) is dropped, and comes again later.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var list = e.detail.elt;
+    if (list && list.classList && list.classList.contains("discussion-list") && busy(list)) {
+      e.detail.shouldSwap = false;
+      list.setAttribute("data-stale", "");
+    }
+  });
+
+  document.addEventListener("focusout", idleAgain);
+  document.addEventListener("toggle", idleAgain, true);
+})();
