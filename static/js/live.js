@@ -191,13 +191,41 @@
     });
   }
 
+  // Where an element sits under root, as child indexes (to find the same
+  // control in the fresh copy when it has no id: a cell's button).
+  function pathTo(root, el) {
+    var path = [];
+    while (el && el !== root) {
+      var parent = el.parentElement;
+      if (!parent) return null;
+      path.unshift(Array.prototype.indexOf.call(parent.children, el));
+      el = parent;
+    }
+    return el === root ? path : null;
+  }
+
+  function follow(root, path) {
+    var el = root;
+    for (var i = 0; el && i < path.length; i++) el = el.children[path[i]];
+    return el;
+  }
+
   function replace(current, fresh) {
     var active = document.activeElement;
-    var activeId = active && active.id && current.contains(active) ? active.id : null;
+    var inside = active && active !== document.body && current.contains(active);
+    var activeId = inside && active.id ? active.id : null;
+    var path = inside && !activeId ? pathTo(current, active) : null;
+    var tag = inside ? active.tagName : null, cls = inside ? active.className : null;
     current.replaceWith(fresh);
     if (window.htmx) window.htmx.process(fresh);
     fresh.dispatchEvent(new CustomEvent("pmhub:live-swap", {bubbles: true}));
-    if (activeId && $(activeId)) $(activeId).focus({preventScroll: true});
+    if (activeId && $(activeId)) {
+      $(activeId).focus({preventScroll: true});
+    } else if (path) {
+      // The focus stays on the same control: a swap never strands it on <body>.
+      var same = follow(fresh, path);
+      if (same && same.tagName === tag && same.className === cls) same.focus({preventScroll: true});
+    }
     paintEditors();
   }
 
