@@ -44,7 +44,8 @@ def refresh_state(spec: Spec) -> Spec:
     return spec
 
 
-def _record(actor, verb: str, spec: Spec, changes=None) -> None:
+def record_spec_event(actor, verb: str, spec: Spec, changes=None) -> None:
+    """A spec's event, told by its item's key and title, with the item as parent."""
     item = spec.item
     activity.record(
         item.product.workspace_id,
@@ -103,7 +104,7 @@ def request_review(actor, *, spec: Spec, reviewers) -> list[SpecReview]:
         asked.append(review)
     before = spec.state
     refresh_state(spec)
-    _record(
+    record_spec_event(
         actor,
         "spec.review_requested",
         spec,
@@ -146,5 +147,5 @@ def decide_review(
     before = spec.state
     refresh_state(spec)
     verb = "spec.approved" if verdict == Verdict.APPROVED else "spec.changes_requested"
-    _record(actor, verb, spec, changes={"state": [before, spec.state]})
+    record_spec_event(actor, verb, spec, changes={"state": [before, spec.state]})
     return review

@@ -11,7 +11,7 @@ from pmhub.errors import VersionConflict
 from pmhub.versioning import save_versioned
 
 from ..models import SECTION_NAMES, Spec, SpecVersion
-from .reviews import refresh_state
+from .reviews import record_spec_event, refresh_state
 
 MAX_SECTION = 20_000
 
@@ -49,21 +49,6 @@ def _snapshot(spec: Spec, actor) -> None:
     )
 
 
-def _record(actor, verb: str, spec: Spec, changes=None) -> None:
-    item = spec.item
-    activity.record(
-        item.product.workspace_id,
-        verb,
-        spec,
-        changes=changes,
-        object_key=item.key,
-        object_title=item.title,
-        product=item.product_id,
-        parent=item,
-        actor=actor,
-    )
-
-
 @transaction.atomic
 def create_spec(actor, *, item: Item, **sections) -> Spec:
     """Give an item (or epic) its spec. An item has at most one: a second
@@ -84,7 +69,7 @@ def create_spec(actor, *, item: Item, **sections) -> Spec:
         raise ValidationError({"item": taken}) from None
     spec.item = item
     _snapshot(spec, actor)
-    _record(actor, "spec.created", spec, changes={"state": [None, spec.state]})
+    record_spec_event(actor, "spec.created", spec, changes={"state": [None, spec.state]})
     return spec
 
 
@@ -103,7 +88,7 @@ def update_spec(actor, *, spec: Spec, expected_version: int | None, fields: dict
     spec = save_versioned(spec, expected_version=expected_version, fields=changed)
     _snapshot(spec, actor)
     # Long texts are not copied into the event: the versions hold them.
-    _record(
+    record_spec_event(
         actor, "spec.updated", spec, changes={k: [len(old[k]), len(v)] for k, v in changed.items()}
     )
     refresh_state(spec)
